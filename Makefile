@@ -1,0 +1,53 @@
+# Youpin Trace: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: run test serve setup lint bench bench-lineage translations clean
+
+# The package (and, for tests, its test extras) in .venv, reinstalled when setup.cfg changes.
+$(BIN)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) catalog load
+	$(FLASK) demo load
+
+## run: migrate, load the catalog and demo data (idempotent), serve on http://127.0.0.1:$(PORT)
+run: setup
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+
+## test: the whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
+test: $(BIN)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed-test
+	$(BIN)/ruff check .
+
+## bench: consumer page vs a floor route, and event appends, on PostgreSQL (see scripts/bench.py)
+bench: $(BIN)/.installed-test
+	$(BIN)/python scripts/bench.py
+
+## bench-lineage: trace cost against database size (see scripts/bench_lineage.py)
+bench-lineage: $(BIN)/.installed-test
+	$(BIN)/python scripts/bench_lineage.py
+
+## translations: re-extract and compile the zh/en catalogs after changing user-facing text
+translations: $(BIN)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -o app/translations/messages.pot app
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel compile -d app/translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,162 @@
+"""Batches, their append-only events, the standards bound to them, lineage and transfers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.catalog.models import ProductLine, Standard
+from app.db import db, utcnow
+from app.orgs.models import Organization, Site, User
+
+
+class BatchStatus(enum.StrEnum):
+    active = "active"
+    consumed = "consumed"
+    on_hold = "on_hold"
+    recalled = "recalled"
+
+
+UNITS = ("kg", "t", "g", "L", "mL", "piece", "box", "brick")
+
+
+class Batch(db.Model):
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_code: Mapped[str] = mapped_column(String(40), unique=True)
+    product_key: Mapped[str] = mapped_column(ForeignKey("product_lines.key"), index=True)
+    quantity: Mapped[Decimal]
+    unit: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12), default=BatchStatus.active, index=True)
+    # The label's code: 128 random bits, base64url. Never derived from the id.
+    public_code: Mapped[str] = mapped_column(String(32), unique=True)
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    custodian_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # Who grew or made it; a cooperative may create a batch on behalf of a member household.
+    producer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    produced_at: Mapped[dt.datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # The chain's head: seq and hash of the last event (0 and the genesis value when empty).
+    head_seq: Mapped[int] = mapped_column(default=0)
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+    product: Mapped[ProductLine] = relationship()
+    custodian: Mapped[Organization] = relationship(foreign_keys=[custodian_org_id])
+    producer: Mapped[Organization] = relationship(foreign_keys=[producer_org_id])
+    site: Mapped[Site | None] = relationship()
+    events: Mapped[list[Event]] = relationship(back_populates="batch", order_by="Event.seq")
+    standards: Mapped[list[BatchStandard]] = relationship(back_populates="batch")
+
+
+class Event(db.Model):
+    """One fact in a batch's journey. Never updated or deleted: corrections are amendments."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "seq"),
+        UniqueConstraint("batch_id", "idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    seq: Mapped[int]
+    stage: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[dt.datetime]
+    recorded_at: Mapped[dt.datetime]
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    data: Mapped[dict[str, Any]]
+    amends_seq: Mapped[int | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 of the request as given, to tell a true retry from a reused key.
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    batch: Mapped[Batch] = relationship(back_populates="events")
+    actor_org: Mapped[Organization] = relationship()
+    actor_user: Mapped[User | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+
+
+class BatchStandard(db.Model):
+    """A standard a batch is held to, and why: mandatory floor, product default, or declared."""
+
+    __tablename__ = "batch_standards"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    standard_id: Mapped[int] = mapped_column(ForeignKey("standards.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(12))
+    bound_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    batch: Mapped[Batch] = relationship(back_populates="standards")
+    standard: Mapped[Standard] = relationship()
+
+
+class Transformation(db.Model):
+    """A merge, a split or a change of product: inputs taken, outputs made, and the yield."""
+
+    __tablename__ = "transformations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[dt.datetime]
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    process: Mapped[dict[str, Any]]
+    yield_pct: Mapped[Decimal | None]
+
+
+class LineageEdge(db.Model):
+    """``quantity`` of the input batch (in its unit) went into the output batch."""
+
+    __tablename__ = "lineage_edges"
+    __table_args__ = (
+        Index("ix_lineage_edges_input_output", "input_batch_id", "output_batch_id"),
+        Index("ix_lineage_edges_output_input", "output_batch_id", "input_batch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    input_batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    output_batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    quantity: Mapped[Decimal]
+    kind: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[dt.datetime]
+    transformation_id: Mapped[int | None] = mapped_column(ForeignKey("transformations.id"))
+
+
+class TransferStatus(enum.StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class Transfer(db.Model):
+    __tablename__ = "transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    from_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    to_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=TransferStatus.pending)
+    occurred_at: Mapped[dt.datetime]
+    transport: Mapped[dict[str, Any]]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    batch: Mapped[Batch] = relationship()
+    from_org: Mapped[Organization] = relationship(foreign_keys=[from_org_id])
+    to_org: Mapped[Organization] = relationship(foreign_keys=[to_org_id])

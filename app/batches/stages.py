@@ -1,0 +1,150 @@
+"""What each stage records, per product line, and the stage-order rule (invariant 5).
+
+The shared keys hold for every product that has the stage; a product line may add its own
+fields (``ProductSpec.extra_fields``). Unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app.catalog.products import PRODUCTS, REPEATABLE_STAGES, STAGE_NAMES, STAGES, ExtraField
+from app.errors import InvalidInput
+from app.schemas import StrictSchema
+
+_note = fields.String(validate=validate.Length(max=2000))
+_text = {"validate": validate.Length(min=1, max=200)}
+
+
+class PlantingInput(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["fertilizer", "pesticide"]))
+    name = fields.String(required=True, **_text)
+    registration_no = fields.String(validate=validate.Length(max=60))
+    dose = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0))
+    dose_unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    applied_at = fields.AwareDateTime(required=True)
+    # 安全间隔期: days between the last application and harvest.
+    phi_days = fields.Integer(validate=validate.Range(min=0, max=365))
+
+
+class ProcessingStep(StrictSchema):
+    name = fields.String(required=True, **_text)
+    started_at = fields.AwareDateTime(required=True)
+    parameters = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+SHARED_FIELDS: dict[str, dict[str, fields.Field]] = {
+    "seedling": {
+        "variety": fields.String(**_text),
+        "source": fields.String(**_text),
+        "count": fields.Integer(validate=validate.Range(min=0)),
+    },
+    "planting": {
+        "inputs": fields.List(fields.Nested(PlantingInput), load_default=list),
+        "area_mu": fields.Decimal(as_string=True, validate=validate.Range(min=0)),
+    },
+    "harvest": {
+        "quantity": fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False)),
+        "unit": fields.String(required=True, validate=validate.OneOf(["kg", "t", "g", "L", "mL", "piece", "box", "brick"])),
+        "grade": fields.String(validate=validate.Length(max=40)),
+    },
+    "processing": {
+        "steps": fields.List(fields.Nested(ProcessingStep), required=True, validate=validate.Length(min=1)),
+    },
+    "packing": {
+        "package": fields.String(required=True, **_text),
+        "count": fields.Integer(required=True, validate=validate.Range(min=1)),
+    },
+    "storage": {
+        "temperature_c": fields.Decimal(as_string=True, required=True, validate=validate.Range(min=-60, max=80)),
+        "humidity_pct": fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, max=100)),
+        "warehouse": fields.String(**_text),
+    },
+    "transport": {
+        "vehicle": fields.String(required=True, **_text),
+        "origin": fields.String(required=True, **_text),
+        "destination": fields.String(required=True, **_text),
+        "temperature_c": fields.Decimal(as_string=True, validate=validate.Range(min=-60, max=80)),
+    },
+    "sale": {
+        "channel": fields.String(required=True, **_text),
+        "buyer": fields.String(**_text),
+    },
+    "after_sale": {
+        "kind": fields.String(required=True, validate=validate.OneOf(["complaint", "return", "feedback"])),
+    },
+}
+
+
+def _extra_field(extra: ExtraField) -> fields.Field:
+    if extra.kind == "number":
+        return fields.Decimal(as_string=True)
+    if extra.kind == "choice":
+        return fields.String(validate=validate.OneOf(extra.choices))
+    return fields.String(**_text)
+
+
+@cache
+def stage_schema(product_key: str, stage: str) -> Schema:
+    spec = PRODUCTS[product_key]
+    declared: dict[str, fields.Field] = {"note": _note}
+    declared.update(SHARED_FIELDS[stage])
+    for extra in spec.extra_fields.get(stage, ()):
+        declared[extra.name] = _extra_field(extra)
+    # Each schema class is built once per (product, stage); fields are copied by marshmallow.
+    cls = StrictSchema.from_dict(declared, name=f"{product_key}_{stage}_data")
+    return cls()
+
+
+def validate_stage_data(product_key: str, stage: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalize ``data``; errors name each field under ``data``."""
+    spec = PRODUCTS[product_key]
+    if stage not in spec.stages:
+        raise InvalidInput.field(
+            "stage", f"{spec.name_en} has no stage {stage!r}; its stages are {', '.join(spec.stages)}"
+        )
+    try:
+        loaded = stage_schema(product_key, stage).load(data)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "data: the stage's data is not valid; see errors for each field.",
+            {"json": {"data": exc.normalized_messages()}},
+        ) from exc
+    # Dump back to JSON-safe primitives (decimals as strings, datetimes as ISO text).
+    return stage_schema(product_key, stage).dump(loaded)
+
+
+def check_stage_order(product_key: str, stage: str, recorded: list[str]) -> None:
+    """A stage cannot come after a later one; repeatable stages may come at any time."""
+    if stage in REPEATABLE_STAGES:
+        return
+    order = PRODUCTS[product_key].stages
+    rank = order.index(stage)
+    later = [s for s in recorded if s in order and s not in REPEATABLE_STAGES and order.index(s) > rank]
+    if later:
+        raise InvalidInput.field(
+            "stage",
+            f"{stage!r} cannot be recorded after {later[-1]!r}; this product's order is {' → '.join(order)}",
+        )
+
+
+def describe_stage(product_key: str, stage: str) -> dict[str, Any]:
+    zh, en = STAGE_NAMES[stage]
+    schema = stage_schema(product_key, stage)
+    described = [
+        {"name": name, "type": type(f).__name__, "required": f.required}
+        for name, f in schema.fields.items()
+    ]
+    return {
+        "key": stage,
+        "name_zh": zh,
+        "name_en": en,
+        "repeatable": stage in REPEATABLE_STAGES,
+        "fields": described,
+    }
+
+
+assert set(SHARED_FIELDS) == set(STAGES), "every stage of the vocabulary has its fields"

@@ -1,0 +1,358 @@
+"""Load the standards catalog from YAML (idempotently, keeping provenance) and export it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.catalog.models import ProductLine, Requirement, Standard
+from app.catalog.parameters import parameter_key, split_names
+from app.catalog.products import PRODUCTS
+from app.db import db
+from app.errors import InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+REQUIREMENT_KEYS = (
+    "parameter", "scope", "product", "unit", "comparator", "limit",
+    "clause", "verified", "confidence", "source", "method",
+)  # fmt: skip
+STANDARD_KEYS = (
+    "code", "title_zh", "title_en", "level", "mandatory", "status", "issued", "effective",
+    "replaces", "body", "scope", "applies_to", "kind", "certification_only", "confidence",
+    "sources", "notes", "requirements",
+)  # fmt: skip
+COMPARATORS = ("<=", ">=", "<", ">", "==", "range", "not_detected", "text")
+LEVELS = ("national", "industry", "provincial", "municipal", "group", "enterprise")
+KINDS = ("product", "safety_limit", "test_method", "traceability", "certification", "production_practice")
+_EDITION = re.compile(r"^(?P<base>.+?)-(?P<year>\d{4})$")
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    requirements: int = 0
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def default_catalog_path() -> Path:
+    """``../shared/standards/catalog.yaml`` beside the checkout, else the packaged copy."""
+    here = Path(__file__).resolve()
+    shared = here.parents[2].parent / "shared" / "standards" / "catalog.yaml"
+    return shared if shared.exists() else here.parent / "catalog.yaml"
+
+
+def split_code(code: str) -> tuple[str, str | None]:
+    m = _EDITION.match(code)
+    return (m["base"], m["year"]) if m else (code, None)
+
+
+def normalize_level(raw: str) -> str:
+    word = raw.split("(")[0].strip().lower()
+    if word not in LEVELS:
+        raise InvalidInput(f"level {raw!r} is not one of {', '.join(LEVELS)}")
+    return word
+
+
+def derive_kind(item: dict[str, Any], mandatory: bool) -> str:
+    if item.get("kind"):
+        if item["kind"] not in KINDS:
+            raise InvalidInput(f"{item['code']}: kind {item['kind']!r} is not one of {', '.join(KINDS)}")
+        return item["kind"]
+    if item.get("certification_only"):
+        return "certification"
+    if mandatory:
+        return "safety_limit"
+    return "product"
+
+
+def _repair_requirement(req: dict[str, Any], code: str, report: LoadReport) -> dict[str, Any]:
+    """Undo a YAML flow-mapping artifact: an unquoted comma inside ``parameter`` splits the text
+    into stray keys with no value. Join them back rather than lose them."""
+    stray = [k for k, v in req.items() if k not in REQUIREMENT_KEYS and v is None]
+    if not stray:
+        return req
+    fixed = {k: v for k, v in req.items() if k not in stray}
+    fixed["parameter"] = ", ".join([str(req["parameter"]), *[str(k) for k in stray]])
+    report.repaired.append(f"{code}: {fixed['parameter']}")
+    return fixed
+
+
+def _limit(value: Any) -> tuple[Decimal | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        raise InvalidInput(f"limit {value!r} is not a number")
+    if isinstance(value, int | float):
+        return Decimal(str(value)), None
+    try:
+        return Decimal(str(value).strip()), None
+    except InvalidOperation:
+        return None, str(value)
+
+
+def _date(value: Any) -> tuple[dt.date | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, dt.date):
+        return value, None
+    try:
+        return dt.date.fromisoformat(str(value)), None
+    except ValueError:
+        return None, str(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _standard_fields(item: dict[str, Any]) -> dict[str, Any]:
+    code = str(item["code"]).strip()
+    base, edition = split_code(code)
+    mandatory = bool(item.get("mandatory"))
+    issued, issued_note = _date(item.get("issued"))
+    effective, effective_note = _date(item.get("effective"))
+    extra = {k: v for k, v in item.items() if k not in STANDARD_KEYS}
+    if issued_note:
+        extra["issued_note"] = issued_note
+    return {
+        "code": code,
+        "base_code": base,
+        "edition": edition,
+        "title_zh": item["title_zh"],
+        "title_en": item.get("title_en"),
+        "level": normalize_level(str(item["level"])),
+        "level_detail": str(item["level"]),
+        "mandatory": mandatory,
+        "kind": derive_kind(item, mandatory),
+        "status": None if item.get("status") is None else str(item["status"]),
+        "issued": issued,
+        "effective": effective,
+        "effective_note": effective_note,
+        "replaces": [str(c) for c in _as_list(item.get("replaces"))],
+        "body": item.get("body"),
+        "scope": item.get("scope"),
+        "applies_to": [str(p) for p in _as_list(item.get("applies_to"))],
+        "certification_only": item.get("certification_only"),
+        "confidence": item.get("confidence"),
+        "sources": [str(s) for s in _as_list(item.get("sources"))],
+        "notes": item.get("notes"),
+        "extra": extra,
+    }
+
+
+def _requirement_fields(req: dict[str, Any], position: int, code: str) -> dict[str, Any]:
+    raw = str(req["parameter"]).strip()
+    comparator = str(req.get("comparator") or "").strip()
+    if comparator not in COMPARATORS:
+        raise InvalidInput(f"{code}: requirement {raw!r} has comparator {comparator!r}; use one of {COMPARATORS}")
+    zh, en = split_names(raw)
+    limit_value, limit_text = _limit(req.get("limit"))
+    verified = req.get("verified")
+    return {
+        "position": position,
+        "parameter_key": parameter_key(raw),
+        "parameter_zh": zh,
+        "parameter_en": en,
+        "parameter_raw": raw,
+        "unit": None if req.get("unit") is None else str(req["unit"]),
+        "comparator": comparator,
+        "limit_value": limit_value,
+        "limit_text": limit_text,
+        "scope": req.get("scope"),
+        "product_key": req.get("product"),
+        "clause": None if req.get("clause") is None else str(req["clause"]),
+        "method": req.get("method"),
+        # Only an explicit true counts as verified; anything else is shown as provisional.
+        "verified": verified is True,
+        "confidence": req.get("confidence"),
+        "source": req.get("source"),
+    }
+
+
+def _same(obj: Any, values: dict[str, Any]) -> bool:
+    return all(getattr(obj, k) == v for k, v in values.items())
+
+
+def load_catalog(data: dict[str, Any]) -> LoadReport:
+    """Upsert every standard and requirement; a second load of the same data changes nothing."""
+    report = LoadReport()
+    items = data.get("standards")
+    if not isinstance(items, list):
+        raise InvalidInput("the catalog has no 'standards' list")
+    existing = {
+        s.code: s
+        for s in db.session.scalars(select(Standard).options(selectinload(Standard.requirements)))
+    }
+    seen: set[str] = set()
+    for item in items:
+        values = _standard_fields(item)
+        code = values["code"]
+        if code in seen:
+            raise InvalidInput(f"standard {code} appears twice in the catalog")
+        seen.add(code)
+        reqs = [
+            _requirement_fields(_repair_requirement(dict(r), code, report), i, code)
+            for i, r in enumerate(item.get("requirements") or [], start=1)
+        ]
+        report.requirements += len(reqs)
+        std = existing.get(code)
+        if std is None:
+            std = Standard(**values)
+            std.requirements = [Requirement(**r) for r in reqs]
+            db.session.add(std)
+            report.created += 1
+            continue
+        same_reqs = len(std.requirements) == len(reqs) and all(
+            _same(old, new) for old, new in zip(std.requirements, reqs, strict=True)
+        )
+        if _same(std, values) and same_reqs:
+            report.unchanged += 1
+            continue
+        for k, v in values.items():
+            setattr(std, k, v)
+        if not same_reqs:
+            std.requirements.clear()
+            db.session.flush()
+            std.requirements.extend(Requirement(**r) for r in reqs)
+        report.updated += 1
+    db.session.flush()
+    _link_supersession()
+    _sync_products()
+    db.session.flush()
+    return report
+
+
+def _link_supersession() -> None:
+    standards = db.session.scalars(select(Standard)).all()
+    successor = {old: s.code for s in standards for old in s.replaces}
+    for s in standards:
+        if s.superseded_by != successor.get(s.code):
+            s.superseded_by = successor.get(s.code)
+
+
+def _sync_products() -> None:
+    by_code = {s.code: s for s in db.session.scalars(select(Standard))}
+    for spec in PRODUCTS.values():
+        line = db.session.get(ProductLine, spec.key)
+        values = {
+            "name_zh": spec.name_zh,
+            "name_en": spec.name_en,
+            "county_zh": spec.county_zh,
+            "county_en": spec.county_en,
+            "lot_prefix": spec.lot_prefix,
+            "stages": list(spec.stages),
+        }
+        if line is None:
+            line = ProductLine(key=spec.key, **values)
+            db.session.add(line)
+        elif not _same(line, values):
+            for k, v in values.items():
+                setattr(line, k, v)
+        wanted = [by_code[c] for c in spec.default_standards if c in by_code]
+        if {s.code for s in line.default_standards} != {s.code for s in wanted}:
+            line.default_standards = wanted
+
+
+def load_catalog_file(path: str | Path) -> LoadReport:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path} is not a YAML mapping")
+    return load_catalog(data)
+
+
+def _export_requirement(r: Requirement) -> dict[str, Any]:
+    out: dict[str, Any] = {"parameter": r.parameter_raw}
+    if r.scope is not None:
+        out["scope"] = r.scope
+    if r.product_key is not None:
+        out["product"] = r.product_key
+    out["unit"] = r.unit
+    out["comparator"] = r.comparator
+    if r.limit_value is not None:
+        number = r.limit_value.normalize()
+        out["limit"] = int(number) if number == number.to_integral_value() else float(number)
+    else:
+        out["limit"] = r.limit_text
+    if r.clause is not None:
+        out["clause"] = r.clause
+    out["verified"] = r.verified
+    out["confidence"] = r.confidence
+    out["source"] = r.source
+    if r.method is not None:
+        out["method"] = r.method
+    return out
+
+
+def export_catalog() -> dict[str, Any]:
+    standards = db.session.scalars(
+        select(Standard).where(Standard.owner_org_id.is_(None)).options(selectinload(Standard.requirements)).order_by(Standard.id)
+    ).all()
+    items = []
+    for s in standards:
+        extra = dict(s.extra)
+        issued_note = extra.pop("issued_note", None)
+        item: dict[str, Any] = {
+            "code": s.code,
+            "title_zh": s.title_zh,
+            "title_en": s.title_en,
+            "level": s.level_detail,
+            "mandatory": s.mandatory,
+            "status": s.status,
+            "issued": s.issued if s.issued else issued_note,
+            "effective": s.effective if s.effective else s.effective_note,
+            "replaces": s.replaces or None,
+            "body": s.body,
+            "scope": s.scope,
+            "applies_to": s.applies_to,
+            "kind": s.kind,
+            "certification_only": s.certification_only,
+            "confidence": s.confidence,
+            "sources": s.sources,
+            "notes": s.notes,
+            **extra,
+            "requirements": [_export_requirement(r) for r in s.requirements],
+        }
+        items.append({k: v for k, v in item.items() if v is not None or k in ("issued", "effective")})
+    products = {
+        p.key: {"zh": p.name_zh, "en": p.name_en, "county": p.county_zh} for p in PRODUCTS.values()
+    }
+    return {"meta": {"schema_version": 0.1, "exported_by": "youpin-trace", "products": products}, "standards": items}
+
+
+def export_catalog_file(path: str | Path) -> int:
+    data = export_catalog()
+    with open(path, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(data, fh, allow_unicode=True, sort_keys=False, width=100)
+    return len(data["standards"])
+
+
+def get_product(key: str) -> ProductLine:
+    line = db.session.get(ProductLine, key)
+    if line is None:
+        raise NotFound(f"no product line {key!r}; known: {', '.join(PRODUCTS)}")
+    return line
+
+
+def applicable_mandatory(product_key: str) -> list[Standard]:
+    """The mandatory national standards that bind every batch of a product (invariant 7)."""
+    rows = db.session.scalars(select(Standard).where(Standard.mandatory.is_(True)).order_by(Standard.code))
+    return [s for s in rows if s.applies_to_product(product_key)]

@@ -1,0 +1,153 @@
+"""Command-line operations: ``flask --app wsgi catalog|demo|orgs|users|tokens ...``.
+
+Each command commits once at the end and rolls back on any error, like a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.db import db
+from app.errors import DomainError
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    try:
+        yield
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(_describe(exc)) from exc
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _describe(exc: DomainError) -> str:
+    if exc.errors:
+        details = "; ".join(
+            f"{field}: {', '.join(map(str, reasons)) if isinstance(reasons, list) else reasons}"
+            for location in exc.errors.values()
+            if isinstance(location, dict)
+            for field, reasons in location.items()
+        )
+        return details or exc.message
+    return exc.message
+
+
+catalog_cli = AppGroup("catalog", help="Load or export the standards catalog.")
+demo_cli = AppGroup("demo", help="Demo data for all six product lines.")
+orgs_cli = AppGroup("orgs", help="Organizations.")
+users_cli = AppGroup("users", help="Users.")
+tokens_cli = AppGroup("tokens", help="API bearer tokens.")
+
+
+@catalog_cli.command("load")
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+def catalog_load(path: str | None) -> None:
+    """Load the catalog YAML (default: ../shared/standards/catalog.yaml); safe to repeat."""
+    from app.catalog.service import default_catalog_path, load_catalog_file
+
+    source = path or str(default_catalog_path())
+    with unit_of_work():
+        report = load_catalog_file(source)
+    click.echo(
+        f"catalog {source}: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged standards; {report.requirements} requirements"
+    )
+    for note in report.repaired:
+        click.echo(f"  repaired a split parameter name: {note}")
+
+
+@catalog_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def catalog_export(path: str) -> None:
+    """Write the catalog back as YAML, in the shape ``catalog load`` reads."""
+    from app.catalog.service import export_catalog_file
+
+    count = export_catalog_file(path)
+    click.echo(f"exported {count} standards to {path}")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load demo organizations, users and batches for all six product lines; safe to repeat."""
+    from app.demo import load_demo
+
+    with unit_of_work():
+        summary = load_demo()
+    click.echo(summary)
+
+
+@orgs_cli.command("create")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--kind", required=True)
+@click.option("--county")
+@click.option("--credit-code")
+@click.option("--masked-id")
+@click.option("--cooperative", help="code of the cooperative a household belongs to")
+def orgs_create(code: str, name: str, kind: str, county: str | None, credit_code: str | None,
+                masked_id: str | None, cooperative: str | None) -> None:  # fmt: skip
+    """Register an organization."""
+    from app.orgs.service import create_organization
+
+    with unit_of_work():
+        org = create_organization(code=code, name=name, kind=kind, county=county, credit_code=credit_code,
+                                  masked_id=masked_id, cooperative_code=cooperative)  # fmt: skip
+    click.echo(f"organization {org.code} (id {org.id}) created")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--org", "org_code", required=True)
+@click.option("--role", required=True)
+@click.option("--name", "display_name")
+@click.option("--password", help="for the web pages; prompted for when given as '-'")
+def users_create(username: str, org_code: str, role: str, display_name: str | None, password: str | None) -> None:
+    """Create a user in an organization."""
+    from app.orgs.service import create_user
+
+    if password == "-":
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work():
+        user = create_user(username=username, org_code=org_code, role=role, display_name=display_name,
+                           password=password)  # fmt: skip
+    click.echo(f"user {user.username} (id {user.id}, role {user.role}) created")
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+@click.option("--expires-days", type=int, default=90, show_default=True)
+def tokens_create(username: str, expires_days: int) -> None:
+    """Create an API token; the token itself is printed once, alone on the last line."""
+    from app.orgs.service import create_token
+
+    with unit_of_work():
+        token, secret = create_token(username, expires_days=expires_days)
+    click.echo(f"token id {token.id} for {username}, expires {token.expires_at:%Y-%m-%d %H:%M} UTC")
+    click.echo(secret)
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke an API token by its id."""
+    from app.orgs.service import revoke_token
+
+    with unit_of_work():
+        token = revoke_token(token_id)
+    click.echo(f"token {token.id} revoked at {token.revoked_at:%Y-%m-%d %H:%M} UTC")
+
+
+def register_cli(app: Flask) -> None:
+    for group in (catalog_cli, demo_cli, orgs_cli, users_cli, tokens_cli):
+        app.cli.add_command(group)
+
+

@@ -1,0 +1,97 @@
+"""Inspections and their results, certifications, and findings with their follow-up steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import db, utcnow
+
+
+class Inspection(db.Model):
+    __tablename__ = "inspections"
+    __table_args__ = (UniqueConstraint("batch_id", "report_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    report_no: Mapped[str] = mapped_column(String(60))
+    lab: Mapped[str] = mapped_column(String(200))
+    sampled_at: Mapped[dt.datetime]
+    tested_at: Mapped[dt.datetime]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    results: Mapped[list[InspectionResult]] = relationship(
+        back_populates="inspection", order_by="InspectionResult.id", cascade="all, delete-orphan"
+    )
+
+
+class InspectionResult(db.Model):
+    __tablename__ = "inspection_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    parameter_key: Mapped[str] = mapped_column(String(60))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    unit: Mapped[str] = mapped_column(String(30))
+    not_detected: Mapped[bool] = mapped_column(default=False)
+    lod: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    method: Mapped[str | None] = mapped_column(String(120))
+
+    inspection: Mapped[Inspection] = relationship(back_populates="results")
+
+
+class Certification(db.Model):
+    """三品一标 and the 承诺达标合格证: who holds it, for what, where, and for how long."""
+
+    __tablename__ = "certifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    issuer: Mapped[str] = mapped_column(String(200))
+    holder_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    product_key: Mapped[str] = mapped_column(ForeignKey("product_lines.key"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    scope: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Finding(db.Model):
+    """A failed verdict or a pre-harvest-interval breach, followed up until an inspector closes it."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    # Identifies the finding so re-evaluating the same facts does not open it twice.
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    steps: Mapped[list[FindingStep]] = relationship(back_populates="finding", order_by="FindingStep.id")
+
+    __table_args__ = (UniqueConstraint("batch_id", "kind", "subject"),)
+
+
+class FindingStep(db.Model):
+    __tablename__ = "finding_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    finding: Mapped[Finding] = relationship(back_populates="steps")

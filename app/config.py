@@ -1,0 +1,82 @@
+"""Configuration read once from the environment in ``create_app``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see validate()
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable service."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    public_base_url: str
+    redis_url: str | None
+    env: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, instance_path: str = "instance") -> Settings:
+        env = os.environ if environ is None else environ
+        default_db = "sqlite:///" + str(Path(instance_path).resolve() / "youpin.db")
+        return cls(
+            database_url=normalize_database_url(env.get("DATABASE_URL") or default_db),
+            secret_key=env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            redis_url=env.get("REDIS_URL") or None,
+            env=(env.get("APP_ENV") or env.get("FLASK_ENV") or "development").lower(),
+        )
+
+    def validate(self) -> None:
+        if self.env == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ConfigError(
+                "SECRET_KEY is unset or the development default; set a long random SECRET_KEY "
+                "before starting with APP_ENV=production"
+            )
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"PUBLIC_BASE_URL must start with http:// or https://, got {self.public_base_url!r}")
+
+    def flask_config(self) -> dict[str, Any]:
+        return {
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "SECRET_KEY": self.secret_key,
+            "PUBLIC_BASE_URL": self.public_base_url,
+            "REDIS_URL": self.redis_url,
+            "APP_ENV": self.env,
+            "API_TITLE": "Youpin Trace 咸宁优品溯源",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api",
+            "OPENAPI_JSON_PATH": "v1/openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "docs",
+            "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+            "BABEL_DEFAULT_LOCALE": "zh",
+            "BABEL_SUPPORTED_LOCALES": ["zh", "en"],
+            "JSON_SORT_KEYS": False,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.public_base_url.startswith("https://"),
+        }
+
+
+def normalize_database_url(url: str) -> str:
+    """Route plain ``postgresql://`` URLs to psycopg 3, the only driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Writers queue on SQLite's lock instead of failing at once.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,106 @@
+"""The declarative base, the portable column types and the session.
+
+Every model shares one metadata with a naming convention, so Alembic names constraints the same
+way on SQLite and PostgreSQL. Datetimes are stored in UTC and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, DateTime, MetaData, Numeric, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware datetime stored as UTC; naive values are refused, not guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware datetime in any zone")
+        value = value.astimezone(dt.UTC)
+        # SQLite keeps no zone; store naive UTC there and re-attach the zone on the way out.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
+PortableJSON = JSON().with_variant(JSONB(), "postgresql")
+
+# Quantities: exact decimals, 3 places (grams of a kilogram, millilitres of a litre).
+Quantity = Numeric(18, 3, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={
+            dt.datetime: UTCDateTime,
+            Decimal: Quantity,
+            dict[str, Any]: PortableJSON,
+            list[Any]: PortableJSON,
+        },
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """Make SQLite behave: foreign keys on, WAL, and transactions we control ourselves."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    # pysqlite's own transaction handling would defeat BEGIN IMMEDIATE and SAVEPOINT.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn: Any) -> None:
+    """Serialize SQLite writers: each transaction takes the write lock when it starts.
+
+    With a deferred BEGIN two appenders could both read a batch's head and then one would fail
+    to upgrade its lock. BEGIN IMMEDIATE makes the second wait (busy_timeout) instead, which is
+    the SQLite half of invariant 3 (contiguous sequence numbers under concurrent writers).
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"

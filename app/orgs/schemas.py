@@ -1,0 +1,61 @@
+"""Request and response shapes for organizations and users."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.orgs.models import OrgKind, Role
+from app.schemas import StrictSchema
+
+
+class OrganizationCreate(StrictSchema):
+    code = fields.String(required=True, validate=validate.Length(min=2, max=40))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_en = fields.String(validate=validate.Length(max=200))
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in OrgKind]))
+    county = fields.String(validate=validate.Length(max=40))
+    credit_code = fields.String(validate=validate.Length(equal=18))
+    masked_id = fields.String(validate=validate.Length(max=18))
+    contact_phone = fields.String(validate=validate.Length(max=20))
+    cooperative = fields.String(validate=validate.Length(min=2, max=40))
+
+
+class OrganizationOut(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(allow_none=True)
+    kind = fields.String(required=True)
+    county = fields.String(allow_none=True)
+    credit_code = fields.String(allow_none=True)
+    masked_id = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    cooperative = fields.Function(lambda o: o.cooperative.code if o.cooperative else None, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class OrganizationList(Schema):
+    items = fields.List(fields.Nested(OrganizationOut), required=True)
+
+
+class UserCreate(StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(min=2, max=40))
+    org = fields.String(required=True, validate=validate.Length(min=2, max=40))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    display_name = fields.String(validate=validate.Length(max=120))
+    phone = fields.String(validate=validate.Length(max=20))
+    password = fields.String(load_only=True, validate=validate.Length(min=10, max=200))
+
+
+class UserOut(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(allow_none=True)
+    org = fields.Function(lambda u: u.organization.code, required=True)
+    role = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class UserList(Schema):
+    items = fields.List(fields.Nested(UserOut), required=True)

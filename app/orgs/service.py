@@ -1,0 +1,189 @@
+"""Organizations, users, API tokens and sites: creation rules and lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import select
+
+from app.auth import hash_token, new_token_secret
+from app.db import db, utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.orgs.credit_code import credit_code_error
+from app.orgs.models import ApiToken, Organization, OrgKind, Role, Site, User
+
+_passwords = PasswordHasher()
+_MASKED_ID = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$|^\d{6}\*{8}\d{3}[\dX]$")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
+
+
+def get_org_by_code(code: str, field: str = "org") -> Organization:
+    org = db.session.scalar(select(Organization).where(Organization.code == code))
+    if org is None:
+        raise InvalidInput.field(field, f"no organization with code {code!r}")
+    return org
+
+
+def create_organization(
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    county: str | None = None,
+    credit_code: str | None = None,
+    masked_id: str | None = None,
+    name_en: str | None = None,
+    contact_phone: str | None = None,
+    cooperative_code: str | None = None,
+) -> Organization:
+    if not _CODE.match(code):
+        raise InvalidInput.field("code", "2-40 letters, digits, '-' or '_', starting with a letter or digit")
+    if kind not in OrgKind.__members__:
+        raise InvalidInput.field("kind", f"must be one of {', '.join(OrgKind)}")
+    if credit_code is not None:
+        credit_code = credit_code.strip().upper()
+        reason = credit_code_error(credit_code)
+        if reason:
+            raise InvalidInput.field("credit_code", reason)
+        if db.session.scalar(select(Organization.id).where(Organization.credit_code == credit_code)):
+            raise Conflict(
+                "credit_code: another organization has this code",
+                {"json": {"credit_code": ["another organization has this code"]}},
+            )
+    if masked_id is not None and not _MASKED_ID.match(masked_id):
+        raise InvalidInput.field(
+            "masked_id", "must be an ID number with the middle digits masked, e.g. 4212**********123X"
+        )
+    if kind != OrgKind.farm_household and credit_code is None and kind not in (OrgKind.regulator,):
+        # Households have no credit code; every other registered body does (GB 32100).
+        raise InvalidInput.field("credit_code", f"required for an organization of kind {kind}")
+    cooperative = None
+    if cooperative_code is not None:
+        cooperative = get_org_by_code(cooperative_code, field="cooperative")
+        if cooperative.kind != OrgKind.cooperative:
+            raise InvalidInput.field("cooperative", f"{cooperative_code} is not a cooperative")
+    if db.session.scalar(select(Organization.id).where(Organization.code == code)):
+        raise Conflict(f"code: organization {code!r} exists", {"json": {"code": ["already exists"]}})
+    org = Organization(
+        code=code,
+        name=name,
+        name_en=name_en,
+        kind=kind,
+        county=county,
+        credit_code=credit_code,
+        masked_id=masked_id,
+        contact_phone=contact_phone,
+        cooperative=cooperative,
+    )
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def create_user(
+    *,
+    username: str,
+    org_code: str,
+    role: str,
+    display_name: str | None = None,
+    phone: str | None = None,
+    password: str | None = None,
+) -> User:
+    if role not in Role.__members__:
+        raise InvalidInput.field("role", f"must be one of {', '.join(Role)}")
+    if not _CODE.match(username):
+        raise InvalidInput.field("username", "2-40 letters, digits, '-' or '_'")
+    org = get_org_by_code(org_code)
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"username: {username!r} is taken", {"json": {"username": ["already taken"]}})
+    if password is not None and len(password) < 10:
+        raise InvalidInput.field("password", "at least 10 characters")
+    user = User(
+        username=username,
+        organization=org,
+        role=role,
+        display_name=display_name,
+        phone=phone,
+        password_hash=_passwords.hash(password) if password else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def check_password(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.password_hash or not user.is_active:
+        # Spend the same time as a real check so usernames cannot be probed by timing.
+        _passwords.hash(password)
+        return None
+    try:
+        _passwords.verify(user.password_hash, password)
+    except VerificationError:
+        return None
+    return user
+
+
+def create_token(username: str, expires_days: int | None = 90, now: dt.datetime | None = None) -> tuple[ApiToken, str]:
+    """Create a token; the secret is returned once and only its hash is kept."""
+    now = now or utcnow()
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if expires_days is not None and expires_days <= 0:
+        raise InvalidInput.field("expires_days", "must be a positive number of days")
+    secret = new_token_secret()
+    token = ApiToken(
+        user=user,
+        token_hash=hash_token(secret),
+        prefix=secret[:10],
+        created_at=now,
+        expires_at=now + dt.timedelta(days=expires_days) if expires_days else None,
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def revoke_token(token_id: int, now: dt.datetime | None = None) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token with id {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+    db.session.flush()
+    return token
+
+
+def create_site(
+    org: Organization,
+    *,
+    name: str,
+    kind: str,
+    county: str | None = None,
+    township: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    name_en: str | None = None,
+) -> Site:
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise InvalidInput.field("latitude", "must be between -90 and 90")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise InvalidInput.field("longitude", "must be between -180 and 180")
+    site = Site(
+        organization=org,
+        name=name,
+        name_en=name_en,
+        kind=kind,
+        county=county,
+        township=township,
+        latitude=Decimal(str(latitude)) if latitude is not None else None,
+        longitude=Decimal(str(longitude)) if longitude is not None else None,
+    )
+    db.session.add(site)
+    db.session.flush()
+    return site

@@ -1,0 +1,37 @@
+"""Schema pieces every feature shares: strict base schema, pagination, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class StrictSchema(Schema):
+    """Refuse unknown fields: a typo in a farmer's app must fail loudly, not be dropped."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class PageArgs(StrictSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PageMeta(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class ErrorOut(Schema):
+    code = fields.Integer(required=True)
+    status = fields.String(required=True)
+    message = fields.String()
+    errors = fields.Dict()
+
+
+def page_of(items: list[Any], page: int, per_page: int, total: int) -> dict[str, Any]:
+    return {"items": items, "meta": {"page": page, "per_page": per_page, "total": total}}
