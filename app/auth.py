@@ -94,9 +94,7 @@ def require_roles(roles: Iterable[str] | None = None) -> Callable[[F], F]:
             actor = current_actor()
             assert actor is not None
             if allowed is not None and actor.role not in allowed:
-                raise Forbidden(
-                    f"The role '{actor.role}' may not do this; allowed: {', '.join(sorted(allowed))}."
-                )
+                raise Forbidden(f"The role '{actor.role}' may not do this; allowed: {', '.join(sorted(allowed))}.")
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

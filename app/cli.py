@@ -114,7 +114,7 @@ def users_create(username: str, org_code: str, role: str, display_name: str | No
     """Create a user in an organization."""
     from app.orgs.service import create_user
 
-    if password == "-":
+    if password == "-":  # noqa: S105 - "-" means "prompt for it", not a password
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     with unit_of_work():
         user = create_user(username=username, org_code=org_code, role=role, display_name=display_name,
@@ -149,5 +149,3 @@ def tokens_revoke(token_id: int) -> None:
 def register_cli(app: Flask) -> None:
     for group in (catalog_cli, demo_cli, orgs_cli, users_cli, tokens_cli):
         app.cli.add_command(group)
-
-

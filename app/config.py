@@ -71,7 +71,7 @@ def normalize_database_url(url: str) -> str:
     """Route plain ``postgresql://`` URLs to psycopg 3, the only driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -143,7 +143,9 @@ def make_user(make_org: Callable[..., Organization]) -> Callable[..., User]:
             }[role]
             org = make_org(kind=kind)
         n = next(_counter)
-        return orgs.create_user(username=overrides.pop("username", f"user{n}"), org_code=org.code, role=role, **overrides)
+        return orgs.create_user(
+            username=overrides.pop("username", f"user{n}"), org_code=org.code, role=role, **overrides
+        )
 
     return make
 

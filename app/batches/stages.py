@@ -48,7 +48,9 @@ SHARED_FIELDS: dict[str, dict[str, fields.Field]] = {
     },
     "harvest": {
         "quantity": fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False)),
-        "unit": fields.String(required=True, validate=validate.OneOf(["kg", "t", "g", "L", "mL", "piece", "box", "brick"])),
+        "unit": fields.String(
+            required=True, validate=validate.OneOf(["kg", "t", "g", "L", "mL", "piece", "box", "brick"])
+        ),
         "grade": fields.String(validate=validate.Length(max=40)),
     },
     "processing": {
@@ -134,10 +136,7 @@ def check_stage_order(product_key: str, stage: str, recorded: list[str]) -> None
 def describe_stage(product_key: str, stage: str) -> dict[str, Any]:
     zh, en = STAGE_NAMES[stage]
     schema = stage_schema(product_key, stage)
-    described = [
-        {"name": name, "type": type(f).__name__, "required": f.required}
-        for name, f in schema.fields.items()
-    ]
+    described = [{"name": name, "type": type(f).__name__, "required": f.required} for name, f in schema.fields.items()]
     return {
         "key": stage,
         "name_zh": zh,

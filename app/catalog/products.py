@@ -81,12 +81,8 @@ PRODUCTS: dict[str, ProductSpec] = {
             stages=(*_GROWN, "processing", *_AFTER),
             default_standards=("GH/T 1117-2015", "GB/T 33915-2017"),
             extra_fields={
-                "harvest": (
-                    ExtraField("variety", "choice", "品种", "Variety", ("金桂", "银桂", "丹桂", "四季桂")),
-                ),
-                "processing": (
-                    ExtraField("method", "choice", "工艺", "Method", ("drying", "scenting", "candying")),
-                ),
+                "harvest": (ExtraField("variety", "choice", "品种", "Variety", ("金桂", "银桂", "丹桂", "四季桂")),),
+                "processing": (ExtraField("method", "choice", "工艺", "Method", ("drying", "scenting", "candying")),),
             },
             processing_steps=("摊晾", "烘干", "窨制", "糖渍"),
         ),
@@ -130,7 +126,9 @@ PRODUCTS: dict[str, ProductSpec] = {
             default_standards=("GB/T 11765-2018",),
             extra_fields={
                 "processing": (
-                    ExtraField("pressing_method", "choice", "压榨方式", "Pressing", ("cold", "hot", "aqueous_enzymatic")),
+                    ExtraField(
+                        "pressing_method", "choice", "压榨方式", "Pressing", ("cold", "hot", "aqueous_enzymatic")
+                    ),
                 ),
             },
             processing_steps=("晒干", "脱壳", "压榨", "过滤", "精炼", "灌装"),

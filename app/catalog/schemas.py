@@ -52,9 +52,7 @@ class StandardOut(StandardSummary):
     scope = fields.String(allow_none=True)
     certification_only = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
-    provenance = fields.Function(
-        lambda s: {"sources": s.sources, "confidence": s.confidence}, required=True
-    )
+    provenance = fields.Function(lambda s: {"sources": s.sources, "confidence": s.confidence}, required=True)
     requirements = fields.List(fields.Nested(RequirementOut), required=True)
 
 

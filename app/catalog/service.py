@@ -197,10 +197,7 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
     items = data.get("standards")
     if not isinstance(items, list):
         raise InvalidInput("the catalog has no 'standards' list")
-    existing = {
-        s.code: s
-        for s in db.session.scalars(select(Standard).options(selectinload(Standard.requirements)))
-    }
+    existing = {s.code: s for s in db.session.scalars(select(Standard).options(selectinload(Standard.requirements)))}
     seen: set[str] = set()
     for item in items:
         values = _standard_fields(item)
@@ -304,7 +301,10 @@ def _export_requirement(r: Requirement) -> dict[str, Any]:
 
 def export_catalog() -> dict[str, Any]:
     standards = db.session.scalars(
-        select(Standard).where(Standard.owner_org_id.is_(None)).options(selectinload(Standard.requirements)).order_by(Standard.id)
+        select(Standard)
+        .where(Standard.owner_org_id.is_(None))
+        .options(selectinload(Standard.requirements))
+        .order_by(Standard.id)
     ).all()
     items = []
     for s in standards:
@@ -332,9 +332,7 @@ def export_catalog() -> dict[str, Any]:
             "requirements": [_export_requirement(r) for r in s.requirements],
         }
         items.append({k: v for k, v in item.items() if v is not None or k in ("issued", "effective")})
-    products = {
-        p.key: {"zh": p.name_zh, "en": p.name_en, "county": p.county_zh} for p in PRODUCTS.values()
-    }
+    products = {p.key: {"zh": p.name_zh, "en": p.name_en, "county": p.county_zh} for p in PRODUCTS.values()}
     return {"meta": {"schema_version": 0.1, "exported_by": "youpin-trace", "products": products}, "standards": items}
 
 

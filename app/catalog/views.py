@@ -87,5 +87,3 @@ def get_standard(standard_id: int) -> Standard:
     if std is None:
         raise NotFound(f"no standard with id {standard_id}")
     return std
-
-

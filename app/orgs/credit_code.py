@@ -20,8 +20,7 @@ def credit_code_error(code: str) -> str | None:
         return f"must be 18 characters, got {len(code)}"
     if not _SHAPE.match(code):
         return (
-            "must be 18 characters of 0-9 and A-Y without I, O, S, V, Z, "
-            "with a 6-digit division code in positions 3-8"
+            "must be 18 characters of 0-9 and A-Y without I, O, S, V, Z, with a 6-digit division code in positions 3-8"
         )
     expected = check_character(code[:17])
     if code[17] != expected:

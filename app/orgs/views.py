@@ -11,7 +11,14 @@ from app.auth import require_roles
 from app.db import db
 from app.orgs import service
 from app.orgs.models import Organization, Role, User
-from app.orgs.schemas import OrganizationCreate, OrganizationList, OrganizationOut, UserCreate, UserList, UserOut
+from app.orgs.schemas import (
+    OrganizationCreate,
+    OrganizationList,
+    OrganizationOut,
+    UserCreate,
+    UserList,
+    UserOut,
+)
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1", description="Organizations and users (admin)")
 

@@ -46,12 +46,16 @@ def test_provenance_survives_the_load():
 
 def test_missing_limits_stay_empty_and_text_limits_stay_text():
     moisture = db.session.scalar(
-        select(Requirement).join(Standard).where(Standard.code == "GH/T 1117-2015", Requirement.parameter_key == "moisture")
+        select(Requirement)
+        .join(Standard)
+        .where(Standard.code == "GH/T 1117-2015", Requirement.parameter_key == "moisture")
     )
     assert moisture.limit_value is None and moisture.limit_text is None
     assert not moisture.has_limit
     apc = db.session.scalar(
-        select(Requirement).join(Standard).where(Standard.code == "GB 7099-2015", Requirement.parameter_key == "aerobic_plate_count")
+        select(Requirement)
+        .join(Standard)
+        .where(Standard.code == "GB 7099-2015", Requirement.parameter_key == "aerobic_plate_count")
     )
     assert apc.limit_value is None and apc.limit_text == "n=5,c=2,m=10^4,M=10^5"
 

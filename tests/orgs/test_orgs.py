@@ -30,7 +30,13 @@ def test_known_published_code_validates():
 
 def test_admin_creates_and_lists_organizations(client, auth):
     headers = auth("admin")
-    body = {"code": "TS-COOP", "name": "通山县大畈枇杷专业合作社", "kind": "cooperative", "county": "通山县", "credit_code": GOOD}
+    body = {
+        "code": "TS-COOP",
+        "name": "通山县大畈枇杷专业合作社",
+        "kind": "cooperative",
+        "county": "通山县",
+        "credit_code": GOOD,
+    }
     response = client.post("/api/v1/organizations", json=body, headers=headers)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["credit_code"] == GOOD
@@ -66,7 +72,13 @@ def test_household_with_masked_id_belongs_to_a_cooperative(client, auth, make_or
     coop = make_org(kind="cooperative")
     response = client.post(
         "/api/v1/organizations",
-        json={"code": "HH-001", "name": "陈家", "kind": "farm_household", "masked_id": "4212**********123X", "cooperative": coop.code},
+        json={
+            "code": "HH-001",
+            "name": "陈家",
+            "kind": "farm_household",
+            "masked_id": "4212**********123X",
+            "cooperative": coop.code,
+        },
         headers=auth("admin"),
     )
     assert response.status_code == 201, response.get_json()
@@ -137,7 +149,21 @@ def test_tokens_are_stored_hashed(make_user):
 def test_cli_creates_org_user_and_token(app, tmp_path):
     runner = app.test_cli_runner()
     code = valid_credit_code(777)
-    result = runner.invoke(args=["orgs", "create", "CLI-ORG", "--name", "赤壁茶厂", "--kind", "processor", "--county", "赤壁市", "--credit-code", code])
+    result = runner.invoke(
+        args=[
+            "orgs",
+            "create",
+            "CLI-ORG",
+            "--name",
+            "赤壁茶厂",
+            "--kind",
+            "processor",
+            "--county",
+            "赤壁市",
+            "--credit-code",
+            code,
+        ]
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["users", "create", "cli_user", "--org", "CLI-ORG", "--role", "processor"])
     assert result.exit_code == 0, result.output
@@ -148,6 +174,8 @@ def test_cli_creates_org_user_and_token(app, tmp_path):
     client = app.test_client()
     products = client.get("/api/v1/organizations", headers={"Authorization": f"Bearer {secret}"})
     assert products.status_code == 403  # a processor is authenticated, but not an admin
-    bad = runner.invoke(args=["orgs", "create", "CLI-BAD", "--name", "x", "--kind", "processor", "--credit-code", "123"])
+    bad = runner.invoke(
+        args=["orgs", "create", "CLI-BAD", "--name", "x", "--kind", "processor", "--credit-code", "123"]
+    )
     assert bad.exit_code != 0
     assert "credit_code" in bad.output

@@ -1,0 +1,402 @@
+"""Batches and their events: creation, the append path (invariants 1-5), reads and verification.
+
+Services receive the actor and the clock, flush, and never commit: the request or CLI command
+commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import zlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from app.auth import Actor
+from app.batches import chain
+from app.batches.models import (
+    UNITS,
+    Batch,
+    BatchStandard,
+    BatchStatus,
+    Event,
+    Transfer,
+    TransferStatus,
+)
+from app.batches.stages import check_stage_order, validate_stage_data
+from app.catalog.models import ProductLine
+from app.catalog.service import applicable_mandatory
+from app.db import db, utcnow
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.orgs.models import Organization, OrgKind, Role, Site
+
+CREATOR_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor})
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+# Records that are not stages of the product's journey but enter its chain all the same.
+SYSTEM_KINDS = frozenset(
+    {
+        "amendment",
+        "transfer",
+        "receipt",
+        "transfer_rejected",
+        "split",
+        "transformation",
+        "recall",
+        "recall_closed",
+        "inspection",
+    }
+)
+
+
+def lock_named(name: str) -> None:
+    """Serialize a critical section across processes (PostgreSQL advisory lock, per transaction).
+
+    On SQLite every write transaction already holds the database's write lock (BEGIN IMMEDIATE),
+    so there is nothing more to take.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
+
+
+def lock_batch(batch_id: int) -> Batch:
+    """Load a batch for writing: a row lock on PostgreSQL so appends to it queue up."""
+    batch = db.session.scalar(
+        select(Batch).where(Batch.id == batch_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if batch is None:
+        raise NotFound(f"no batch with id {batch_id}")
+    return batch
+
+
+def new_public_code() -> str:
+    return secrets.token_urlsafe(16)  # 128 random bits; never derived from the id
+
+
+def public_url(base_url: str, batch: Batch) -> str:
+    return f"{base_url.rstrip('/')}/t/{batch.public_code}"
+
+
+def _next_lot_code(product: ProductLine, year: int) -> str:
+    prefix = f"{product.lot_prefix}-{year}-"
+    lock_named(f"lot-code:{prefix}")
+    last = db.session.scalar(
+        select(func.max(Batch.lot_code)).where(
+            Batch.lot_code.like(f"{prefix}%"), func.length(Batch.lot_code) == len(prefix) + 6
+        )
+    )
+    number = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{number:06d}"
+
+
+def _check_quantity(quantity: Decimal, unit: str, field: str = "quantity") -> None:
+    if quantity <= 0:
+        raise InvalidInput.field(field, "must be greater than zero")
+    if unit not in UNITS:
+        raise InvalidInput.field("unit", f"must be one of {', '.join(UNITS)}")
+
+
+def _site_of(org_ids: set[int], site_id: int | None) -> Site | None:
+    if site_id is None:
+        return None
+    site = db.session.get(Site, site_id)
+    if site is None or site.organization_id not in org_ids:
+        raise InvalidInput.field("site", f"no site {site_id} belongs to this organization")
+    return site
+
+
+def bind_standards(batch: Batch) -> None:
+    """The mandatory national standards for the product are the floor; the product's defaults add."""
+    bound = {bs.standard_id for bs in batch.standards}
+    for std in applicable_mandatory(batch.product_key):
+        if std.id not in bound:
+            db.session.add(BatchStandard(batch=batch, standard=std, source="mandatory"))
+            bound.add(std.id)
+    for std in batch.product.default_standards:
+        if std.id not in bound:
+            db.session.add(BatchStandard(batch=batch, standard=std, source="default"))
+            bound.add(std.id)
+
+
+def create_batch(
+    actor: Actor,
+    *,
+    product: str,
+    quantity: Decimal,
+    unit: str,
+    lot_code: str | None = None,
+    site: int | None = None,
+    gtin: str | None = None,
+    produced_at: dt.datetime | None = None,
+    producer: str | None = None,
+    now: dt.datetime | None = None,
+    check_role: bool = True,
+) -> Batch:
+    """Create a batch held by the actor's organization.
+
+    A cooperative may name one of its member households as ``producer``: the household grew it,
+    the cooperative holds it.
+    """
+    now = now or utcnow()
+    if check_role and actor.role not in CREATOR_ROLES:
+        raise Forbidden(f"The role '{actor.role}' may not create batches.")
+    line = db.session.get(ProductLine, product)
+    if line is None:
+        raise InvalidInput.field("product", f"unknown product {product!r}")
+    _check_quantity(quantity, unit)
+    if produced_at is not None and produced_at > now + MAX_CLOCK_SKEW:
+        raise InvalidInput.field("produced_at", "cannot be in the future")
+    if gtin is not None and not _gtin_ok(gtin):
+        raise InvalidInput.field("gtin", "must be 8, 12, 13 or 14 digits with a valid check digit")
+    producer_org = actor.org
+    if producer is not None and producer != actor.org.code:
+        producer_org = db.session.scalar(select(Organization).where(Organization.code == producer))
+        if producer_org is None:
+            raise InvalidInput.field("producer", f"no organization with code {producer!r}")
+        if actor.org.kind != OrgKind.cooperative or producer_org.cooperative_id != actor.org.id:
+            raise InvalidInput.field(
+                "producer", "only a cooperative may create a batch for one of its member households"
+            )
+    site_row = _site_of({actor.org.id, producer_org.id}, site)
+    if lot_code is not None:
+        lot_code = lot_code.strip()
+        if db.session.scalar(select(Batch.id).where(Batch.lot_code == lot_code)):
+            raise Conflict(f"lot_code: {lot_code!r} is taken", {"json": {"lot_code": ["already exists"]}})
+    else:
+        lot_code = _next_lot_code(line, (produced_at or now).astimezone(dt.UTC).year)
+    batch = Batch(
+        lot_code=lot_code,
+        product=line,
+        quantity=quantity,
+        unit=unit,
+        status=BatchStatus.active,
+        public_code=new_public_code(),
+        gtin=gtin,
+        custodian=actor.org,
+        producer=producer_org,
+        site=site_row,
+        produced_at=produced_at,
+        created_by_id=actor.user.id,
+        created_at=now,
+        head_seq=0,
+        head_hash=chain.GENESIS,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    bind_standards(batch)
+    db.session.flush()
+    return batch
+
+
+def _gtin_ok(gtin: str) -> bool:
+    if not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
+        return False
+    digits = [int(c) for c in gtin]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def request_digest(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def pending_transfer(batch_id: int) -> Transfer | None:
+    return db.session.scalar(
+        select(Transfer).where(Transfer.batch_id == batch_id, Transfer.status == TransferStatus.pending)
+    )
+
+
+def chain_fields(event: Event, lot_code: str, org_code: str, username: str | None) -> chain.ChainFields:
+    return chain.ChainFields(
+        lot_code=lot_code,
+        seq=event.seq,
+        stage=event.stage,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        actor_org=org_code,
+        actor_user=username,
+        site_id=event.site_id,
+        data=event.data,
+        amends_seq=event.amends_seq,
+        prev_hash=event.prev_hash,
+    )
+
+
+def _append(
+    batch: Batch,
+    actor: Actor,
+    *,
+    stage: str,
+    occurred_at: dt.datetime,
+    data: dict[str, Any],
+    now: dt.datetime,
+    site: Site | None = None,
+    amends_seq: int | None = None,
+    idempotency_key: str | None = None,
+    digest: str | None = None,
+) -> Event:
+    """Chain one event onto a locked batch. Every write to a chain goes through here."""
+    event = Event(
+        batch=batch,
+        seq=batch.head_seq + 1,
+        stage=stage,
+        occurred_at=occurred_at,
+        recorded_at=now,
+        actor_user_id=actor.user.id,
+        actor_org_id=actor.org.id,
+        site_id=site.id if site else None,
+        data=data,
+        amends_seq=amends_seq,
+        idempotency_key=idempotency_key,
+        request_digest=digest,
+        prev_hash=batch.head_hash,
+        hash="",
+    )
+    event.hash = chain_fields(event, batch.lot_code, actor.org.code, actor.user.username).digest()
+    batch.head_seq = event.seq
+    batch.head_hash = event.hash
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def append_system_event(
+    batch: Batch, actor: Actor, kind: str, data: dict[str, Any], occurred_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Event:  # fmt: skip
+    """Record a cross-cutting fact (transfer, split, recall, inspection...) in the batch's chain.
+
+    The calling service has already checked who may do it; ``batch`` must come from lock_batch.
+    """
+    if kind not in SYSTEM_KINDS:
+        raise ValueError(f"{kind!r} is not a system event kind")
+    now = now or utcnow()
+    return _append(batch, actor, stage=kind, occurred_at=occurred_at or now, data=data, now=now)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    event: Event
+    created: bool  # False when an Idempotency-Key retry returned the stored event
+
+
+def append_event(
+    batch_id: int,
+    actor: Actor,
+    *,
+    stage: str,
+    occurred_at: dt.datetime,
+    data: dict[str, Any] | None = None,
+    site: int | None = None,
+    amends_seq: int | None = None,
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> AppendResult:
+    """Append a stage event (or an amendment) to a batch's journey."""
+    now = now or utcnow()
+    data = data or {}
+    digest = request_digest(
+        {"stage": stage, "occurred_at": occurred_at.isoformat(), "data": data, "site": site, "amends_seq": amends_seq}
+    )
+    batch = lock_batch(batch_id)
+    if idempotency_key is not None:
+        stored = db.session.scalar(
+            select(Event).where(Event.batch_id == batch.id, Event.idempotency_key == idempotency_key)
+        )
+        if stored is not None:
+            if stored.request_digest != digest:
+                raise Conflict("Idempotency-Key was already used for a different request on this batch.")
+            return AppendResult(stored, created=False)
+    if actor.org.id != batch.custodian_org_id:
+        raise Forbidden(f"Only the custodian ({batch.custodian.code}) may add events to batch {batch.lot_code}.")
+    if batch.status in (BatchStatus.consumed, BatchStatus.recalled):
+        raise Conflict(f"Batch {batch.lot_code} is {batch.status}; no more stage events can be added.")
+    if pending_transfer(batch.id) is not None:
+        raise Conflict(f"Batch {batch.lot_code} has a transfer pending; events wait until it is accepted or rejected.")
+    if occurred_at > now + MAX_CLOCK_SKEW:
+        raise InvalidInput.field("occurred_at", "cannot be more than five minutes in the future")
+    site_row = _site_of({actor.org.id, batch.producer_org_id}, site)
+
+    if stage == "amendment":
+        stored_data = _amendment_data(batch, amends_seq, data)
+    else:
+        if amends_seq is not None:
+            raise InvalidInput.field("amends_seq", "only an amendment names the event it amends")
+        if stage in SYSTEM_KINDS:
+            raise InvalidInput.field("stage", f"{stage!r} is recorded by its own endpoint, not as a stage")
+        stored_data = validate_stage_data(batch.product_key, stage, data)
+        recorded = list(db.session.scalars(select(Event.stage).where(Event.batch_id == batch.id).order_by(Event.seq)))
+        check_stage_order(batch.product_key, stage, recorded)
+    event = _append(
+        batch, actor, stage=stage, occurred_at=occurred_at, data=stored_data, now=now, site=site_row,
+        amends_seq=amends_seq, idempotency_key=idempotency_key, digest=digest,
+    )  # fmt: skip
+    return AppendResult(event, created=True)
+
+
+def _amendment_data(batch: Batch, amends_seq: int | None, data: dict[str, Any]) -> dict[str, Any]:
+    """An amendment carries the corrected data of the event it amends, and why."""
+    if amends_seq is None:
+        raise InvalidInput.field("amends_seq", "an amendment must name the sequence number it corrects")
+    target = db.session.scalar(select(Event).where(Event.batch_id == batch.id, Event.seq == amends_seq))
+    if target is None:
+        raise InvalidInput.field("amends_seq", f"batch {batch.lot_code} has no event {amends_seq}")
+    if target.stage in SYSTEM_KINDS:
+        raise InvalidInput.field("amends_seq", f"event {amends_seq} is a {target.stage} record and cannot be amended")
+    reason = data.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(
+            "data.reason: an amendment must say why", {"json": {"data": {"reason": ["required: say why"]}}}
+        )
+    unknown = set(data) - {"reason", "data"}
+    if unknown:
+        raise InvalidInput("data: unknown fields", {"json": {"data": {k: ["Unknown field."] for k in sorted(unknown)}}})
+    corrected = data.get("data")
+    if not isinstance(corrected, dict):
+        raise InvalidInput(
+            "data.data: the corrected stage data is required",
+            {"json": {"data": {"data": ["required: the corrected stage data"]}}},
+        )
+    try:
+        normalized = validate_stage_data(batch.product_key, target.stage, corrected)
+    except InvalidInput as exc:
+        inner = (exc.errors or {}).get("json", {}).get("data", {})
+        raise InvalidInput("data.data: the corrected data is not valid", {"json": {"data": {"data": inner}}}) from exc
+    return {"reason": reason.strip(), "data": normalized, "stage": target.stage}
+
+
+def get_batch(batch_id: int) -> Batch:
+    batch = db.session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"no batch with id {batch_id}")
+    return batch
+
+
+def get_batch_by_public_code(public_code: str) -> Batch:
+    batch = db.session.scalar(select(Batch).where(Batch.public_code == public_code))
+    if batch is None:
+        raise NotFound("no batch with this code")
+    return batch
+
+
+def events_of(batch: Batch) -> list[Event]:
+    return list(db.session.scalars(select(Event).where(Event.batch_id == batch.id).order_by(Event.seq)))
+
+
+def verify_batch(batch: Batch) -> chain.ChainReport:
+    """Recompute the batch's chain from the rows as they are stored now."""
+    rows = db.session.execute(
+        select(Event, Organization.code, text("users.username"))
+        .join(Organization, Organization.id == Event.actor_org_id)
+        .outerjoin(text("users"), text("users.id = events.actor_user_id"))
+        .where(Event.batch_id == batch.id)
+        .order_by(Event.seq)
+        .execution_options(populate_existing=True)
+    ).all()
+    links = ((chain_fields(ev, batch.lot_code, org_code, username), ev.hash) for ev, org_code, username in rows)
+    return chain.verify(links, expected_head=batch.head_hash)
