@@ -1,0 +1,58 @@
+"""A batch's journey as people read it: stage events in order, corrections applied, history kept.
+
+Pure: takes the stored events, returns plain data. The API, the consumer page and the PDF all
+read the journey through here, so a correction shows the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.batches.models import Event
+
+
+@dataclass
+class JourneyEntry:
+    event: Event
+    # The data as it stands after every amendment, and the amendments themselves, oldest first.
+    data: dict[str, Any]
+    amendments: list[Event] = field(default_factory=list)
+
+    @property
+    def seq(self) -> int:
+        return self.event.seq
+
+    @property
+    def stage(self) -> str:
+        return self.event.stage
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        return self.event.occurred_at
+
+    @property
+    def amended(self) -> bool:
+        return bool(self.amendments)
+
+
+def build_journey(events: list[Event], include_system: bool = True) -> list[JourneyEntry]:
+    """Fold amendments into the events they correct; amendments themselves are not entries."""
+    entries: dict[int, JourneyEntry] = {}
+    ordered: list[JourneyEntry] = []
+    for ev in sorted(events, key=lambda e: e.seq):
+        if ev.stage == "amendment":
+            target = entries.get(ev.amends_seq or -1)
+            if target is not None:
+                target.amendments.append(ev)
+                target.data = dict(ev.data.get("data", {}))
+            continue
+        entry = JourneyEntry(event=ev, data=dict(ev.data))
+        entries[ev.seq] = entry
+        ordered.append(entry)
+    if not include_system:
+        from app.batches.service import SYSTEM_KINDS
+
+        ordered = [e for e in ordered if e.stage not in SYSTEM_KINDS]
+    return ordered
