@@ -60,6 +60,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
 
+    _commit_per_request(app)
+
     swagger_assets = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 
     @app.get("/api/docs/assets/<path:filename>")
@@ -68,6 +70,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return send_from_directory(swagger_assets, filename, max_age=86400)
 
     return app
+
+
+def _commit_per_request(app: Flask) -> None:
+    """Each request commits once when it succeeded and rolls back otherwise (services only flush)."""
+    from flask import Response
+    from sqlalchemy.exc import IntegrityError
+
+    from app.errors import error_body
+
+    @app.after_request
+    def commit_or_roll_back(response: Response) -> Response:
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # A race another request won (a unique key taken between our check and our commit).
+            db.session.rollback()
+            app.logger.warning("integrity error at commit on %s %s", request.method, request.path, exc_info=True)
+            conflict = app.json.response(error_body(409, "The request conflicts with a concurrent change; retry it."))
+            conflict.status_code = 409
+            return conflict
+        return response
 
 
 def _import_models() -> None:
