@@ -1,7 +1,9 @@
 """Shared fixtures: one migrated database per run, each test in a rolled-back transaction.
 
 The suite runs on SQLite by default and on PostgreSQL when ``TEST_DATABASE_URL`` is set.
-Factories flush, never commit.
+Factories end with ``settle()``: inside the test's outer transaction a commit only releases a
+savepoint, so what a factory made survives a request that fails and rolls back, as rows committed
+before the request would in production; the outer transaction still discards everything.
 """
 
 from __future__ import annotations
@@ -101,6 +103,11 @@ def client(app: Flask) -> FlaskClient:
 _counter = itertools.count(1)
 
 
+def settle() -> None:
+    """Make what the test has built so far outlive a failed request's rollback (see above)."""
+    db.session.commit()
+
+
 def valid_credit_code(serial: int) -> str:
     """A well-formed credit code for tests: 9142 12 (Xianning) + serial + check character."""
     body = f"914212{serial:011d}"[:17]
@@ -122,7 +129,9 @@ def make_org() -> Callable[..., Organization]:
         if kind not in ("farm_household", "regulator"):
             values["credit_code"] = valid_credit_code(n)
         values.update(overrides)
-        return orgs.create_organization(**values)
+        org = orgs.create_organization(**values)
+        settle()
+        return org
 
     return make
 
@@ -157,6 +166,7 @@ def auth(make_user: Callable[..., User]) -> Callable[..., dict[str, str]]:
     def make(role: str = "farmer", user: User | None = None, **kwargs: Any) -> dict[str, str]:
         user = user or make_user(role, **kwargs)
         _, secret = orgs.create_token(user.username)
+        settle()
         return {"Authorization": f"Bearer {secret}"}
 
     return make
