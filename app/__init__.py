@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
 # Feature view modules; each exposes ``blp`` (API, documented) and/or ``bp`` (pages).
 FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.batches.views",
+    "app.batches.lineage_views",
     "app.labels.views",
     "app.compliance.views",
     "app.recalls.views",
