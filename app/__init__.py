@@ -50,6 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     api = Api(app, spec_kwargs={"info": {"description": "Traceability for Xianning's six regional-brand products."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    from app.schemas import DecimalString
+
+    api.register_field(DecimalString, "string", "decimal")
     _register_blueprints(app, api)
 
     from app.errors import register_error_handlers

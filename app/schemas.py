@@ -7,6 +7,18 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 
+class DecimalString(fields.Decimal):
+    """An exact decimal sent as a string ("0.050"), documented as such in OpenAPI.
+
+    Quantities and limits must not pass through binary floats; registered with the Api in
+    create_app so the document says ``type: string, format: decimal``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("as_string", True)
+        super().__init__(**kwargs)
+
+
 class StrictSchema(Schema):
     """Refuse unknown fields: a typo in a farmer's app must fail loudly, not be dropped."""
 

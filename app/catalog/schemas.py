@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.catalog.products import PRODUCTS, STAGE_NAMES
 from app.catalog.service import KINDS, LEVELS
-from app.schemas import StrictSchema
+from app.schemas import DecimalString, StrictSchema
 
 
 class RequirementOut(Schema):
@@ -19,7 +19,7 @@ class RequirementOut(Schema):
     product = fields.String(attribute="product_key", allow_none=True)
     unit = fields.String(allow_none=True)
     comparator = fields.String(required=True)
-    limit = fields.Decimal(attribute="limit_value", as_string=True, allow_none=True)
+    limit = DecimalString(attribute="limit_value", allow_none=True)
     limit_text = fields.String(allow_none=True)
     provisional = fields.Boolean(required=True)
     method = fields.String(allow_none=True)

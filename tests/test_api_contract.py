@@ -1,0 +1,54 @@
+"""A bounded property-based run of the whole API against its own OpenAPI document (schemathesis).
+
+Every operation gets generated requests, valid and invalid, sent with an admin's and with a
+farmer's token. No response may be a 5xx, every status code and body must be the documented one,
+and data the schema forbids must be refused with a 4xx.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+
+@pytest.fixture
+def api_schema(app):
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.fixture
+def tokens(auth, make_org):
+    coop = make_org(kind="cooperative")
+    return {"admin": auth("admin"), "cooperative": auth("cooperative", org=coop)}
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
+def test_api_matches_its_openapi_document(case, tokens):
+    for headers in tokens.values():
+        case.call_and_validate(headers=headers, checks=CHECKS)
