@@ -1,0 +1,868 @@
+"""Lineage: splits, merges and transformations under mass balance, and the trace graph.
+
+A split, a merge and a transformation are one operation: input batches, each taken in whole or in
+part, become new output batches. The taking is recorded as ``LineageEdge`` rows (``quantity`` of
+the input, in the input's unit, went into the output) under one ``Transformation`` row, and in the
+hash chains: every input's chain records what was taken and into which lots, and every output's
+first event commits to its inputs' head hashes, so rewriting an input's history is detectable from
+any lot made of it (``verify_lineage``).
+
+Mass balance (invariant 6): what leaves a batch is the sum of its outgoing edges, and it may never
+exceed the batch's quantity. Inputs are row-locked in id order before the balance is read, so two
+concurrent takings of one lot queue up instead of both seeing the same remainder, and two
+transformations sharing inputs cannot deadlock.
+
+The trace is one recursive query (``select().cte(recursive=True)``) per call, the same SQL on
+SQLite and PostgreSQL, walking ``lineage_edges`` through its two composite indexes, so its cost
+follows the size of the answer rather than of the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from sqlalchemy import Integer, String, cast, func, literal, null, or_, select, union_all
+
+from app.auth import Actor
+from app.batches import service
+from app.batches.models import UNITS, Batch, BatchStatus, Event, LineageEdge, Transfer, Transformation
+from app.catalog.models import ProductLine
+from app.db import db, utcnow
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.orgs.models import Organization
+
+QUANTUM = Decimal("0.001")  # the Quantity column keeps three places
+DEFAULT_TRACE_DEPTH = 50
+MAX_TRACE_DEPTH = 100
+DIRECTIONS = ("upstream", "downstream", "both")
+
+# Units that can be added together, and their factor to the smallest one of their kind. Counted
+# units (piece, box, brick) are each a kind of their own: a box is not a number of pieces.
+UNIT_KIND: dict[str, tuple[str, Decimal]] = {
+    "g": ("mass", Decimal(1)),
+    "kg": ("mass", Decimal(1000)),
+    "t": ("mass", Decimal(1_000_000)),
+    "mL": ("volume", Decimal(1)),
+    "L": ("volume", Decimal(1000)),
+    "piece": ("piece", Decimal(1)),
+    "box": ("box", Decimal(1)),
+    "brick": ("brick", Decimal(1)),
+}
+assert set(UNIT_KIND) == set(UNITS), "every unit has a kind"
+
+
+def q3(value: Decimal) -> str:
+    """A quantity as the API and the chains write it: a string with three places."""
+    return str(Decimal(value).quantize(QUANTUM))
+
+
+# ---------------------------------------------------------------------------------------------
+# Mass balance
+# ---------------------------------------------------------------------------------------------
+
+
+def taken_from(batch_id: int) -> Decimal:
+    """What has left the batch so far: the sum of its outgoing lineage edges, in its unit."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(LineageEdge.quantity), 0)).where(LineageEdge.input_batch_id == batch_id)
+    )
+    return Decimal(total or 0)
+
+
+def remaining(batch: Batch) -> Decimal:
+    """What the batch still holds: its quantity less everything that went into other batches."""
+    return Decimal(batch.quantity) - taken_from(batch.id)
+
+
+@dataclass(frozen=True)
+class Take:
+    """``quantity`` of ``batch`` (in the batch's unit) goes into the operation."""
+
+    batch: int
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class Output:
+    product: str
+    quantity: Decimal
+    unit: str
+    lot_code: str | None = None
+
+
+@dataclass
+class TakenInput:
+    batch: Batch
+    quantity: Decimal
+    remaining: Decimal  # after this operation
+
+
+@dataclass
+class LineageResult:
+    transformation: Transformation
+    inputs: list[TakenInput]
+    outputs: list[Batch]
+    edges: list[LineageEdge]
+    input_totals: dict[str, Decimal] = field(default_factory=dict)
+    output_totals: dict[str, Decimal] = field(default_factory=dict)
+
+
+class _Errors:
+    """Field errors gathered over a whole request, so one refusal names every bad index."""
+
+    def __init__(self) -> None:
+        self.json: dict[str, Any] = {}
+
+    def add(self, path: Sequence[str | int], reason: str) -> None:
+        node = self.json
+        for part in path[:-1]:
+            node = node.setdefault(str(part), {})
+        node.setdefault(str(path[-1]), []).append(reason)
+
+    def __bool__(self) -> bool:
+        return bool(self.json)
+
+    def first(self) -> str:
+        path: list[str] = []
+        node: Any = self.json
+        while isinstance(node, dict):
+            key = next(iter(node))
+            path.append(key)
+            node = node[key]
+        return f"{'.'.join(path)}: {node[0]}"
+
+
+def _totals(pairs: Sequence[tuple[Decimal, str]]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for quantity, unit in pairs:
+        totals[unit] = totals.get(unit, Decimal(0)) + Decimal(quantity)
+    return totals
+
+
+def _in_base(pairs: Sequence[tuple[Decimal, str]]) -> tuple[str, Decimal] | None:
+    """The sum in the smallest unit of one kind, or None when the units are of different kinds."""
+    kinds = {UNIT_KIND[unit][0] for _, unit in pairs}
+    if len(kinds) != 1:
+        return None
+    return kinds.pop(), sum((Decimal(q) * UNIT_KIND[u][1] for q, u in pairs), Decimal(0))
+
+
+def yield_pct(inputs: Sequence[tuple[Decimal, str]], outputs: Sequence[tuple[Decimal, str]]) -> Decimal | None:
+    """Output over input in percent, when both sides are measured in units of one kind.
+
+    Fruit in kilograms pressed into oil in litres has no percentage yield without a density; the
+    totals per unit are recorded instead (see the transformation's ``process.yield``).
+    """
+    taken, made = _in_base(inputs), _in_base(outputs)
+    if taken is None or made is None or taken[0] != made[0] or taken[1] == 0:
+        return None
+    return (made[1] * 100 / taken[1]).quantize(Decimal("0.01"))
+
+
+def _apportion(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split ``total`` over ``weights`` to three places, the rounding remainder on the last share."""
+    weight_sum = sum(weights, Decimal(0))
+    shares = [(total * w / weight_sum).quantize(QUANTUM, rounding=ROUND_DOWN) for w in weights[:-1]]
+    shares.append(total - sum(shares, Decimal(0)))
+    return shares
+
+
+def _check_occurred_at(occurred_at: dt.datetime, now: dt.datetime) -> None:
+    if occurred_at > now + service.MAX_CLOCK_SKEW:
+        raise InvalidInput.field("occurred_at", "cannot be more than five minutes in the future")
+
+
+@dataclass(frozen=True)
+class _Paths:
+    """Where an error about an input or an output is reported in the caller's request."""
+
+    input: Callable[[int, str], list[str | int]]
+    output: Callable[[int, str], list[str | int]]
+
+
+_TRANSFORMATION_PATHS = _Paths(
+    input=lambda index, name: ["inputs", index, name],
+    output=lambda index, name: ["outputs", index, name],
+)
+# A split's one input is the parent lot (the URL) taken by the sum of the parts.
+_SPLIT_PATHS = _Paths(
+    input=lambda index, name: ["parts"] if name == "quantity" else ["batch"],
+    output=lambda index, name: ["parts", index, name],
+)
+
+
+def _load_inputs(actor: Actor, takes: Sequence[Take], paths: _Paths) -> dict[int, Batch]:
+    """Lock every input in id order, then check custody and the balance of each; refuse all or none."""
+    errors = _Errors()
+    if not takes:
+        errors.add(["inputs"], "at least one input is required")
+    seen: dict[int, int] = {}
+    for index, take in enumerate(takes):
+        if take.batch in seen:
+            errors.add(paths.input(index, "batch"), f"batch {take.batch} is already taken at index {seen[take.batch]}")
+        seen.setdefault(take.batch, index)
+        if take.quantity <= 0:
+            errors.add(paths.input(index, "quantity"), "must be greater than zero")
+    if errors:
+        raise InvalidInput(errors.first(), {"json": errors.json})
+
+    # Ascending id order: every writer takes the same locks in the same order, so no deadlock.
+    locked: dict[int, Batch] = {}
+    for batch_id in sorted(seen):
+        try:
+            locked[batch_id] = service.lock_batch(batch_id)
+        except NotFound:
+            errors.add(paths.input(seen[batch_id], "batch"), f"no batch with id {batch_id}")
+    if errors:
+        raise InvalidInput(errors.first(), {"json": errors.json})
+
+    forbidden = _Errors()
+    for index, take in enumerate(takes):
+        batch = locked[take.batch]
+        if batch.custodian_org_id != actor.org.id:
+            forbidden.add(
+                paths.input(index, "batch"),
+                f"batch {batch.lot_code} is held by {batch.custodian.code}; only its custodian may take from it",
+            )
+    if forbidden:
+        raise Forbidden(
+            f"Only the custodian of every input may do this ({forbidden.first()}).", {"json": forbidden.json}
+        )
+
+    pending = _Errors()
+    for index, take in enumerate(takes):
+        transfer = service.pending_transfer(take.batch)
+        if transfer is not None:
+            pending.add(
+                paths.input(index, "batch"),
+                f"batch {locked[take.batch].lot_code} has transfer {transfer.id} pending; accept or reject it first",
+            )
+    if pending:
+        raise Conflict(f"An input is being transferred ({pending.first()}).", {"json": pending.json})
+
+    for index, take in enumerate(takes):
+        batch = locked[take.batch]
+        if batch.status != BatchStatus.active:
+            errors.add(
+                paths.input(index, "batch"), f"batch {batch.lot_code} is {batch.status}; only active lots are taken"
+            )
+            continue
+        available = remaining(batch)
+        if take.quantity > available:
+            errors.add(
+                paths.input(index, "quantity"),
+                f"batch {batch.lot_code} has only {q3(available)} {batch.unit} available; "
+                f"{q3(take.quantity)} {batch.unit} asked",
+            )
+    if errors:
+        raise InvalidInput(errors.first(), {"json": errors.json})
+    return locked
+
+
+def _check_outputs(outputs: Sequence[Output], paths: _Paths) -> None:
+    errors = _Errors()
+    conflicts = _Errors()
+    if not outputs:
+        errors.add(["outputs"], "at least one output is required")
+    lot_codes: dict[str, int] = {}
+    for index, out in enumerate(outputs):
+        if db.session.get(ProductLine, out.product) is None:
+            errors.add(paths.output(index, "product"), f"unknown product {out.product!r}")
+        if out.unit not in UNITS:
+            errors.add(paths.output(index, "unit"), f"must be one of {', '.join(UNITS)}")
+        if out.quantity <= 0:
+            errors.add(paths.output(index, "quantity"), "must be greater than zero")
+        if out.lot_code is not None:
+            code = out.lot_code.strip()
+            if code in lot_codes:
+                errors.add(paths.output(index, "lot_code"), f"{code!r} is already given at index {lot_codes[code]}")
+            elif db.session.scalar(select(Batch.id).where(Batch.lot_code == code)) is not None:
+                conflicts.add(paths.output(index, "lot_code"), f"{code!r} is taken by another batch")
+            lot_codes.setdefault(code, index)
+    if errors:
+        raise InvalidInput(errors.first(), {"json": errors.json})
+    if conflicts:
+        raise Conflict(conflicts.first(), {"json": conflicts.json})
+
+
+def _kind_of(inputs: Sequence[Batch], outputs: Sequence[Output]) -> str:
+    """``merge`` when several lots of one product become that product again; else ``transformation``.
+
+    Pressing tea leaf into bricks keeps the product line but changes the goods, so one input of
+    the same product is a transformation, not a split (splits have their own endpoint).
+    """
+    products = {b.product_key for b in inputs} | {o.product for o in outputs}
+    return "merge" if len(products) == 1 and len(inputs) > 1 else "transformation"
+
+
+def _run(
+    actor: Actor,
+    *,
+    takes: Sequence[Take],
+    outputs: Sequence[Output],
+    occurred_at: dt.datetime,
+    process: dict[str, Any],
+    now: dt.datetime,
+    chain_kind: str,
+    kind: str | None = None,
+    paths: _Paths = _TRANSFORMATION_PATHS,
+) -> LineageResult:
+    """The one path for splits, merges and transformations."""
+    _check_occurred_at(occurred_at, now)
+    locked = _load_inputs(actor, takes, paths)
+    _check_outputs(outputs, paths)
+    inputs = [locked[t.batch] for t in takes]
+    kind = kind or _kind_of(inputs, outputs)
+
+    in_pairs = [(t.quantity, locked[t.batch].unit) for t in takes]
+    out_pairs = [(o.quantity, o.unit) for o in outputs]
+    if kind in ("merge", "split"):
+        # Same product in, same product out: nothing can be made from nothing.
+        taken, made = _in_base(in_pairs), _in_base(out_pairs)
+        if taken and made and taken[0] == made[0] and made[1] > taken[1]:
+            raise InvalidInput.field(
+                "outputs", f"the outputs ({_describe(out_pairs)}) exceed what the inputs give ({_describe(in_pairs)})"
+            )
+    pct = yield_pct(in_pairs, out_pairs)
+    input_totals, output_totals = _totals(in_pairs), _totals(out_pairs)
+    recorded_process = dict(process)
+    recorded_process["yield"] = {
+        "inputs": {u: q3(v) for u, v in input_totals.items()},
+        "outputs": {u: q3(v) for u, v in output_totals.items()},
+        "pct": None if pct is None else str(pct),
+    }
+    transformation = Transformation(
+        kind=kind,
+        occurred_at=occurred_at,
+        recorded_at=now,
+        actor_user_id=actor.user.id,
+        actor_org_id=actor.org.id,
+        process=recorded_process,
+        yield_pct=pct,
+    )
+    db.session.add(transformation)
+    db.session.flush()
+
+    split_parent = inputs[0] if chain_kind == "split" else None
+    made: list[Batch] = []
+    for out in outputs:
+        batch = service.create_batch(
+            actor,
+            product=out.product,
+            quantity=out.quantity,
+            unit=out.unit,
+            lot_code=out.lot_code,
+            produced_at=occurred_at,
+            now=now,
+            check_role=False,  # the rule here is custody of the inputs, checked above
+        )
+        if split_parent is not None:
+            # A part of a lot is still the same farm's produce from the same plot.
+            batch.producer = split_parent.producer
+            batch.site = split_parent.site
+            batch.gtin = split_parent.gtin
+            batch.produced_at = split_parent.produced_at or occurred_at
+        made.append(batch)
+
+    # Each input's taking is shared over the outputs in proportion to their quantities (in units
+    # of one kind), or equally when the outputs are measured in different kinds of unit.
+    base = _in_base(out_pairs)
+    weights = [Decimal(o.quantity) * UNIT_KIND[o.unit][1] for o in outputs] if base else [Decimal(1) for _ in outputs]
+    edges: list[LineageEdge] = []
+    shares_by_input: dict[int, list[Decimal]] = {}
+    for take in takes:
+        shares = _apportion(Decimal(take.quantity), weights)
+        shares_by_input[take.batch] = shares
+        for batch, share in zip(made, shares, strict=True):
+            edge = LineageEdge(
+                input_batch_id=take.batch,
+                output_batch_id=batch.id,
+                quantity=share,
+                kind=kind,
+                occurred_at=occurred_at,
+                transformation_id=transformation.id,
+            )
+            db.session.add(edge)
+            edges.append(edge)
+    db.session.flush()
+
+    taken_inputs: list[TakenInput] = []
+    for take in takes:
+        batch = locked[take.batch]
+        left = remaining(batch)
+        if left == 0:
+            batch.status = BatchStatus.consumed
+        taken_inputs.append(TakenInput(batch=batch, quantity=Decimal(take.quantity), remaining=left))
+        service.append_system_event(
+            batch,
+            actor,
+            chain_kind,
+            {
+                "transformation": transformation.id,
+                "kind": kind,
+                "taken": {"quantity": q3(take.quantity), "unit": batch.unit},
+                "remaining": {"quantity": q3(left), "unit": batch.unit},
+                "outputs": [
+                    {"lot_code": out.lot_code, "quantity": q3(share), "unit": batch.unit}
+                    for out, share in zip(made, shares_by_input[take.batch], strict=True)
+                ],
+            },
+            occurred_at=occurred_at,
+            now=now,
+        )
+
+    # The outputs' first events are written after the inputs' records, so they commit to heads
+    # that already include the taking itself.
+    for position, out in enumerate(made):
+        service.append_system_event(
+            out,
+            actor,
+            chain_kind,
+            {
+                "transformation": transformation.id,
+                "kind": kind,
+                "inputs": [
+                    {
+                        "lot_code": locked[take.batch].lot_code,
+                        "head_seq": locked[take.batch].head_seq,
+                        "head_hash": locked[take.batch].head_hash,
+                        "quantity": q3(shares_by_input[take.batch][position]),
+                        "unit": locked[take.batch].unit,
+                    }
+                    for take in takes
+                ],
+                "made": {"quantity": q3(out.quantity), "unit": out.unit},
+                "process": process,
+            },
+            occurred_at=occurred_at,
+            now=now,
+        )
+    db.session.flush()
+    return LineageResult(
+        transformation=transformation,
+        inputs=taken_inputs,
+        outputs=made,
+        edges=edges,
+        input_totals=input_totals,
+        output_totals=output_totals,
+    )
+
+
+def _describe(pairs: Sequence[tuple[Decimal, str]]) -> str:
+    return " + ".join(f"{q3(q)} {u}" for q, u in pairs)
+
+
+def split_batch(
+    actor: Actor,
+    batch_id: int,
+    *,
+    parts: Sequence[Decimal],
+    lot_codes: Sequence[str | None] | None = None,
+    occurred_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> LineageResult:
+    """Divide a lot into parts: child lots of the same product and unit, each with its own chain.
+
+    The parts together may not exceed what the lot still holds; when they take all of it, the
+    parent is consumed.
+    """
+    now = now or utcnow()
+    occurred_at = occurred_at or now
+    errors = _Errors()
+    if not parts:
+        errors.add(["parts"], "at least one part is required")
+    for index, quantity in enumerate(parts):
+        if quantity <= 0:
+            errors.add(["parts", index, "quantity"], "must be greater than zero")
+    if errors:
+        raise InvalidInput(errors.first(), {"json": errors.json})
+    parent = db.session.get(Batch, batch_id)
+    if parent is None:
+        raise NotFound(f"no batch with id {batch_id}")
+    total = sum((Decimal(p) for p in parts), Decimal(0))
+    codes = list(lot_codes or [None] * len(parts))
+    outputs = [
+        Output(product=parent.product_key, quantity=Decimal(p), unit=parent.unit, lot_code=code)
+        for p, code in zip(parts, codes, strict=True)
+    ]
+    return _run(
+        actor,
+        takes=[Take(batch=batch_id, quantity=total)],
+        outputs=outputs,
+        occurred_at=occurred_at,
+        process={},
+        now=now,
+        chain_kind="split",
+        kind="split",
+        paths=_SPLIT_PATHS,
+    )
+
+
+def load_transformation(transformation: Transformation) -> LineageResult:
+    """A recorded transformation as it was made: what each input gave, and the outputs.
+
+    ``remaining`` is what each input holds now, which later takings may have lowered.
+    """
+    edges = list(
+        db.session.scalars(
+            select(LineageEdge).where(LineageEdge.transformation_id == transformation.id).order_by(LineageEdge.id)
+        )
+    )
+    ids = {e.input_batch_id for e in edges} | {e.output_batch_id for e in edges}
+    batches = {b.id: b for b in db.session.scalars(select(Batch).where(Batch.id.in_(ids)))}
+    given: dict[int, Decimal] = {}
+    for edge in edges:
+        given[edge.input_batch_id] = given.get(edge.input_batch_id, Decimal(0)) + Decimal(edge.quantity)
+    inputs = [TakenInput(batch=batches[i], quantity=q, remaining=remaining(batches[i])) for i, q in given.items()]
+    outputs = [batches[i] for i in dict.fromkeys(e.output_batch_id for e in edges)]
+    return LineageResult(
+        transformation=transformation,
+        inputs=inputs,
+        outputs=outputs,
+        edges=edges,
+        input_totals=_totals([(t.quantity, t.batch.unit) for t in inputs]),
+        output_totals=_totals([(Decimal(b.quantity), b.unit) for b in outputs]),
+    )
+
+
+def transform(
+    actor: Actor,
+    *,
+    inputs: Sequence[Take],
+    outputs: Sequence[Output],
+    occurred_at: dt.datetime,
+    process: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> LineageResult:
+    """Turn input lots (each in whole or in part) into new output lots, recording the yield.
+
+    One operation for a cooperative merging its members' lots (kind ``merge``: one product in and
+    out), tea leaf pressed into bricks, camellia fruit pressed into oil, or flour and oil fried
+    into mahua (kind ``transformation``).
+    """
+    now = now or utcnow()
+    return _run(
+        actor,
+        takes=inputs,
+        outputs=outputs,
+        occurred_at=occurred_at,
+        process=process or {},
+        now=now,
+        chain_kind="transformation",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may read a batch's lineage
+# ---------------------------------------------------------------------------------------------
+
+
+def can_read(actor: Actor, batch: Batch) -> bool:
+    """Oversight reads everything; an organization reads what it holds, produced, or shipped or was sent."""
+    if actor.oversees:
+        return True
+    if actor.org.id in (batch.custodian_org_id, batch.producer_org_id):
+        return True
+    party = db.session.scalar(
+        select(Transfer.id)
+        .where(
+            Transfer.batch_id == batch.id, or_(Transfer.from_org_id == actor.org.id, Transfer.to_org_id == actor.org.id)
+        )
+        .limit(1)
+    )
+    return party is not None
+
+
+def readable_batch(actor: Actor, batch_id: int) -> Batch:
+    """The batch, or 404 when it does not exist or the actor may not see it (no existence leak)."""
+    batch = db.session.get(Batch, batch_id)
+    if batch is None or not can_read(actor, batch):
+        raise NotFound(f"no batch with id {batch_id}")
+    return batch
+
+
+# ---------------------------------------------------------------------------------------------
+# Trace: one recursive query
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceNode:
+    id: int
+    lot_code: str
+    product: str
+    quantity: Decimal
+    unit: str
+    custodian: str
+    status: str
+    depth: int
+    relation: str  # root, ancestor or descendant
+
+
+@dataclass(frozen=True)
+class TraceEdge:
+    id: int
+    source: int  # the input batch
+    target: int  # the output batch
+    quantity: Decimal
+    unit: str
+    kind: str
+    occurred_at: dt.datetime
+    transformation: int | None
+
+
+@dataclass
+class Trace:
+    root: TraceNode
+    direction: str
+    depth: int
+    nodes: list[TraceNode]
+    edges: list[TraceEdge]
+    truncated: bool  # some lot lies beyond ``depth``
+
+    def descendants(self) -> list[TraceNode]:
+        return [n for n in self.nodes if n.relation == "descendant"]
+
+    def ancestors(self) -> list[TraceNode]:
+        return [n for n in self.nodes if n.relation == "ancestor"]
+
+
+def _walk(root_id: int, downstream: bool, limit: int) -> Any:
+    """Recursive CTE of (edge id, batch id, depth) reached from the root in one direction.
+
+    UNION (not UNION ALL) drops a row already produced, so on a diamond the lot where two paths
+    meet is expanded once per distance, not once per path; the depth bound stops the walk even on
+    a cycle, which the write path never creates.
+    """
+    edge = LineageEdge.__table__
+    name = "downstream" if downstream else "upstream"
+    anchor = select(
+        cast(null(), Integer).label("edge_id"),
+        literal(root_id, Integer).label("batch_id"),
+        literal(0, Integer).label("depth"),
+    ).cte(name, recursive=True)
+    near, far = (
+        (edge.c.input_batch_id, edge.c.output_batch_id)
+        if downstream
+        else (edge.c.output_batch_id, edge.c.input_batch_id)
+    )
+    step = (
+        select(edge.c.id, far, (anchor.c.depth + 1).label("depth"))
+        .select_from(edge.join(anchor, near == anchor.c.batch_id))
+        .where(anchor.c.depth < limit)
+    )
+    return anchor.union(step)
+
+
+def trace(root_id: int, direction: str = "both", depth: int = DEFAULT_TRACE_DEPTH) -> Trace:
+    """The lineage graph around a batch: each lot once, each edge once, up to ``depth`` steps away."""
+    if direction not in DIRECTIONS:
+        raise InvalidInput.field("direction", f"must be one of {', '.join(DIRECTIONS)}", location="query")
+    if not 1 <= depth <= MAX_TRACE_DEPTH:
+        raise InvalidInput.field("depth", f"must be between 1 and {MAX_TRACE_DEPTH}", location="query")
+    # Walk one step further than asked: a row beyond the bound says the answer was cut short.
+    walks = []
+    if direction in ("upstream", "both"):
+        walks.append((_walk(root_id, downstream=False, limit=depth + 1), "ancestor"))
+    if direction in ("downstream", "both"):
+        walks.append((_walk(root_id, downstream=True, limit=depth + 1), "descendant"))
+    reached = union_all(
+        *(
+            select(w.c.edge_id, w.c.batch_id, w.c.depth, literal(relation, String).label("relation"))
+            for w, relation in walks
+        )
+    ).subquery("reached")
+    rows = db.session.execute(
+        select(
+            reached.c.edge_id,
+            reached.c.depth,
+            reached.c.relation,
+            Batch.id,
+            Batch.lot_code,
+            Batch.product_key,
+            Batch.quantity,
+            Batch.unit,
+            Batch.status,
+            Organization.code,
+            LineageEdge.input_batch_id,
+            LineageEdge.output_batch_id,
+            LineageEdge.quantity,
+            LineageEdge.kind,
+            LineageEdge.occurred_at,
+            LineageEdge.transformation_id,
+        )
+        .select_from(reached)
+        .join(Batch, Batch.id == reached.c.batch_id)
+        .join(Organization, Organization.id == Batch.custodian_org_id)
+        .outerjoin(LineageEdge, LineageEdge.id == reached.c.edge_id)
+    ).all()
+    if not rows:
+        raise NotFound(f"no batch with id {root_id}")
+
+    nodes: dict[int, TraceNode] = {}
+    # Each edge with the lot it leads to in the walk's direction; UNION already dropped repeats of
+    # (edge, lot, depth), the same edge met at two depths is kept once here.
+    walked: dict[int, tuple[int, Any]] = {}
+    for row in rows:
+        (edge_id, row_depth, relation, batch_id, lot_code, product, quantity, unit, status, custodian,
+         edge_in, edge_out, edge_qty, edge_kind, edge_at, transformation_id) = row  # fmt: skip
+        if edge_id is not None:
+            walked[edge_id] = (batch_id, (edge_in, edge_out, edge_qty, edge_kind, edge_at, transformation_id))
+        if row_depth > depth:
+            continue
+        known = nodes.get(batch_id)
+        if known is None or row_depth < known.depth:
+            nodes[batch_id] = TraceNode(
+                id=batch_id,
+                lot_code=lot_code,
+                product=product,
+                quantity=Decimal(quantity),
+                unit=unit,
+                custodian=custodian,
+                status=status,
+                depth=row_depth,
+                relation="root" if row_depth == 0 else relation,
+            )
+    # Every lot within the bound, and every edge between them that the walk followed (an edge
+    # met one step past the bound still joins two lots within it). A lot met only past the bound
+    # means the answer was cut short.
+    edges = [
+        TraceEdge(
+            id=edge_id,
+            source=e_in,
+            target=e_out,
+            quantity=Decimal(qty),
+            unit=nodes[e_in].unit,
+            kind=kind,
+            occurred_at=at,
+            transformation=tid,
+        )
+        for edge_id, (reached_id, (e_in, e_out, qty, kind, at, tid)) in sorted(walked.items())
+        if reached_id in nodes
+    ]
+    truncated = any(reached_id not in nodes for reached_id, _ in walked.values())
+    order = {"ancestor": 0, "root": 1, "descendant": 2}
+    ordered = sorted(nodes.values(), key=lambda n: (order[n.relation], n.depth, n.id))
+    return Trace(root=nodes[root_id], direction=direction, depth=depth, nodes=ordered, edges=edges, truncated=truncated)
+
+
+def parents_of(batch_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The lot codes each batch was made from (its direct inputs), for recall sheets."""
+    if not batch_ids:
+        return {}
+    parent = db.aliased(Batch)
+    rows = db.session.execute(
+        select(LineageEdge.output_batch_id, parent.lot_code)
+        .join(parent, parent.id == LineageEdge.input_batch_id)
+        .where(LineageEdge.output_batch_id.in_(list(batch_ids)))
+        .order_by(LineageEdge.output_batch_id, parent.lot_code)
+    ).all()
+    found: dict[int, list[str]] = {}
+    for output_id, lot_code in rows:
+        codes = found.setdefault(output_id, [])
+        if lot_code not in codes:
+            codes.append(lot_code)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifying lineage: do the inputs' chains still hold what the outputs committed to?
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    lot_code: str
+    head_seq: int | None
+    head_hash: str
+    found: bool  # the input's chain still has an event with that hash at that place
+    chain_valid: bool  # and the input's chain recomputes from its stored rows
+
+    @property
+    def ok(self) -> bool:
+        return self.found and self.chain_valid
+
+
+@dataclass(frozen=True)
+class LotCheck:
+    batch_id: int
+    lot_code: str
+    chain_valid: bool
+    first_invalid_seq: int | None
+    reason: str | None
+    inputs: list[InputCheck]
+
+    @property
+    def ok(self) -> bool:
+        return self.chain_valid and all(i.ok for i in self.inputs)
+
+
+@dataclass(frozen=True)
+class LineageReport:
+    root: str
+    lots: list[LotCheck]
+
+    @property
+    def valid(self) -> bool:
+        return all(lot.ok for lot in self.lots)
+
+
+def verify_lineage(batch: Batch, depth: int = MAX_TRACE_DEPTH) -> LineageReport:
+    """Recompute the chain of the batch and of every ancestor, and check each commitment an output
+    made to an input's head hash against that input's chain as it is stored now.
+    """
+    graph = trace(batch.id, "upstream", depth)
+    ids = [n.id for n in graph.nodes]
+    batches = {b.id: b for b in db.session.scalars(select(Batch).where(Batch.id.in_(ids)))}
+    by_code = {b.lot_code: b for b in batches.values()}
+    reports = {bid: service.verify_batch(b) for bid, b in batches.items()}
+    # The first event of a lot made by a split or transformation names its inputs' heads.
+    firsts = {
+        ev.batch_id: ev
+        for ev in db.session.scalars(
+            select(Event)
+            .where(Event.batch_id.in_(ids), Event.seq == 1, Event.stage.in_(("split", "transformation")))
+            .execution_options(populate_existing=True)
+        )
+    }
+    lots: list[LotCheck] = []
+    for node in graph.nodes:
+        checks: list[InputCheck] = []
+        first = firsts.get(node.id)
+        for committed in first.data.get("inputs", []) if first else []:
+            source = by_code.get(committed["lot_code"]) or db.session.scalar(
+                select(Batch).where(Batch.lot_code == committed["lot_code"])
+            )
+            found, valid = False, False
+            if source is not None:
+                query = select(Event.id).where(Event.batch_id == source.id, Event.hash == committed["head_hash"])
+                if committed.get("head_seq") is not None:
+                    query = query.where(Event.seq == committed["head_seq"])
+                found = db.session.scalar(query.limit(1)) is not None
+                report = reports.get(source.id) or service.verify_batch(source)
+                valid = report.valid
+            checks.append(
+                InputCheck(
+                    lot_code=committed["lot_code"],
+                    head_seq=committed.get("head_seq"),
+                    head_hash=committed["head_hash"],
+                    found=found,
+                    chain_valid=valid,
+                )
+            )
+        report = reports[node.id]
+        lots.append(
+            LotCheck(
+                batch_id=node.id,
+                lot_code=node.lot_code,
+                chain_valid=report.valid,
+                first_invalid_seq=report.first_invalid_seq,
+                reason=report.reason,
+                inputs=checks,
+            )
+        )
+    return LineageReport(root=batch.lot_code, lots=lots)
