@@ -1,0 +1,207 @@
+"""A stage's recorded data told in plain words, in the page's language.
+
+Only the facts a consumer cares about leave here: quantities, process steps, temperatures, the
+route, the sale channel. Free-text notes, vehicle plates, buyers, doses and registration numbers
+stay out: a note can hold a phone number and a buyer can be a private person (invariant 9).
+
+Source strings are Chinese and marked with ``N_`` so ``pybabel extract`` finds them; they are
+translated when a page is built (``gettext``), never at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from flask_babel import gettext
+
+from app.catalog.products import PRODUCTS, STAGE_NAMES
+
+
+def N_(text: str) -> str:
+    """Mark a string for extraction; it is translated later, where it is shown."""
+    return text
+
+
+UNITS = {
+    "kg": N_("千克"),
+    "t": N_("吨"),
+    "g": N_("克"),
+    "L": N_("升"),
+    "mL": N_("毫升"),
+    "piece": N_("个"),
+    "box": N_("箱"),
+    "brick": N_("块"),
+}
+
+# Records that enter a batch's chain without being a stage of its journey.
+SYSTEM_STAGES = {
+    "transfer": N_("交接"),
+    "receipt": N_("接收"),
+    "transfer_rejected": N_("拒收"),
+    "split": N_("分批"),
+    "transformation": N_("加工转化"),
+    "recall": N_("召回"),
+    "recall_closed": N_("召回结束"),
+    "inspection": N_("抽样检验"),
+}
+
+# Stored words (choices and the usual process-step names) a consumer reads in their language.
+TERMS = frozenset(
+    {
+        # choices of product-specific fields and planting inputs
+        N_("干制"), N_("窨制"), N_("糖渍"), N_("冷榨"), N_("热榨"), N_("水酶法"),
+        N_("肥料"), N_("农药"), N_("投诉"), N_("退货"), N_("反馈"),
+        N_("金桂"), N_("银桂"), N_("丹桂"), N_("四季桂"),
+        # process steps of the six product lines
+        N_("摊晾"), N_("烘干"), N_("清洗"), N_("分级"), N_("预冷"), N_("杀青"), N_("揉捻"),
+        N_("渥堆"), N_("压制"), N_("干燥"), N_("晒干"), N_("脱壳"), N_("压榨"), N_("过滤"),
+        N_("精炼"), N_("灌装"), N_("和面"), N_("醒面"), N_("搓条"), N_("成型"), N_("油炸"),
+        N_("冷却"),
+        # counties and districts of Xianning
+        N_("咸宁市"), N_("咸宁市咸安区"), N_("咸安区"), N_("嘉鱼县"), N_("赤壁市"),
+        N_("通城县"), N_("崇阳县"), N_("通山县"),
+    }
+)  # fmt: skip
+
+# Machine values of choice fields, stored in English, shown as the Chinese word above.
+CHOICE_WORDS = {
+    "drying": "干制",
+    "scenting": "窨制",
+    "candying": "糖渍",
+    "cold": "冷榨",
+    "hot": "热榨",
+    "aqueous_enzymatic": "水酶法",
+    "fertilizer": "肥料",
+    "pesticide": "农药",
+    "complaint": "投诉",
+    "return": "退货",
+    "feedback": "反馈",
+}
+
+LEVELS = {
+    "national": N_("国家标准"),
+    "industry": N_("行业标准"),
+    "provincial": N_("地方标准（省级）"),
+    "municipal": N_("地方标准（市级）"),
+    "group": N_("团体标准"),
+    "enterprise": N_("企业标准"),
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: str
+    label: str
+    value: str
+
+
+def term(value: str) -> str:
+    """A stored word in the page's language when it is one we know; anything else as written."""
+    word = CHOICE_WORDS.get(value, value)
+    return gettext(word) if word in TERMS else value
+
+
+def number(value: Any) -> str:
+    """Decimals as people write them: no trailing zeros, thousands grouped."""
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if d == d.to_integral_value():
+        return f"{d.quantize(Decimal(1)):,}"
+    return f"{d.normalize():,f}"
+
+
+def amount(value: Any, unit: str) -> str:
+    word = UNITS.get(unit)
+    return f"{number(value)} {gettext(word) if word else unit}"
+
+
+def stage_name(stage: str, lang: str) -> str:
+    if stage in STAGE_NAMES:
+        zh, en = STAGE_NAMES[stage]
+        return en if lang == "en" else zh
+    if stage in SYSTEM_STAGES:
+        return gettext(SYSTEM_STAGES[stage])
+    return stage
+
+
+@cache
+def _extra_fields(product_key: str, stage: str) -> tuple[tuple[str, str, str, str], ...]:
+    """(name, kind, zh label, en label) of the fields a product line adds to a stage."""
+    spec = PRODUCTS.get(product_key)
+    if spec is None:
+        return ()
+    return tuple((f.name, f.kind, f.zh, f.en) for f in spec.extra_fields.get(stage, ()))
+
+
+def _planting_input(item: dict[str, Any]) -> str:
+    name = str(item.get("name", ""))
+    kind = term(str(item.get("kind", "")))
+    if item.get("phi_days") is not None:
+        return gettext("%(name)s（%(kind)s，安全间隔期 %(days)s 天）", name=name, kind=kind, days=item["phi_days"])
+    return gettext("%(name)s（%(kind)s）", name=name, kind=kind)
+
+
+def _shared_facts(stage: str, data: dict[str, Any]) -> list[Fact]:
+    facts: list[Fact] = []
+
+    def add(key: str, label: str, value: str | None) -> None:
+        if value not in (None, ""):
+            facts.append(Fact(key, label, value))
+
+    present = data.get
+    if stage == "seedling":
+        add("variety", gettext("品种"), present("variety"))
+        add("source", gettext("种苗来源"), present("source"))
+        if present("count") is not None:
+            add("count", gettext("数量"), gettext("%(count)s 株", count=number(data["count"])))
+    elif stage == "planting":
+        if present("area_mu") is not None:
+            add("area_mu", gettext("面积"), gettext("%(area)s 亩", area=number(data["area_mu"])))
+        inputs = present("inputs") or []
+        if inputs:
+            add("inputs", gettext("投入品"), "；".join(_planting_input(i) for i in inputs))
+    elif stage == "harvest":
+        if present("quantity") is not None:
+            add("quantity", gettext("采收量"), amount(data["quantity"], str(present("unit", ""))))
+        add("grade", gettext("等级"), present("grade"))
+    elif stage == "processing":
+        steps = present("steps") or []
+        if steps:
+            add("steps", gettext("工序"), " → ".join(term(str(s.get("name", ""))) for s in steps))
+    elif stage == "packing":
+        add("package", gettext("包装"), present("package"))
+        if present("count") is not None:
+            add("count", gettext("件数"), number(data["count"]))
+    elif stage == "storage":
+        if present("temperature_c") is not None:
+            add("temperature_c", gettext("温度"), f"{number(data['temperature_c'])} ℃")
+        if present("humidity_pct") is not None:
+            add("humidity_pct", gettext("湿度"), f"{number(data['humidity_pct'])}%")
+        add("warehouse", gettext("仓库"), present("warehouse"))
+    elif stage == "transport":
+        if present("origin") or present("destination"):
+            add("route", gettext("路线"), f"{present('origin', '')} → {present('destination', '')}")
+        if present("temperature_c") is not None:
+            add("temperature_c", gettext("运输温度"), f"{number(data['temperature_c'])} ℃")
+    elif stage == "sale":
+        add("channel", gettext("销售渠道"), present("channel"))
+    elif stage == "after_sale":
+        add("kind", gettext("类型"), term(str(present("kind", ""))) or None)
+    return facts
+
+
+def stage_facts(product_key: str, stage: str, data: dict[str, Any], lang: str) -> list[Fact]:
+    """The facts that matter for one stage, shared fields first, then the product line's own."""
+    facts = _shared_facts(stage, data)
+    for name, kind, zh, en in _extra_fields(product_key, stage):
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        shown = number(value) if kind == "number" else term(str(value))
+        facts.append(Fact(name, en if lang == "en" else zh, shown))
+    return facts

@@ -1,0 +1,109 @@
+"""The consumer page's JSON twin: public fields only, never an internal id."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields
+
+
+class FactOut(Schema):
+    key = fields.String(required=True, metadata={"description": "Machine name of the fact, e.g. quantity, route."})
+    label = fields.String(required=True, metadata={"description": "The fact's name in the response language."})
+    value = fields.String(required=True, metadata={"description": "The value in plain words, units included."})
+    corrected = fields.Boolean(required=True, metadata={"description": "Changed by a later amendment."})
+
+
+class JourneyEntryOut(Schema):
+    seq = fields.Integer(required=True, metadata={"description": "Position in the batch's chain."})
+    stage = fields.String(required=True)
+    stage_name = fields.String(required=True)
+    system = fields.Boolean(
+        required=True, metadata={"description": "A record such as a transfer or inspection, not a stage."}
+    )
+    occurred_at = fields.AwareDateTime(required=True)
+    date = fields.String(required=True, metadata={"description": "occurred_at's date in China time, localized."})
+    place = fields.String(allow_none=True)
+    by = fields.String(required=True, metadata={"description": "Public name of the organization that recorded it."})
+    corrected = fields.Boolean(required=True)
+    facts = fields.List(fields.Nested(FactOut), required=True)
+
+
+class StandardRefOut(Schema):
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    level = fields.String(required=True)
+    level_name = fields.String(required=True)
+    mandatory = fields.Boolean(required=True)
+
+
+class ChainOut(Schema):
+    valid = fields.Boolean(required=True)
+    events = fields.Integer(required=True)
+    head_hash = fields.String(required=True)
+    first_invalid_seq = fields.Integer(allow_none=True)
+
+
+class NoticeOut(Schema):
+    title = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class RecallOut(Schema):
+    notice = fields.Dict(
+        keys=fields.String(), values=fields.Nested(NoticeOut), metadata={"description": "The notice in zh and en."}
+    )
+    reason = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True)
+    opened_at = fields.AwareDateTime(allow_none=True)
+    date = fields.String(allow_none=True)
+    lot_code = fields.String(required=True, metadata={"description": "The batch the recall was started on."})
+    inherited = fields.Boolean(
+        required=True, metadata={"description": "The recall was started on a batch this one came from."}
+    )
+
+
+class InspectionSummaryOut(Schema):
+    report_no = fields.String(required=True)
+    lab = fields.String(required=True)
+    tested_at = fields.AwareDateTime(required=True)
+    date = fields.String(required=True)
+    results = fields.Integer(required=True, metadata={"description": "Number of measured parameters."})
+
+
+class TestSummaryOut(Schema):
+    count = fields.Integer(required=True)
+    inspections = fields.List(fields.Nested(InspectionSummaryOut), required=True)
+
+
+class ProductRefOut(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    brand_county = fields.String(required=True)
+
+
+class PublicOrgOut(Schema):
+    name = fields.String(required=True)
+
+
+class PublicBatchOut(Schema):
+    lang = fields.String(required=True, metadata={"description": "zh or en: ?lang= or Accept-Language."})
+    public_code = fields.String(required=True)
+    public_url = fields.String(required=True)
+    lot_code = fields.String(required=True)
+    status = fields.String(required=True)
+    product = fields.Nested(ProductRefOut, required=True)
+    origin_county = fields.String(required=True)
+    producer = fields.Nested(PublicOrgOut, required=True)
+    produced_at = fields.AwareDateTime(allow_none=True)
+    journey = fields.List(fields.Nested(JourneyEntryOut), required=True)
+    standards = fields.List(fields.Nested(StandardRefOut), required=True)
+    chain = fields.Nested(ChainOut, required=True)
+    recall = fields.Nested(RecallOut, allow_none=True)
+    tests = fields.Nested(TestSummaryOut, required=True)
+
+
+class PublicLangArgs(Schema):
+    class Meta:
+        # A scanned link may carry a shop's tracking parameters; they must not break the page.
+        unknown = EXCLUDE
+
+    lang = fields.String(metadata={"description": "zh (default) or en; otherwise Accept-Language decides."})

@@ -1,0 +1,124 @@
+"""Pages anyone may open without login: the index, the consumer page and its JSON twin.
+
+``/t/{public_code}`` is what a label's QR code opens. ``/t/{public_code}/ping`` is the
+benchmark's floor (scripts/bench.py): one indexed lookup by public code and a tiny template,
+the least any page behind a label can cost, to compare the consumer page against.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, make_response, render_template, request
+from flask_babel import get_locale
+from flask_babel import refresh as refresh_locale
+from flask_smorest import Blueprint as ApiBlueprint
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.batches.models import Batch
+from app.db import db
+from app.errors import NotFound
+from app.public import consumer
+from app.public.schemas import PublicBatchOut, PublicLangArgs
+
+bp = Blueprint("public", __name__, template_folder="templates")
+blp = ApiBlueprint(
+    "public_api", __name__, url_prefix="/api/v1", description="What a consumer sees behind a label (no login)"
+)
+
+INDEX_PER_PAGE = 24
+
+
+def page_lang() -> str:
+    return "en" if str(get_locale()) == "en" else "zh"
+
+
+def _localized(response: Response) -> Response:
+    # The same URL answers in Chinese or English depending on Accept-Language.
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/t/<public_code>")
+def consumer_page(public_code: str) -> Response:
+    """The consumer page: product, origin, producer, journey, standards, chain check, recall."""
+    batch = consumer.find_batch(public_code)
+    if batch is None:
+        return _localized(make_response(render_template("public/not_found.html"), 404))
+    view = consumer.consumer_view(batch, current_app.config["PUBLIC_BASE_URL"], page_lang())
+    return _localized(make_response(render_template("public/batch.html", v=view)))
+
+
+@bp.get("/t/<public_code>/ping")
+def ping(public_code: str) -> Response:
+    """Benchmark floor: one indexed SELECT by public code and a tiny template."""
+    row = db.session.execute(select(Batch.lot_code, Batch.status).where(Batch.public_code == public_code)).first()
+    if row is None:
+        return make_response(render_template("public/ping.html", lot_code=None, status=None), 404)
+    return make_response(render_template("public/ping.html", lot_code=row.lot_code, status=row.status))
+
+
+def index() -> Response:
+    """The batches with their QR codes and links to their consumer pages (not in production)."""
+    listed = current_app.config.get("APP_ENV") != "production"
+    page = max(request.args.get("page", 1, type=int), 1)
+    batches: list[Batch] = []
+    if listed:
+        batches = list(
+            db.session.scalars(
+                select(Batch)
+                .options(joinedload(Batch.product), joinedload(Batch.producer), joinedload(Batch.site))
+                .order_by(Batch.created_at.desc(), Batch.id.desc())
+                .offset((page - 1) * INDEX_PER_PAGE)
+                .limit(INDEX_PER_PAGE + 1)
+            )
+        )
+    lang = page_lang()
+    cards = [
+        {
+            "product": b.product.name_en if lang == "en" else b.product.name_zh,
+            "lot_code": b.lot_code,
+            "county": consumer.origin_county(b, lang),
+            "producer": consumer.org_name(b.producer, lang),
+            "recalled": b.status == "recalled",
+            "public_code": b.public_code,
+        }
+        for b in batches[:INDEX_PER_PAGE]
+    ]
+    html = render_template(
+        "public/index.html",
+        cards=cards,
+        listed=listed,
+        page=page,
+        more=len(batches) > INDEX_PER_PAGE,
+        # A language chosen with ?lang= follows the visitor to the pages linked from here.
+        lang_arg=request.args.get("lang") if request.args.get("lang") in ("zh", "en") else None,
+    )
+    return _localized(make_response(html))
+
+
+# Flask-Babel caches the locale on ``g``, which lives as long as the app context; in tests one
+# app context serves many requests, so each request chooses its language afresh.
+bp.before_app_request(refresh_locale)
+# base.html (every page, error pages too) names the page's language with get_locale().
+bp.record_once(lambda state: state.app.jinja_env.globals.setdefault("get_locale", get_locale))
+# The index is the site's root and other pages link to it as ``url_for("index")``.
+bp.record_once(lambda state: state.app.add_url_rule("/", endpoint="index", view_func=index))
+
+
+blp.after_request(_localized)
+
+
+@blp.route("/public/<string:public_code>")
+@blp.arguments(PublicLangArgs, location="query")
+@blp.response(200, PublicBatchOut)
+def public_batch(args: dict[str, Any], public_code: str) -> Any:
+    """The consumer page's facts as JSON, in the language of ``?lang=`` or Accept-Language.
+
+    No login. Shows public fields only: no phone, ID number, user name, price or internal id.
+    """
+    batch = consumer.find_batch(public_code)
+    if batch is None:
+        raise NotFound("No batch has this public code; check the code on the label.")
+    return consumer.consumer_view(batch, current_app.config["PUBLIC_BASE_URL"], page_lang())
