@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from app.auth import actor, require_roles
 from app.batches import custody, lineage, service
@@ -331,7 +331,7 @@ def _json_safe(transport: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/transfers", methods=["GET"])
-@blp.arguments(TransferListArgs, location="query")
+@blp.arguments(TransferListArgs, location="query", unknown=RAISE)
 @blp.response(200, TransferList)
 @blp.doc(security=SECURITY)
 @require_roles()
@@ -373,7 +373,7 @@ def reject_transfer(body: dict[str, Any], transfer_id: int) -> Transfer:
 
 
 @blp.route("/batches/<int:batch_id>/trace", methods=["GET"])
-@blp.arguments(TraceArgs, location="query")
+@blp.arguments(TraceArgs, location="query", unknown=RAISE)
 @blp.response(200, TraceOut)
 @blp.doc(security=SECURITY)
 @require_roles()
