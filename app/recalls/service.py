@@ -1,0 +1,470 @@
+"""Recalls: a bad lot followed downstream to every lot made from it, who holds each, and every sale.
+
+Opening a recall traces the lot's descendants (the one recursive lineage query), marks the root and
+every descendant ``recalled`` (each ``RecallItem`` keeps the status it had), and writes a ``recall``
+record into each affected chain. Closing a recall means the recall action is complete (the goods
+were withdrawn, returned or destroyed): the recall and its items stay as history, a
+``recall_closed`` record goes into each chain, and the batches stay ``recalled``: a withdrawn lot
+never becomes saleable again by closing the paperwork.
+
+Severity follows the three levels of China's food recall rules (食品召回管理办法, 2020):
+
+- ``I`` 一级召回: consumption has caused or may cause serious harm to health;
+- ``II`` 二级召回: consumption has caused or may cause ordinary harm to health;
+- ``III`` 三级召回: no harm to health, but the product must be withdrawn (e.g. a false label).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from app.auth import Actor
+from app.batches import lineage, service
+from app.batches.journey import build_journey
+from app.batches.models import Batch, BatchStatus, Event, Transfer
+from app.db import db, utcnow
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.orgs.models import Organization, User
+from app.recalls.models import Recall, RecallItem
+
+SEVERITIES: dict[str, tuple[str, str]] = {
+    "I": ("一级召回", "Class I: has caused or may cause serious harm to health"),
+    "II": ("二级召回", "Class II: has caused or may cause ordinary harm to health"),
+    "III": ("三级召回", "Class III: no harm to health, but must be withdrawn (e.g. a false label)"),
+}
+STATUSES = ("open", "closed")
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may see and act
+# ---------------------------------------------------------------------------------------------
+
+
+def _opener_org_id(recall: Recall) -> int | None:
+    if recall.opened_by_id is None:
+        return None
+    return db.session.scalar(select(User.organization_id).where(User.id == recall.opened_by_id))
+
+
+def can_view(actor: Actor, recall: Recall) -> bool:
+    """Oversight, the organization that opened it, the root's producer, and whoever holds an affected lot."""
+    if actor.oversees or actor.org.id in (_opener_org_id(recall), recall.batch.producer_org_id):
+        return True
+    holding = db.session.scalar(
+        select(RecallItem.batch_id)
+        .join(Batch, Batch.id == RecallItem.batch_id)
+        .where(RecallItem.recall_id == recall.id, Batch.custodian_org_id == actor.org.id)
+        .limit(1)
+    )
+    return holding is not None
+
+
+def get_recall(actor: Actor, recall_id: int) -> Recall:
+    recall = db.session.get(Recall, recall_id)
+    if recall is None or not can_view(actor, recall):
+        raise NotFound(f"no recall with id {recall_id}")
+    return recall
+
+
+def list_recalls(
+    actor: Actor, *, status: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[Recall], int]:
+    """The recalls the actor may see, newest first."""
+    query = select(Recall)
+    if status is not None:
+        query = query.where(Recall.status == status)
+    if not actor.oversees:
+        root = db.aliased(Batch)
+        held = (
+            select(RecallItem.recall_id)
+            .join(Batch, Batch.id == RecallItem.batch_id)
+            .where(Batch.custodian_org_id == actor.org.id)
+        )
+        openers = select(User.id).where(User.organization_id == actor.org.id)
+        query = query.join(root, root.id == Recall.batch_id).where(
+            or_(
+                Recall.opened_by_id.in_(openers),
+                root.producer_org_id == actor.org.id,
+                Recall.id.in_(held),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = db.session.scalars(
+        query.order_by(Recall.opened_at.desc(), Recall.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return list(items), total
+
+
+def affected_counts(recall_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(recall_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(RecallItem.recall_id, func.count()).where(RecallItem.recall_id.in_(ids)).group_by(RecallItem.recall_id)
+    ).all()
+    return {recall_id: count for recall_id, count in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening and closing
+# ---------------------------------------------------------------------------------------------
+
+
+def _lock_all(batch_ids: Iterable[int]) -> dict[int, Batch]:
+    """Row-lock every affected batch in one statement, in id order (the order every writer uses)."""
+    ids = sorted(set(batch_ids))
+    rows = db.session.scalars(
+        select(Batch)
+        .where(Batch.id.in_(ids))
+        .order_by(Batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {b.id: b for b in rows}
+
+
+def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now: dt.datetime | None = None) -> Recall:
+    """Recall a lot and everything made from it.
+
+    Inspectors and administrators may recall any lot; a producer may recall its own.
+    """
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput.field("reason", "say why the lot is recalled")
+    if severity not in SEVERITIES:
+        raise InvalidInput.field("severity", f"must be one of {', '.join(SEVERITIES)}")
+    root = db.session.get(Batch, batch_id)
+    if root is None or not (actor.oversees or lineage.can_read(actor, root)):
+        raise InvalidInput.field("batch", f"no batch with id {batch_id}")
+    if not actor.oversees and root.producer_org_id != actor.org.id:
+        raise Forbidden("Only an inspector, an administrator or the lot's producer may recall it.")
+    already = db.session.scalar(select(Recall.id).where(Recall.batch_id == root.id, Recall.status == "open"))
+    if already is not None:
+        raise Conflict(
+            f"Batch {root.lot_code} already has recall {already} open.",
+            {"json": {"batch": [f"recall {already} is open"]}},
+        )
+
+    graph = lineage.trace(root.id, "downstream", lineage.MAX_TRACE_DEPTH)
+    locked = _lock_all(n.id for n in graph.nodes)
+    recall = Recall(
+        batch_id=root.id, reason=reason, severity=severity, status="open", opened_by_id=actor.user.id, opened_at=now
+    )
+    db.session.add(recall)
+    db.session.flush()
+    for node in sorted(graph.nodes, key=lambda n: (n.depth, n.id)):
+        batch = locked[node.id]
+        db.session.add(
+            RecallItem(recall_id=recall.id, batch_id=batch.id, depth=node.depth, previous_status=batch.status)
+        )
+        batch.status = BatchStatus.recalled
+        service.append_system_event(
+            batch,
+            actor,
+            "recall",
+            {
+                "recall": recall.id,
+                "severity": severity,
+                "reason": reason,
+                "root": root.lot_code,
+                "depth": node.depth,
+            },
+            occurred_at=now,
+            now=now,
+        )
+    db.session.flush()
+    db.session.refresh(recall)
+    return recall
+
+
+def close_recall(actor: Actor, recall_id: int, *, reason: str, now: dt.datetime | None = None) -> Recall:
+    """Record that the recall action is complete. The batches stay recalled; the history stays."""
+    now = now or utcnow()
+    recall = get_recall(actor, recall_id)
+    if not (actor.oversees or actor.org.id == _opener_org_id(recall)):
+        raise Forbidden("Only an inspector, an administrator or the organization that opened the recall may close it.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput.field("reason", "say why the recall is closed")
+    locked = _lock_all(item.batch_id for item in recall.items)
+    db.session.refresh(recall)
+    if recall.status != "open":
+        raise Conflict(f"Recall {recall.id} is already {recall.status}.")
+    recall.status = "closed"
+    recall.closed_by_id = actor.user.id
+    recall.closed_at = now
+    recall.closed_reason = reason
+    for item in sorted(recall.items, key=lambda i: (i.depth, i.batch_id)):
+        service.append_system_event(
+            locked[item.batch_id],
+            actor,
+            "recall_closed",
+            {"recall": recall.id, "reason": reason},
+            occurred_at=now,
+            now=now,
+        )
+    db.session.flush()
+    return recall
+
+
+# ---------------------------------------------------------------------------------------------
+# The report: affected lots, holders, movements
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sale:
+    batch_id: int
+    seq: int
+    occurred_at: dt.datetime
+    seller: Organization
+    channel: str | None
+    buyer: str | None
+    location: str | None
+    amended: bool
+
+
+@dataclass
+class Affected:
+    batch: Batch
+    depth: int
+    previous_status: str
+    holder: Organization
+    location: str | None
+    source_lots: list[str]
+    transfers: list[Transfer] = field(default_factory=list)
+    sales: list[Sale] = field(default_factory=list)
+
+
+@dataclass
+class RecallReport:
+    recall: Recall
+    items: list[Affected]
+
+    @property
+    def holders(self) -> list[dict[str, Any]]:
+        """Each organization holding affected lots, with those lots (whom to call first)."""
+        found: dict[int, dict[str, Any]] = {}
+        for item in self.items:
+            entry = found.setdefault(item.holder.id, {"org": item.holder, "lots": []})
+            entry["lots"].append(item.batch.lot_code)
+        return sorted(found.values(), key=lambda e: e["org"].code)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {
+            "batches": len(self.items),
+            "holders": len(self.holders),
+            "transfers": sum(len(i.transfers) for i in self.items),
+            "sales": sum(len(i.sales) for i in self.items),
+        }
+
+
+def place_of(org: Organization, site: Any = None) -> str | None:
+    """Where a lot is: the site when it belongs to the holder, else the holder's county."""
+    if site is not None and site.organization_id == org.id:
+        parts = [site.county, site.township, site.name]
+        return " ".join(p for p in parts if p)
+    return org.county
+
+
+def _sales(batch_ids: list[int], orgs: dict[int, Organization]) -> dict[int, list[Sale]]:
+    """Every sale recorded on the lots, as corrected by any amendment."""
+    events = db.session.scalars(
+        select(Event)
+        .where(Event.batch_id.in_(batch_ids), Event.stage.in_(("sale", "amendment")))
+        .order_by(Event.batch_id, Event.seq)
+    ).all()
+    by_batch: dict[int, list[Event]] = {}
+    for event in events:
+        by_batch.setdefault(event.batch_id, []).append(event)
+    sales: dict[int, list[Sale]] = {}
+    for batch_id, batch_events in by_batch.items():
+        for entry in build_journey(batch_events):
+            if entry.stage != "sale":
+                continue
+            seller = orgs.get(entry.event.actor_org_id) or entry.event.actor_org
+            sales.setdefault(batch_id, []).append(
+                Sale(
+                    batch_id=batch_id,
+                    seq=entry.seq,
+                    occurred_at=entry.occurred_at,
+                    seller=seller,
+                    channel=entry.data.get("channel"),
+                    buyer=entry.data.get("buyer"),
+                    location=place_of(seller, entry.event.site),
+                    amended=entry.amended,
+                )
+            )
+    return sales
+
+
+def recall_report(recall: Recall) -> RecallReport:
+    """Each affected lot with its holder, where it is, what it was made from, its transfers and sales."""
+    items = list(recall.items)
+    ids = [i.batch_id for i in items]
+    batches = {b.id: b for b in db.session.scalars(select(Batch).where(Batch.id.in_(ids)))}
+    org_ids = {b.custodian_org_id for b in batches.values()}
+    transfers: dict[int, list[Transfer]] = {}
+    for transfer in db.session.scalars(
+        select(Transfer).where(Transfer.batch_id.in_(ids)).order_by(Transfer.occurred_at, Transfer.id)
+    ):
+        transfers.setdefault(transfer.batch_id, []).append(transfer)
+        org_ids |= {transfer.from_org_id, transfer.to_org_id}
+    orgs = {o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
+    sales = _sales(ids, orgs)
+    parents = lineage.parents_of(ids)
+    affected = []
+    for item in sorted(items, key=lambda i: (i.depth, batches[i.batch_id].lot_code)):
+        batch = batches[item.batch_id]
+        holder = orgs[batch.custodian_org_id]
+        affected.append(
+            Affected(
+                batch=batch,
+                depth=item.depth,
+                previous_status=item.previous_status,
+                holder=holder,
+                location=place_of(holder, batch.site),
+                source_lots=parents.get(batch.id, []),
+                transfers=transfers.get(batch.id, []),
+                sales=sales.get(batch.id, []),
+            )
+        )
+    return RecallReport(recall=recall, items=affected)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sheet a regulator asks for: one row per affected lot and per movement
+# ---------------------------------------------------------------------------------------------
+
+# China keeps one offset all year; dates on the sheet are local, as the people reading it live them.
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("recall", "召回编号 Recall"),
+    ("row_type", "记录类型 Record"),
+    ("lot_code", "批次号 Lot code"),
+    ("product", "产品 Product"),
+    ("quantity", "数量 Quantity"),
+    ("unit", "单位 Unit"),
+    ("holder", "持有方 Holder"),
+    ("holder_code", "持有方代码 Holder code"),
+    ("counterparty", "对方 Counterparty"),
+    ("location", "地点 Location"),
+    ("date", "日期 Date (UTC+8)"),
+    ("source_lot", "来源批次 Source lot"),
+    ("reference", "参考文件 Reference document"),
+    ("depth", "层级 Depth"),
+    ("status_before", "召回前状态 Status before recall"),
+)
+
+
+def local_time(value: dt.datetime | None) -> dt.datetime | None:
+    return value.astimezone(CHINA_TIME) if value is not None else None
+
+
+def sheet_rows(report: RecallReport) -> list[dict[str, Any]]:
+    """One row per affected lot, then one per transfer and per sale of it; keys are COLUMNS' keys."""
+    recall = report.recall
+    rows: list[dict[str, Any]] = []
+    for item in report.items:
+        batch = item.batch
+        product = f"{batch.product.name_zh} {batch.product.name_en}"
+        common = {
+            "recall": recall.id,
+            "lot_code": batch.lot_code,
+            "product": product,
+            "source_lot": "; ".join(item.source_lots),
+            "depth": item.depth,
+            "status_before": item.previous_status,
+        }
+        rows.append(
+            {
+                **common,
+                "row_type": "batch 批次",
+                "quantity": Decimal(batch.quantity),
+                "unit": batch.unit,
+                "holder": item.holder.name,
+                "holder_code": item.holder.code,
+                "counterparty": batch.producer.name if batch.producer_org_id != item.holder.id else "",
+                "location": item.location or "",
+                "date": local_time(batch.produced_at or batch.created_at),
+                "reference": f"recall {recall.id} / {batch.lot_code} #{batch.head_seq}",
+            }
+        )
+        for transfer in item.transfers:
+            rows.append(
+                {
+                    **common,
+                    "row_type": "transfer 转移",
+                    "quantity": Decimal(batch.quantity),
+                    "unit": batch.unit,
+                    "holder": transfer.to_org.name,
+                    "holder_code": transfer.to_org.code,
+                    "counterparty": transfer.from_org.name,
+                    "location": transfer.to_org.county or "",
+                    "date": local_time(transfer.occurred_at),
+                    "reference": f"transfer {transfer.id} ({transfer.status})"
+                    + (f" waybill {transfer.transport['waybill']}" if transfer.transport.get("waybill") else ""),
+                }
+            )
+        for sale in item.sales:
+            rows.append(
+                {
+                    **common,
+                    "row_type": "sale 销售",
+                    "quantity": None,  # a sale record does not carry a quantity
+                    "unit": "",
+                    "holder": sale.seller.name,
+                    "holder_code": sale.seller.code,
+                    "counterparty": " / ".join(x for x in (sale.buyer, sale.channel) if x),
+                    "location": sale.location or "",
+                    "date": local_time(sale.occurred_at),
+                    "reference": f"{batch.lot_code} event #{sale.seq}" + (" (amended)" if sale.amended else ""),
+                }
+            )
+    return rows
+
+
+def _username(user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return db.session.scalar(select(User.username).where(User.id == user_id))
+
+
+def describe(recall: Recall, affected: int) -> dict[str, Any]:
+    """The recall's own facts, as the list and the detail show them."""
+    zh, en = SEVERITIES.get(recall.severity, ("", ""))
+    return {
+        "id": recall.id,
+        "batch": recall.batch_id,
+        "lot_code": recall.batch.lot_code,
+        "product": recall.batch.product_key,
+        "reason": recall.reason,
+        "severity": recall.severity,
+        "severity_label": {"zh": zh, "en": en},
+        "status": recall.status,
+        "opened_at": recall.opened_at,
+        "opened_by": _username(recall.opened_by_id),
+        "closed_at": recall.closed_at,
+        "closed_by": _username(recall.closed_by_id),
+        "closed_reason": recall.closed_reason,
+        "affected": affected,
+    }
+
+
+def report_body(report: RecallReport) -> dict[str, Any]:
+    """The recall with every affected lot, its holder, transfers and sales."""
+    return {
+        **describe(report.recall, len(report.items)),
+        "summary": report.summary,
+        "holders": report.holders,
+        "items": report.items,
+    }
