@@ -1,0 +1,207 @@
+"""Compliance over HTTP: standards declared and registered, inspections, verdicts, findings,
+certifications and the compliance report PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from app.auth import actor, require_roles
+from app.batches import service as batches
+from app.catalog.models import Standard
+from app.catalog.schemas import StandardOut
+from app.compliance import pdf, service
+from app.compliance.schemas import (
+    BatchCertificationList,
+    CertificationCreate,
+    CertificationList,
+    CertificationOut,
+    CertificationQuery,
+    ComplianceOut,
+    DeclaredStandardOut,
+    FindingList,
+    FindingNote,
+    FindingOut,
+    FindingQuery,
+    InspectionCreate,
+    InspectionOut,
+    StandardCreate,
+    StandardDeclare,
+)
+from app.orgs.models import Role
+
+blp = Blueprint(
+    "compliance",
+    __name__,
+    url_prefix="/api/v1",
+    template_folder="templates",
+    description="Standards compliance: inspections, clause-by-clause verdicts, findings and certifications",
+)
+
+_BEARER = [{"bearerAuth": []}]
+
+
+@blp.route("/batches/<int:batch_id>/standards", methods=["POST"])
+@blp.arguments(StandardDeclare)
+@blp.response(201, DeclaredStandardOut)
+@blp.alt_response(409, description="The batch is already bound to this standard.")
+@blp.doc(security=_BEARER)
+@require_roles()
+def declare_standard(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
+    """Declare a further standard (GB/T, NY/T, DB42, T/, Q/) the batch is held to."""
+    bound = service.declare_standard(actor(), batch_id, body["standard"])
+    return {"batch_id": batch_id, "standard": bound.standard, "source": bound.source, "bound_at": bound.bound_at}
+
+
+@blp.route("/standards", methods=["POST"])
+@blp.arguments(StandardCreate)
+@blp.response(201, StandardOut)
+@blp.alt_response(409, description="A standard with this code exists.")
+@blp.doc(security=_BEARER)
+@require_roles()
+def register_standard(body: dict[str, Any]) -> Standard:
+    """Register the caller's own enterprise standard; a limit looser than a mandatory one is refused."""
+    return service.register_standard(actor(), **body)
+
+
+@blp.route("/batches/<int:batch_id>/inspections", methods=["POST"])
+@blp.arguments(InspectionCreate)
+@blp.response(201, InspectionOut)
+@blp.alt_response(409, description="This report number is already recorded for the batch.")
+@blp.doc(security=_BEARER)
+@require_roles({Role.inspector, Role.lab})
+def record_inspection(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
+    """Record a test report: it enters the batch's chain, is judged, and opens findings."""
+    inspection, evaluation, opened = service.record_inspection(actor(), batch_id, **body)
+    return {
+        "id": inspection.id,
+        "batch_id": inspection.batch_id,
+        "report_no": inspection.report_no,
+        "lab": inspection.lab,
+        "sampled_at": inspection.sampled_at,
+        "tested_at": inspection.tested_at,
+        "results": inspection.results,
+        "verdict": evaluation.overall.verdict,
+        "findings_opened": [f.id for f in opened],
+    }
+
+
+def compliance_of(batch_id: int) -> dict[str, Any]:
+    """The compliance view of a batch the actor may read; findings are brought up to date first."""
+    batch = service.readable_batch(actor(), batch_id)
+    evaluation = service.evaluate_batch(batch)
+    service.sync_findings(evaluation)
+    return service.compliance_view(evaluation, service.findings_of(batch))
+
+
+@blp.route("/batches/<int:batch_id>/compliance")
+@blp.response(200, ComplianceOut)
+@blp.doc(security=_BEARER)
+@require_roles()
+def get_compliance(batch_id: int) -> dict[str, Any]:
+    """The verdict (pass, fail, incomplete) and one row per requirement, clause by clause."""
+    return compliance_of(batch_id)
+
+
+def compliance_pdf_response(batch_id: int) -> Response:
+    batch = service.readable_batch(actor(), batch_id)
+    evaluation = service.evaluate_batch(batch)
+    service.sync_findings(evaluation)
+    body = pdf.render(
+        batch,
+        service.compliance_view(evaluation, service.findings_of(batch)),
+        batches.verify_batch(batch),
+        service.batch_certifications(batch),
+    )
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="compliance-{batch.lot_code}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.route("/batches/<int:batch_id>/compliance.pdf")
+@blp.response(
+    200,
+    {"type": "string", "format": "binary"},
+    content_type="application/pdf",
+    description="The compliance report: batch header, clause table, verdict, findings and chain check.",
+)
+@blp.doc(security=_BEARER)
+@require_roles()
+def get_compliance_pdf(batch_id: int) -> Response:
+    """The compliance report as a PDF, in Chinese."""
+    return compliance_pdf_response(batch_id)
+
+
+@blp.route("/findings")
+@blp.arguments(FindingQuery, location="query")
+@blp.response(200, FindingList)
+@blp.doc(security=_BEARER)
+@require_roles()
+def list_findings(args: dict[str, Any]) -> dict[str, Any]:
+    """Findings by status and batch: all for inspectors, those of one's own batches for others."""
+    found = service.list_findings(actor(), args.get("status"), args.get("batch"))
+    return {"items": [service.finding_view(f) for f in found], "total": len(found)}
+
+
+@blp.route("/findings/<int:finding_id>/actions", methods=["POST"])
+@blp.arguments(FindingNote)
+@blp.response(201, FindingOut)
+@blp.alt_response(409, description="The finding is closed.")
+@blp.doc(security=_BEARER)
+@require_roles()
+def record_action(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
+    """The batch's custodian records its corrective action."""
+    return service.finding_view(service.record_action(actor(), finding_id, body["note"]))
+
+
+@blp.route("/findings/<int:finding_id>/close", methods=["POST"])
+@blp.arguments(FindingNote)
+@blp.response(200, FindingOut)
+@blp.alt_response(409, description="Already closed, or no corrective action recorded yet.")
+@blp.doc(security=_BEARER)
+@require_roles({Role.inspector, Role.admin})
+def close_finding(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
+    """An inspector verifies the corrective action and closes the finding."""
+    return service.finding_view(service.close_finding(actor(), finding_id, body["note"]))
+
+
+@blp.route("/certifications", methods=["POST"])
+@blp.arguments(CertificationCreate)
+@blp.response(201, CertificationOut)
+@blp.alt_response(409, description="A certification with this number is registered.")
+@blp.doc(security=_BEARER)
+@require_roles({Role.admin, Role.inspector})
+def create_certification(body: dict[str, Any]) -> dict[str, Any]:
+    """Register a green food, organic, GI or compliance certificate."""
+    return service.certification_view(service.create_certification(actor(), **body))
+
+
+@blp.route("/certifications", methods=["GET"])
+@blp.arguments(CertificationQuery, location="query")
+@blp.response(200, CertificationList)
+@blp.doc(security=_BEARER)
+@require_roles()
+def list_certifications(args: dict[str, Any]) -> dict[str, Any]:
+    """The certification registry, by holder (organization code) and product."""
+    certs = service.list_certifications(args.get("holder"), args.get("product"))
+    return {"items": [service.certification_view(c) for c in certs], "total": len(certs)}
+
+
+@blp.route("/batches/<int:batch_id>/certifications")
+@blp.response(200, BatchCertificationList)
+@blp.doc(security=_BEARER)
+@require_roles()
+def batch_certifications(batch_id: int) -> dict[str, Any]:
+    """Certifications covering the batch, each valid, expired or not yet valid on the batch's date."""
+    batch = service.readable_batch(actor(), batch_id)
+    found = service.batch_certifications(batch)
+    judged_on, basis = service.reference_date(batch)
+    return {
+        "batch_id": batch.id,
+        "judged_on": judged_on,
+        "basis": basis,
+        "items": [service.certification_view(bc.certification, bc.status) for bc in found],
+    }

@@ -1,0 +1,75 @@
+"""The consumer page's summary: tests (what, when, which lab), valid certifications, and the verdict."""
+
+from __future__ import annotations
+
+import json
+
+from flask import render_template
+from flask_babel import refresh
+
+from app.batches.models import Batch
+from app.compliance.service import public_summary
+from app.db import db
+from tests.compliance.factories import post_inspection
+from tests.compliance.test_inspections_api import tea_results
+
+
+def _certify(client, headers, holder, number, valid_from, valid_to):
+    response = client.post(
+        "/api/v1/certifications",
+        json={"kind": "green_food", "number": number, "issuer": "中国绿色食品发展中心", "holder": holder,
+              "product": "brick_tea", "valid_from": valid_from, "valid_to": valid_to},
+        headers=headers,
+    )  # fmt: skip
+    assert response.status_code == 201
+
+
+def render(app, summary, lang):
+    with app.test_request_context(f"/?lang={lang}"):
+        # The tests share one app context, where Flask-Babel caches the locale; pick it afresh.
+        refresh()
+        return render_template("compliance/_public_summary.html", summary=summary)
+
+
+def test_a_passing_batch_lists_its_tests_and_only_valid_certifications(app, client, auth, producer, make_batch):
+    inspector = auth("inspector")
+    batch = make_batch()
+    post_inspection(client, inspector, batch.id, tea_results(), lab="湖北省茶叶质量检测中心",
+                    sampled_at="2026-06-01T09:00:00+08:00", tested_at="2026-06-03T15:00:00+08:00")  # fmt: skip
+    _certify(client, inspector, producer.organization.code, "LB-OK", "2026-01-01", "2028-12-31")
+    _certify(client, inspector, producer.organization.code, "LB-OLD", "2020-01-01", "2021-12-31")
+
+    summary = public_summary(db.session.get(Batch, batch.id))
+    assert json.loads(json.dumps(summary)) == summary  # JSON-safe as it is
+    assert (summary["verdict"], summary["compliant"]) == ("pass", True)
+    lead = next(t for t in summary["tests"] if t["parameter"] == "lead")
+    assert lead == {
+        "parameter": "lead", "name_zh": "铅", "name_en": "lead (Pb)", "verdict": "pass",
+        "tested_at": "2026-06-03", "lab": "湖北省茶叶质量检测中心", "report_no": lead["report_no"],
+    }  # fmt: skip
+    assert [c["number"] for c in summary["certifications"]] == ["LB-OK"]  # the expired one is not shown
+    assert summary["certifications"][0]["kind_zh"] == "绿色食品"
+
+    zh = render(app, summary, "zh")
+    assert 'data-verdict="pass"' in zh and "检测合格" in zh and "铅" in zh and "湖北省茶叶质量检测中心" in zh
+    assert "LB-OK" in zh and "LB-OLD" not in zh
+    en = render(app, summary, "en")
+    assert "lead (Pb)" in en and "Green Food" in en
+
+
+def test_a_failed_batch_never_reads_as_compliant(app, client, auth, make_batch):
+    batch = make_batch()
+    failing = tea_results(lead={"parameter": "lead", "value": "9", "unit": "mg/kg"})
+    post_inspection(client, auth("inspector"), batch.id, failing)
+    summary = public_summary(db.session.get(Batch, batch.id))
+    assert (summary["verdict"], summary["compliant"]) == ("fail", False)
+    assert next(t for t in summary["tests"] if t["parameter"] == "lead")["verdict"] == "fail"
+    page = render(app, summary, "zh")
+    assert 'data-verdict="fail"' in page and "检测不合格" in page
+    assert "检测合格" not in page
+
+
+def test_an_untested_batch_is_not_compliant_either(app, make_batch):
+    summary = public_summary(make_batch())
+    assert (summary["verdict"], summary["compliant"], summary["tests"]) == ("incomplete", False, [])
+    assert "检测未完成" in render(app, summary, "zh")
