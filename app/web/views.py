@@ -1,0 +1,367 @@
+"""The inspector's desk: session login, batches by product, county and verdict, a batch's clause
+table, chain check, findings and certifications, the compliance PDF, and a form to record an
+inspection.
+
+Pages only: every rule lives in the compliance and batch services, which the API calls too.
+Forms carry a per-session CSRF token, checked on every POST.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from werkzeug.exceptions import BadRequest
+
+from app.auth import Actor, current_actor
+from app.batches import service as batches
+from app.batches.models import Batch
+from app.catalog.products import PRODUCTS
+from app.compliance import rules, service
+from app.compliance.models import Finding
+from app.compliance.schemas import InspectionCreate
+from app.compliance.views import compliance_pdf_response
+from app.db import db
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput
+from app.orgs.models import Organization, Role
+from app.orgs.service import check_password
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+DESK_ROLES = frozenset({Role.inspector, Role.admin})
+VERDICTS = ("pass", "fail", "incomplete")
+BLANK_RESULT_ROWS = 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- session, CSRF, access ---------------------------------------------------------------------
+
+
+def csrf_token() -> str:
+    token = session.get("csrf_token")
+    if not token:
+        token = session["csrf_token"] = secrets.token_urlsafe(32)
+    return token
+
+
+@bp.app_context_processor
+def _inject_csrf() -> dict[str, Any]:
+    return {"csrf_token": csrf_token}
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    """Every form POST must return the token of this session (a cross-site form cannot read it)."""
+    if request.method != "POST":
+        return
+    expected = session.get("csrf_token")
+    sent = request.form.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise BadRequest(_("表单已过期或来源不明，请刷新页面后重试。"))
+
+
+def desk_actor() -> Actor | None:
+    return current_actor(optional=True)
+
+
+def desk_required(view: F) -> F:
+    """Signed-in inspectors and admins only; others are sent to sign in, or refused."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        who = desk_actor()
+        if who is None:
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        if who.role not in DESK_ROLES:
+            raise Forbidden(_("检查台仅供检查员和管理员使用。"))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: never an absolute or scheme-relative URL (open redirect).
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("web.batch_list")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in to the inspector's desk."""
+    next_url = request.values.get("next")
+    if request.method == "GET":
+        return render_template("web/login.html", next=next_url, error=None, username="")
+    username = request.form.get("username", "").strip()
+    user = check_password(username, request.form.get("password", ""))
+    if user is None:
+        error = _("用户名或密码不正确。")
+        return render_template("web/login.html", next=next_url, error=error, username=username), 401
+    if user.role not in DESK_ROLES:
+        error = _("检查台仅供检查员和管理员使用。")
+        return render_template("web/login.html", next=next_url, error=error, username=username), 403
+    # A fresh session on sign-in: nothing from before (a planted session id or token) carries over.
+    session.clear()
+    session["user_id"] = user.id
+    session["csrf_token"] = secrets.token_urlsafe(32)
+    return redirect(_safe_next(next_url))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out."""
+    session.clear()
+    return redirect(url_for("web.login"))
+
+
+# --- batches --------------------------------------------------------------------------------------
+
+
+@bp.get("/desk/")
+@desk_required
+def desk_home() -> Response:
+    return redirect(url_for("web.batch_list"))
+
+
+@bp.get("/desk/batches")
+@desk_required
+def batch_list() -> str:
+    """Batches by product, the producer's county and the verdict."""
+    product = request.args.get("product") or None
+    county = request.args.get("county") or None
+    verdict = request.args.get("verdict") or None
+    query = (
+        select(Batch, Organization)
+        .join(Organization, Organization.id == Batch.producer_org_id)
+        .order_by(Batch.created_at.desc(), Batch.id.desc())
+    )
+    if product in PRODUCTS:
+        query = query.where(Batch.product_key == product)
+    if county:
+        query = query.where(Organization.county == county)
+    counties = sorted(
+        c
+        for c in db.session.scalars(
+            select(Organization.county)
+            .join(Batch, Batch.producer_org_id == Organization.id)
+            .where(Organization.county.is_not(None))
+            .distinct()
+        )
+        if c
+    )
+    open_findings = dict(
+        db.session.execute(
+            select(Finding.batch_id, func.count()).where(Finding.status != "closed").group_by(Finding.batch_id)
+        ).all()
+    )
+    items = []
+    # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
+    for batch, producer in db.session.execute(query).all():
+        evaluation = service.evaluate_batch(batch)
+        if verdict in VERDICTS and evaluation.overall.verdict != verdict:
+            continue
+        items.append(
+            {
+                "batch": batch,
+                "producer": producer,
+                "verdict": evaluation.overall.verdict,
+                "open_findings": open_findings.get(batch.id, 0),
+            }
+        )
+    return render_template(
+        "web/batches.html",
+        items=items,
+        products=PRODUCTS,
+        counties=counties,
+        verdicts=VERDICTS,
+        selected={"product": product, "county": county, "verdict": verdict},
+    )
+
+
+@bp.get("/desk/batches/<int:batch_id>")
+@desk_required
+def batch_page(batch_id: int) -> str:
+    """One batch: verdict, clause table, pre-harvest intervals, findings, certifications, chain check."""
+    batch = batches.get_batch(batch_id)
+    evaluation = service.evaluate_batch(batch)
+    service.sync_findings(evaluation)
+    view = service.compliance_view(evaluation, service.findings_of(batch))
+    who = desk_actor()
+    assert who is not None
+    return render_template(
+        "web/batch.html",
+        batch=batch,
+        view=view,
+        chain=batches.verify_batch(batch),
+        certifications=service.batch_certifications(batch),
+        can_act=who.org.id == batch.custodian_org_id,
+        can_close=who.role in service.CLOSING_ROLES,
+        product=PRODUCTS[batch.product_key],
+    )
+
+
+@bp.get("/desk/batches/<int:batch_id>/compliance.pdf")
+@desk_required
+def batch_pdf(batch_id: int) -> Response:
+    """The compliance report PDF, for a signed-in inspector."""
+    return compliance_pdf_response(batch_id)
+
+
+# --- findings ---------------------------------------------------------------------------------------
+
+
+def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done: str) -> Response:
+    finding = service.get_finding(finding_id)
+    note = request.form.get("note", "").strip()
+    target = url_for("web.batch_page", batch_id=finding.batch_id, _anchor=f"finding-{finding.id}")
+    if not note:
+        flash(_("请填写说明。"), "error")
+        return redirect(target)
+    who = desk_actor()
+    assert who is not None
+    try:
+        step(who, finding_id, note)
+    except (Forbidden, Conflict) as exc:
+        flash(exc.message, "error")
+        return redirect(target)
+    flash(done, "ok")
+    return redirect(target)
+
+
+@bp.post("/desk/findings/<int:finding_id>/close")
+@desk_required
+def finding_close(finding_id: int) -> Response:
+    """Verify the corrective action and close the finding."""
+    return _finding_step(finding_id, service.close_finding, _("问题已核查关闭。"))
+
+
+@bp.post("/desk/findings/<int:finding_id>/actions")
+@desk_required
+def finding_action(finding_id: int) -> Response:
+    """Record the custodian's corrective action."""
+    return _finding_step(finding_id, service.record_action, _("整改措施已记录。"))
+
+
+# --- recording an inspection -------------------------------------------------------------------------
+
+
+def _form_rows(batch: Batch) -> list[dict[str, str]]:
+    """One row per parameter the batch is held to (with its unit), then a few blank rows."""
+    limits, _standards = service.bound_limits(batch, rules.local_date(dt.datetime.now(dt.UTC)))
+    rows: dict[str, dict[str, str]] = {}
+    for limit in limits:
+        if limit.parameter in rows or not rules.judgeable(limit):
+            continue
+        rows[limit.parameter] = {
+            "parameter": limit.parameter,
+            "label": limit.parameter_zh or limit.parameter,
+            "unit": limit.unit or "",
+        }
+    return [*rows.values(), *({"parameter": "", "label": "", "unit": ""} for _n in range(BLANK_RESULT_ROWS))]
+
+
+def _local_moment(text: str) -> str | None:
+    """A datetime-local field (China time) as an ISO 8601 moment with its offset."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=rules.CHINA_TZ)
+    return moment.isoformat()
+
+
+def _read_form(form: Any) -> tuple[dict[str, Any], list[dict[str, str]], list[int], dict[str, str]]:
+    """The posted form as the API's body, the rows as typed, and which form row each result came from."""
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {"report_no": form.get("report_no", ""), "lab": form.get("lab", "")}
+    for name in ("sampled_at", "tested_at"):
+        moment = _local_moment(form.get(name, ""))
+        if moment is None:
+            errors[name] = _("请填写日期和时间。")
+        body[name] = moment
+    typed: list[dict[str, str]] = []
+    index_map: list[int] = []
+    results = []
+    count = min(int(form.get("row_count", "0") or 0), 200)
+    for i in range(count):
+        row = {
+            key: form.get(f"results-{i}-{key}", "").strip()
+            for key in ("parameter", "label", "value", "unit", "lod", "method")
+        }
+        row["not_detected"] = "1" if form.get(f"results-{i}-not_detected") else ""
+        typed.append(row)
+        # A row with no figure at all was not tested: it is left out, not refused.
+        if not row["parameter"] or not (row["value"] or row["lod"] or row["not_detected"]):
+            continue
+        result: dict[str, Any] = {"parameter": row["parameter"], "unit": row["unit"]}
+        if row["not_detected"]:
+            result["not_detected"] = True
+            result["lod"] = row["lod"] or None
+        else:
+            result["value"] = row["value"] or None
+        if row["method"]:
+            result["method"] = row["method"]
+        results.append(result)
+        index_map.append(i)
+    body["results"] = results
+    return body, typed, index_map, errors
+
+
+def _flatten(errors: Any, index_map: list[int], prefix: str = "") -> dict[str, str]:
+    """Nested API errors ({"results": {"1": {"unit": [...]}}}) as form field names (results-4-unit)."""
+    flat: dict[str, str] = {}
+    if isinstance(errors, list):
+        flat[prefix or "_form"] = "; ".join(str(e) for e in errors)
+        return flat
+    for key, value in errors.items():
+        if prefix == "results" and str(key).isdigit():
+            name = f"results-{index_map[int(key)]}" if int(key) < len(index_map) else "results"
+        else:
+            name = f"{prefix}-{key}" if prefix else str(key)
+        flat.update(_flatten(value, index_map, name))
+    return flat
+
+
+@bp.route("/desk/batches/<int:batch_id>/inspections/new", methods=["GET", "POST"])
+@desk_required
+def inspection_form(batch_id: int) -> Any:
+    """Record a test report: every row is checked, and nothing is stored unless all are right."""
+    batch = batches.get_batch(batch_id)
+    who = desk_actor()
+    assert who is not None
+    if request.method == "GET":
+        return render_template(
+            "web/inspection_form.html", batch=batch, rows=_form_rows(batch), values={}, errors={}, can_record=True
+        )
+    body, typed, index_map, errors = _read_form(request.form)
+    values = {k: request.form.get(k, "") for k in ("report_no", "lab", "sampled_at", "tested_at")}
+    if not body["results"]:
+        errors["results"] = _("至少填写一项检测结果。")
+    if not errors:
+        try:
+            loaded = InspectionCreate().load(body)
+            service.record_inspection(who, batch.id, **loaded)
+        except ValidationError as exc:
+            errors = _flatten(exc.normalized_messages(), index_map)
+        except InvalidInput as exc:
+            errors = _flatten((exc.errors or {}).get("json", {"_form": [exc.message]}), index_map)
+        except DomainError as exc:
+            errors = {"_form": exc.message}
+    if errors:
+        # 422 also rolls the request back: nothing of a refused report is kept.
+        page = render_template(
+            "web/inspection_form.html", batch=batch, rows=typed, values=values, errors=errors, can_record=True
+        )
+        return page, 422
+    flash(_("检测报告已记录。"), "ok")
+    return redirect(url_for("web.batch_page", batch_id=batch.id))
