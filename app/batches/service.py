@@ -33,7 +33,7 @@ from app.catalog.models import ProductLine
 from app.catalog.service import applicable_mandatory
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.orgs.models import Organization, OrgKind, Role, Site
+from app.orgs.models import Organization, OrgKind, Role, Site, User
 
 CREATOR_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor})
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -308,12 +308,18 @@ def append_event(
         stored = db.session.scalar(
             select(Event).where(Event.batch_id == batch.id, Event.idempotency_key == idempotency_key)
         )
-        if stored is not None:
+        # A retry is the same organization's: another organization reusing a key never gets that
+        # event back (it may not be its to see), it is refused below like any other write.
+        if stored is not None and stored.actor_org_id == actor.org.id:
             if stored.request_digest != digest:
                 raise Conflict("Idempotency-Key was already used for a different request on this batch.")
             return AppendResult(stored, created=False)
+    else:
+        stored = None
     if actor.org.id != batch.custodian_org_id:
         raise Forbidden(f"Only the custodian ({batch.custodian.code}) may add events to batch {batch.lot_code}.")
+    if stored is not None:
+        raise Conflict("Idempotency-Key was already used for a different request on this batch.")
     if batch.status in (BatchStatus.consumed, BatchStatus.recalled):
         raise Conflict(f"Batch {batch.lot_code} is {batch.status}; no more stage events can be added.")
     if pending_transfer(batch.id) is not None:
@@ -391,9 +397,9 @@ def events_of(batch: Batch) -> list[Event]:
 def verify_batch(batch: Batch) -> chain.ChainReport:
     """Recompute the batch's chain from the rows as they are stored now."""
     rows = db.session.execute(
-        select(Event, Organization.code, text("users.username"))
+        select(Event, Organization.code, User.username)
         .join(Organization, Organization.id == Event.actor_org_id)
-        .outerjoin(text("users"), text("users.id = events.actor_user_id"))
+        .outerjoin(User, User.id == Event.actor_user_id)
         .where(Event.batch_id == batch.id)
         .order_by(Event.seq)
         .execution_options(populate_existing=True)
