@@ -1,0 +1,319 @@
+"""Request and response shapes for batches, their events, the journey and chain verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import current_app
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
+
+from app.batches.models import UNITS, BatchStatus
+from app.batches.service import public_url
+from app.catalog.products import PRODUCTS, STAGE_NAMES
+from app.schemas import PageArgs, PageMeta, StrictSchema
+
+# Dates outside this window are typing mistakes, and far enough out they overflow on the way to UTC.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+_plausible_moment = validate.Range(min=EARLIEST, max=LATEST, error="must be between 1970 and 2100")
+_plausible_day = validate.Range(min=EARLIEST.date(), max=LATEST.date(), error="must be between 1970 and 2100")
+
+# Lot codes go on printed labels: letters, digits and a few separators, no spaces.
+LOT_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$", error="1-40 letters, digits, '.', '_', '/' or '-'")
+MAX_ID = 2**31 - 1
+
+
+def _no_nul(value: Any) -> None:
+    """PostgreSQL text and JSONB cannot hold NUL characters: refuse them as input, not at commit."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError("text cannot contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+
+
+def _quantity_places(value: Decimal) -> None:
+    # The column keeps three places (grams of a kilogram); more would be rounded silently.
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -3:
+        raise ValidationError("at most 3 decimal places")
+
+
+class UTCDateTime(fields.DateTime):
+    """Datetimes leave in UTC, whatever zone they arrived in, so a value reads the same everywhere."""
+
+    def _serialize(self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class QuantityIn(fields.Field):
+    """An exact decimal given as a JSON number or as a decimal string ("12.5"), never a float guess."""
+
+    _DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+    default_error_messages = {"invalid": 'Not a valid quantity: a number, or a decimal string such as "12.5".'}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.make_error("invalid")
+        text = str(value) if not isinstance(value, float) else repr(value)
+        if isinstance(value, str) and (len(value) > 40 or not self._DECIMAL.match(value)):
+            raise self.make_error("invalid")
+        try:
+            number = Decimal(text)
+        except InvalidOperation as exc:
+            raise self.make_error("invalid") from exc
+        if not number.is_finite():
+            raise self.make_error("invalid")
+        return number
+
+
+QUANTITY_DOC = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 999_999_999_999_999},
+        {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "maxLength": 40},
+    ],
+    "description": "greater than zero, at most 3 decimal places, in the batch's unit",
+}
+
+
+class BatchCreate(StrictSchema):
+    product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
+    quantity = QuantityIn(
+        required=True,
+        validate=[
+            validate.Range(min=0, min_inclusive=False, max=999_999_999_999_999),
+            _quantity_places,
+        ],
+        metadata=QUANTITY_DOC,
+    )
+    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    lot_code = fields.String(validate=LOT_CODE)
+    site = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "id of a site"})
+    gtin = fields.String(validate=validate.Regexp(r"^(\d{8}|\d{12,14})$", error="8, 12, 13 or 14 digits"))
+    produced_at = fields.AwareDateTime(validate=_plausible_moment)
+    producer = fields.String(
+        validate=[validate.Length(min=2, max=40), _no_nul],
+        metadata={"description": "code of a member household, when a cooperative creates the batch for it"},
+    )
+
+
+class BatchQuery(PageArgs):
+    product = fields.String(validate=validate.OneOf(list(PRODUCTS)))
+    status = fields.String(validate=validate.OneOf([s.value for s in BatchStatus]))
+    custodian = fields.String(
+        validate=[validate.Length(min=1, max=40), _no_nul], metadata={"description": "organization code"}
+    )
+    from_ = fields.Date(
+        data_key="from", validate=_plausible_day, metadata={"description": "created on or after (China time)"}
+    )
+    to = fields.Date(validate=_plausible_day, metadata={"description": "created on or before (China time)"})
+
+    @validates_schema
+    def _range_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
+            raise ValidationError("must not be before 'from'", field_name="to")
+
+
+class BatchOrgOut(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True, allow_none=True)
+    kind = fields.String(required=True)
+
+
+class BatchSiteOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True, allow_none=True)
+    kind = fields.String(required=True)
+    county = fields.String(required=True, allow_none=True)
+    township = fields.String(required=True, allow_none=True)
+    latitude = fields.Decimal(places=6, as_string=True, required=True, allow_none=True, metadata={"type": "string"})
+    longitude = fields.Decimal(places=6, as_string=True, required=True, allow_none=True, metadata={"type": "string"})
+
+
+class BatchStandardOut(Schema):
+    code = fields.String(attribute="standard.code", required=True)
+    title_zh = fields.String(attribute="standard.title_zh", required=True)
+    title_en = fields.String(attribute="standard.title_en", required=True, allow_none=True)
+    level = fields.String(attribute="standard.level", required=True)
+    mandatory = fields.Boolean(attribute="standard.mandatory", required=True)
+    kind = fields.String(attribute="standard.kind", required=True)
+    source = fields.String(
+        required=True, metadata={"description": "mandatory (the national floor), default (the product's) or declared"}
+    )
+
+
+class BoundStandards(fields.List):
+    """The batch's standards, mandatory floor first, then by code: the order people read them in."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None:
+            value = sorted(value, key=lambda bs: (not bs.standard.mandatory, bs.standard.code))
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class BatchOut(Schema):
+    id = fields.Integer(required=True)
+    lot_code = fields.String(required=True)
+    product = fields.String(attribute="product_key", required=True)
+    product_name_zh = fields.String(attribute="product.name_zh", required=True)
+    product_name_en = fields.String(attribute="product.name_en", required=True)
+    quantity = fields.Decimal(places=3, as_string=True, required=True, metadata={"type": "string", "format": "decimal"})
+    unit = fields.String(required=True)
+    status = fields.String(required=True)
+    public_code = fields.String(required=True)
+    public_url = fields.Function(
+        lambda b: public_url(current_app.config["PUBLIC_BASE_URL"], b),
+        required=True,
+        metadata={"type": "string", "description": "PUBLIC_BASE_URL + /t/{public_code}: what the QR code encodes"},
+    )
+    gtin = fields.String(required=True, allow_none=True)
+    custodian = fields.Nested(BatchOrgOut, required=True)
+    producer = fields.Nested(BatchOrgOut, required=True)
+    site = fields.Nested(BatchSiteOut, required=True, allow_none=True)
+    produced_at = UTCDateTime(required=True, allow_none=True)
+    created_at = UTCDateTime(required=True)
+    events = fields.Integer(attribute="head_seq", required=True, metadata={"description": "events in the chain"})
+    head_hash = fields.String(required=True)
+    standards = BoundStandards(fields.Nested(BatchStandardOut), required=True)
+
+
+class BatchList(Schema):
+    items = fields.List(fields.Nested(BatchOut), required=True)
+    meta = fields.Nested(PageMeta, required=True)
+
+
+class EventCreate(StrictSchema):
+    stage = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=20), _no_nul],
+        metadata={"description": "a stage of the product line, or 'amendment'"},
+    )
+    occurred_at = fields.AwareDateTime(required=True, validate=_plausible_moment)
+    site = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "id of a site"})
+    data = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={"description": "the stage's fields; for an amendment {reason, data: corrected stage data}"},
+    )
+    amends_seq = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+
+    @validates("data")
+    def _data_has_no_nul(self, value: dict[str, Any], **kwargs: Any) -> None:
+        _no_nul(value)
+
+
+class IdempotencyHeaders(Schema):
+    """Only the header we read; a request carries many others, which are not ours to refuse."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=[validate.Length(min=1, max=100), _no_nul],
+        metadata={"description": "the same key with the same body returns the stored event instead of a new one"},
+    )
+
+
+class EventsQuery(StrictSchema):
+    raw = fields.Boolean(
+        load_default=False,
+        metadata={"description": "also return every stored event as recorded, amendments and hashes included"},
+    )
+
+
+# Names of the records that enter a chain without being stages of the product's journey.
+RECORD_NAMES: dict[str, tuple[str, str]] = {
+    "transfer": ("交接", "Handover"),
+    "receipt": ("接收", "Receipt"),
+    "transfer_rejected": ("拒收", "Handover refused"),
+    "split": ("拆分", "Split"),
+    "transformation": ("加工转化", "Transformation"),
+    "recall": ("召回", "Recall"),
+    "recall_closed": ("召回结束", "Recall closed"),
+    "inspection": ("检验", "Inspection"),
+}
+
+
+def stage_name(stage: str, lang: str) -> str:
+    zh, en = STAGE_NAMES.get(stage) or RECORD_NAMES.get(stage) or (stage, stage)
+    return zh if lang == "zh" else en
+
+
+class EventOut(Schema):
+    """One event as stored: what the chain hashes, plus who recorded it."""
+
+    seq = fields.Integer(required=True)
+    stage = fields.String(required=True)
+    occurred_at = UTCDateTime(required=True)
+    recorded_at = UTCDateTime(required=True)
+    actor_org = fields.Nested(BatchOrgOut, required=True)
+    actor_user = fields.Function(
+        lambda e: e.actor_user.username if e.actor_user else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string", "description": "username of who recorded it"},
+    )
+    site = fields.Nested(BatchSiteOut, required=True, allow_none=True)
+    data = fields.Dict(required=True)
+    amends_seq = fields.Integer(required=True, allow_none=True)
+    prev_hash = fields.String(required=True)
+    hash = fields.String(required=True)
+
+
+class EventAmendmentOut(Schema):
+    seq = fields.Integer(required=True)
+    reason = fields.Function(lambda e: e.data.get("reason"), required=True, metadata={"type": "string"})
+    data = fields.Function(
+        lambda e: e.data.get("data", {}),
+        required=True,
+        metadata={"type": "object", "description": "the stage data it set"},
+    )
+    occurred_at = UTCDateTime(required=True)
+    recorded_at = UTCDateTime(required=True)
+    actor_org = fields.Nested(BatchOrgOut, required=True)
+
+
+class JourneyEntryItemOut(Schema):
+    """A stage as people read it: the data as corrected, and the corrections kept."""
+
+    seq = fields.Integer(required=True)
+    stage = fields.String(required=True)
+    stage_name_zh = fields.Function(lambda e: stage_name(e.stage, "zh"), required=True, metadata={"type": "string"})
+    stage_name_en = fields.Function(lambda e: stage_name(e.stage, "en"), required=True, metadata={"type": "string"})
+    occurred_at = UTCDateTime(required=True)
+    recorded_at = UTCDateTime(attribute="event.recorded_at", required=True)
+    actor_org = fields.Nested(BatchOrgOut, attribute="event.actor_org", required=True)
+    site = fields.Nested(BatchSiteOut, attribute="event.site", required=True, allow_none=True)
+    data = fields.Dict(required=True)
+    amended = fields.Boolean(required=True)
+    amendments = fields.List(fields.Nested(EventAmendmentOut), required=True)
+
+
+class BatchJourneyOut(Schema):
+    batch_id = fields.Integer(required=True)
+    lot_code = fields.String(required=True)
+    items = fields.List(fields.Nested(JourneyEntryItemOut), required=True)
+    events = fields.List(
+        fields.Nested(EventOut), metadata={"description": "every stored event; present with ?raw=true"}
+    )
+
+
+class ChainVerifyOut(Schema):
+    valid = fields.Boolean(required=True)
+    events = fields.Integer(required=True)
+    head_hash = fields.String(required=True)
+    first_invalid_seq = fields.Integer(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
