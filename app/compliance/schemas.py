@@ -22,13 +22,15 @@ _EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 _LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 _MOMENT = validate.Range(min=_EARLIEST, max=_LATEST)
 _DAY = validate.Range(min=_EARLIEST.date(), max=_LATEST.date())
+# Row ids are 32-bit on every database we run on; a larger one cannot exist.
+_ID = validate.Range(min=1, max=2**31 - 1)
 
 
 # --- declared and enterprise standards -------------------------------------------------------
 
 
 class StandardDeclare(StrictSchema):
-    standard = fields.Integer(required=True, validate=validate.Range(min=1), metadata={"description": "standard id"})
+    standard = fields.Integer(required=True, validate=_ID, metadata={"description": "standard id"})
 
 
 class DeclaredStandardRef(Schema):
@@ -75,7 +77,7 @@ class StandardCreate(StrictSchema):
         fields.Nested(EnterpriseRequirementIn), required=True, validate=validate.Length(min=1, max=200)
     )
     level = fields.String(load_default="enterprise", validate=validate.OneOf(["enterprise"]))
-    owner_org_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    owner_org_id = fields.Integer(required=True, validate=_ID)
     effective = fields.Date(allow_none=True, load_default=None, validate=_DAY)
 
 
@@ -198,7 +200,7 @@ class FindingList(Schema):
 
 class FindingQuery(StrictSchema):
     status = fields.String(validate=validate.OneOf(FINDING_STATUSES))
-    batch = fields.Integer(validate=validate.Range(min=1))
+    batch = fields.Integer(validate=_ID)
 
 
 class FindingNote(StrictSchema):
@@ -253,7 +255,7 @@ class CertificationCreate(StrictSchema):
     issuer = fields.String(required=True, validate=validate.Length(min=1, max=200))
     holder = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={"description": "org code"})
     product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
-    site = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    site = fields.Integer(allow_none=True, load_default=None, validate=_ID)
     scope = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
     valid_from = fields.Date(required=True, validate=_DAY)
     valid_to = fields.Date(allow_none=True, load_default=None, validate=_DAY)

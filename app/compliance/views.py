@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from app.auth import actor, require_roles
 from app.batches import service as batches
@@ -43,7 +44,7 @@ blp = Blueprint(
 _BEARER = [{"bearerAuth": []}]
 
 
-@blp.route("/batches/<int:batch_id>/standards", methods=["POST"])
+@blp.route("/batches/<int(max=2147483647):batch_id>/standards", methods=["POST"])
 @blp.arguments(StandardDeclare)
 @blp.response(201, DeclaredStandardOut)
 @blp.alt_response(409, description="The batch is already bound to this standard.")
@@ -66,7 +67,7 @@ def register_standard(body: dict[str, Any]) -> Standard:
     return service.register_standard(actor(), **body)
 
 
-@blp.route("/batches/<int:batch_id>/inspections", methods=["POST"])
+@blp.route("/batches/<int(max=2147483647):batch_id>/inspections", methods=["POST"])
 @blp.arguments(InspectionCreate)
 @blp.response(201, InspectionOut)
 @blp.alt_response(409, description="This report number is already recorded for the batch.")
@@ -96,7 +97,7 @@ def compliance_of(batch_id: int) -> dict[str, Any]:
     return service.compliance_view(evaluation, service.findings_of(batch))
 
 
-@blp.route("/batches/<int:batch_id>/compliance")
+@blp.route("/batches/<int(max=2147483647):batch_id>/compliance")
 @blp.response(200, ComplianceOut)
 @blp.doc(security=_BEARER)
 @require_roles()
@@ -121,7 +122,7 @@ def compliance_pdf_response(batch_id: int) -> Response:
     return response
 
 
-@blp.route("/batches/<int:batch_id>/compliance.pdf")
+@blp.route("/batches/<int(max=2147483647):batch_id>/compliance.pdf")
 @blp.response(
     200,
     {"type": "string", "format": "binary"},
@@ -136,7 +137,7 @@ def get_compliance_pdf(batch_id: int) -> Response:
 
 
 @blp.route("/findings")
-@blp.arguments(FindingQuery, location="query")
+@blp.arguments(FindingQuery, location="query", unknown=RAISE)
 @blp.response(200, FindingList)
 @blp.doc(security=_BEARER)
 @require_roles()
@@ -146,7 +147,7 @@ def list_findings(args: dict[str, Any]) -> dict[str, Any]:
     return {"items": [service.finding_view(f) for f in found], "total": len(found)}
 
 
-@blp.route("/findings/<int:finding_id>/actions", methods=["POST"])
+@blp.route("/findings/<int(max=2147483647):finding_id>/actions", methods=["POST"])
 @blp.arguments(FindingNote)
 @blp.response(201, FindingOut)
 @blp.alt_response(409, description="The finding is closed.")
@@ -157,7 +158,7 @@ def record_action(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
     return service.finding_view(service.record_action(actor(), finding_id, body["note"]))
 
 
-@blp.route("/findings/<int:finding_id>/close", methods=["POST"])
+@blp.route("/findings/<int(max=2147483647):finding_id>/close", methods=["POST"])
 @blp.arguments(FindingNote)
 @blp.response(200, FindingOut)
 @blp.alt_response(409, description="Already closed, or no corrective action recorded yet.")
@@ -180,7 +181,7 @@ def create_certification(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/certifications", methods=["GET"])
-@blp.arguments(CertificationQuery, location="query")
+@blp.arguments(CertificationQuery, location="query", unknown=RAISE)
 @blp.response(200, CertificationList)
 @blp.doc(security=_BEARER)
 @require_roles()
@@ -190,7 +191,7 @@ def list_certifications(args: dict[str, Any]) -> dict[str, Any]:
     return {"items": [service.certification_view(c) for c in certs], "total": len(certs)}
 
 
-@blp.route("/batches/<int:batch_id>/certifications")
+@blp.route("/batches/<int(max=2147483647):batch_id>/certifications")
 @blp.response(200, BatchCertificationList)
 @blp.doc(security=_BEARER)
 @require_roles()

@@ -53,7 +53,7 @@ def csrf_token() -> str:
     return token
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _inject_csrf() -> dict[str, Any]:
     return {"csrf_token": csrf_token}
 
@@ -187,7 +187,7 @@ def batch_list() -> str:
     )
 
 
-@bp.get("/desk/batches/<int:batch_id>")
+@bp.get("/desk/batches/<int(max=2147483647):batch_id>")
 @desk_required
 def batch_page(batch_id: int) -> str:
     """One batch: verdict, clause table, pre-harvest intervals, findings, certifications, chain check."""
@@ -209,7 +209,7 @@ def batch_page(batch_id: int) -> str:
     )
 
 
-@bp.get("/desk/batches/<int:batch_id>/compliance.pdf")
+@bp.get("/desk/batches/<int(max=2147483647):batch_id>/compliance.pdf")
 @desk_required
 def batch_pdf(batch_id: int) -> Response:
     """The compliance report PDF, for a signed-in inspector."""
@@ -237,14 +237,14 @@ def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done:
     return redirect(target)
 
 
-@bp.post("/desk/findings/<int:finding_id>/close")
+@bp.post("/desk/findings/<int(max=2147483647):finding_id>/close")
 @desk_required
 def finding_close(finding_id: int) -> Response:
     """Verify the corrective action and close the finding."""
     return _finding_step(finding_id, service.close_finding, _("问题已核查关闭。"))
 
 
-@bp.post("/desk/findings/<int:finding_id>/actions")
+@bp.post("/desk/findings/<int(max=2147483647):finding_id>/actions")
 @desk_required
 def finding_action(finding_id: int) -> Response:
     """Record the custodian's corrective action."""
@@ -332,7 +332,7 @@ def _flatten(errors: Any, index_map: list[int], prefix: str = "") -> dict[str, s
     return flat
 
 
-@bp.route("/desk/batches/<int:batch_id>/inspections/new", methods=["GET", "POST"])
+@bp.route("/desk/batches/<int(max=2147483647):batch_id>/inspections/new", methods=["GET", "POST"])
 @desk_required
 def inspection_form(batch_id: int) -> Any:
     """Record a test report: every row is checked, and nothing is stored unless all are right."""

@@ -87,3 +87,8 @@ def test_findings_are_listed_by_status_and_batch_to_those_who_may_see_them(clien
     assert ids("?status=action_recorded", producer_headers) == {b}  # the producer's own batches
     assert ids("", auth("cooperative")) == set()  # someone else's batches are not listed
     assert client.get("/api/v1/findings?status=bogus", headers=inspector).status_code == 422
+    assert client.get("/api/v1/findings?bogus=1", headers=inspector).status_code == 422  # unknown filters refused
+    assert (
+        client.post("/api/v1/findings/9223372036854775808/close", json={"note": "x"}, headers=inspector).status_code
+        == 404
+    )
