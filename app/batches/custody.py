@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.auth import Actor
-from app.batches import service
+from app.batches import lineage, service
 from app.batches.models import Batch, BatchStatus, Transfer, TransferStatus
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -45,7 +45,7 @@ def create_transfer(
 ) -> Transfer:
     """Ship a batch to another organization; custody moves when the receiver accepts."""
     now = now or utcnow()
-    batch = service.lock_batch(batch_id)
+    batch = service.lock_batch(lineage.get_batch(batch_id).id)
     if batch.custodian_org_id != actor.org.id:
         raise Forbidden(f"Only the custodian ({batch.custodian.code}) may transfer batch {batch.lot_code}.")
     receiver = db.session.scalar(select(Organization).where(Organization.code == to_org))
@@ -87,7 +87,7 @@ def create_transfer(
 
 
 def _visible_transfer(actor: Actor, transfer_id: int) -> Transfer:
-    transfer = db.session.get(Transfer, transfer_id)
+    transfer = db.session.get(Transfer, transfer_id) if 0 < transfer_id <= lineage.MAX_ID else None
     if transfer is None or not (actor.oversees or actor.org.id in (transfer.from_org_id, transfer.to_org_id)):
         raise NotFound(f"no transfer with id {transfer_id}")
     return transfer

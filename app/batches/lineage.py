@@ -36,6 +36,9 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.orgs.models import Organization
 
 QUANTUM = Decimal("0.001")  # the Quantity column keeps three places
+# Row ids are 32-bit on every database we run on: a larger one names nothing (and SQLite's driver
+# cannot even bind one beyond 64 bits).
+MAX_ID = 2**31 - 1
 DEFAULT_TRACE_DEPTH = 50
 MAX_TRACE_DEPTH = 100
 DIRECTIONS = ("upstream", "downstream", "both")
@@ -214,6 +217,8 @@ def _load_inputs(actor: Actor, takes: Sequence[Take], paths: _Paths) -> dict[int
     locked: dict[int, Batch] = {}
     for batch_id in sorted(seen):
         try:
+            if not 0 < batch_id <= MAX_ID:
+                raise NotFound(f"no batch with id {batch_id}")
             locked[batch_id] = service.lock_batch(batch_id)
         except NotFound:
             errors.add(paths.input(seen[batch_id], "batch"), f"no batch with id {batch_id}")
@@ -480,9 +485,7 @@ def split_batch(
             errors.add(["parts", index, "quantity"], "must be greater than zero")
     if errors:
         raise InvalidInput(errors.first(), {"json": errors.json})
-    parent = db.session.get(Batch, batch_id)
-    if parent is None:
-        raise NotFound(f"no batch with id {batch_id}")
+    parent = get_batch(batch_id)
     total = sum((Decimal(p) for p in parts), Decimal(0))
     codes = list(lot_codes or [None] * len(parts))
     outputs = [
@@ -577,10 +580,18 @@ def can_read(actor: Actor, batch: Batch) -> bool:
     return party is not None
 
 
+def get_batch(batch_id: int) -> Batch:
+    """The batch named in a URL, or 404 (also for an id no row can have)."""
+    batch = db.session.get(Batch, batch_id) if 0 < batch_id <= MAX_ID else None
+    if batch is None:
+        raise NotFound(f"no batch with id {batch_id}")
+    return batch
+
+
 def readable_batch(actor: Actor, batch_id: int) -> Batch:
     """The batch, or 404 when it does not exist or the actor may not see it (no existence leak)."""
-    batch = db.session.get(Batch, batch_id)
-    if batch is None or not can_read(actor, batch):
+    batch = get_batch(batch_id)
+    if not can_read(actor, batch):
         raise NotFound(f"no batch with id {batch_id}")
     return batch
 
@@ -706,6 +717,8 @@ def trace(root_id: int, direction: str = "both", depth: int = DEFAULT_TRACE_DEPT
         raise InvalidInput.field("direction", f"must be one of {', '.join(DIRECTIONS)}", location="query")
     if not 1 <= depth <= MAX_TRACE_DEPTH:
         raise InvalidInput.field("depth", f"must be between 1 and {MAX_TRACE_DEPTH}", location="query")
+    if not 0 < root_id <= MAX_ID:
+        raise NotFound(f"no batch with id {root_id}")
     # Walk one step further than asked: a row beyond the bound says the answer was cut short.
     rows = db.session.execute(trace_statement(root_id, direction, depth + 1)).all()
     if not rows:

@@ -6,7 +6,8 @@ the batch and event endpoints); each view loads, calls one service function and 
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
@@ -19,7 +20,7 @@ from app.batches.models import UNITS, Batch, LineageEdge, Transfer, TransferStat
 from app.db import db
 from app.errors import NotFound
 from app.orgs.models import Organization
-from app.schemas import PageArgs, PageMeta, StrictSchema, page_of
+from app.schemas import DecimalString, PageArgs, PageMeta, StrictSchema, page_of
 
 blp = Blueprint(
     "lineage",
@@ -31,16 +32,54 @@ SECURITY = [{"bearerAuth": []}]
 
 
 def _three_places(value: Decimal) -> None:
-    if value.as_tuple().exponent < -3:  # type: ignore[operator]
+    # The column keeps three places (grams of a kilogram); more would be rounded silently.
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -3:
         raise ValidationError("at most three decimal places")
 
 
-def _quantity(**kwargs: Any) -> fields.Decimal:
-    return fields.Decimal(
-        as_string=True,
-        validate=[validate.Range(min=0, min_inclusive=False, error="must be greater than zero"), _three_places],
+class QuantityIn(fields.Field):
+    """An exact quantity given as a JSON number or a decimal string ("12.5"), never a float's guess."""
+
+    _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+    default_error_messages = {"invalid": 'Not a valid quantity: a number, or a decimal string such as "12.5".'}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and (len(value) > 40 or not self._DECIMAL.match(value)):
+            raise self.make_error("invalid")
+        try:
+            number = Decimal(repr(value) if isinstance(value, float) else str(value))
+        except InvalidOperation as exc:
+            raise self.make_error("invalid") from exc
+        if not number.is_finite():
+            raise self.make_error("invalid")
+        return number
+
+
+QUANTITY_DOC = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 999_999_999_999_999},
+        {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "maxLength": 40},
+    ],
+    "description": "greater than zero, at most 3 decimal places, in the batch's unit",
+}
+
+
+def _quantity(**kwargs: Any) -> QuantityIn:
+    return QuantityIn(
+        validate=[
+            validate.Range(min=0, min_inclusive=False, max=999_999_999_999_999, error="must be greater than zero"),
+            _three_places,
+        ],
+        metadata=QUANTITY_DOC,
         **kwargs,
     )
+
+
+# Row ids are 32-bit integers on every database we run on.
+_ID = validate.Range(min=1, max=lineage.MAX_ID)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -57,7 +96,7 @@ class SplitCreate(StrictSchema):
 
 
 class TransformationInput(StrictSchema):
-    batch = fields.Integer(required=True, validate=validate.Range(min=1))
+    batch = fields.Integer(required=True, validate=_ID)
     quantity = _quantity(required=True)
 
 
@@ -82,7 +121,7 @@ class TransferTransport(StrictSchema):
     waybill = fields.String(validate=validate.Length(min=1, max=60))
     origin = fields.String(validate=validate.Length(min=1, max=200))
     destination = fields.String(validate=validate.Length(min=1, max=200))
-    temperature_c = fields.Decimal(as_string=True, validate=validate.Range(min=-60, max=80))
+    temperature_c = DecimalString(validate=validate.Range(min=-60, max=80))
     note = fields.String(validate=validate.Length(max=2000))
 
 
@@ -124,7 +163,7 @@ class LineageBatchOut(Schema):
     id = fields.Integer(required=True)
     lot_code = fields.String(required=True)
     product = fields.String(attribute="product_key", required=True)
-    quantity = fields.Decimal(places=3, as_string=True, required=True)
+    quantity = DecimalString(places=3, required=True)
     unit = fields.String(required=True)
     status = fields.String(required=True)
     custodian = fields.Function(lambda b: b.custodian.code, required=True)
@@ -138,8 +177,8 @@ class LineageBatchOut(Schema):
 class LineageTakenOut(Schema):
     batch = fields.Function(lambda t: t.batch.id, required=True)
     lot_code = fields.Function(lambda t: t.batch.lot_code, required=True)
-    taken = fields.Decimal(attribute="quantity", places=3, as_string=True, required=True)
-    remaining = fields.Decimal(places=3, as_string=True, required=True)
+    taken = DecimalString(attribute="quantity", places=3, required=True)
+    remaining = DecimalString(places=3, required=True)
     unit = fields.Function(lambda t: t.batch.unit, required=True)
     status = fields.Function(lambda t: t.batch.status, required=True)
 
@@ -148,7 +187,7 @@ class LineageEdgeOut(Schema):
     id = fields.Integer(required=True)
     source = fields.Integer(data_key="from", required=True)
     target = fields.Integer(data_key="to", required=True)
-    quantity = fields.Decimal(places=3, as_string=True, required=True)
+    quantity = DecimalString(places=3, required=True)
     unit = fields.String(required=True)
     kind = fields.String(required=True)
     occurred_at = fields.DateTime(required=True)
@@ -162,7 +201,7 @@ class TransformationOut(Schema):
     recorded_at = fields.DateTime(required=True)
     actor_org = fields.Function(lambda t: db.session.get(Organization, t.actor_org_id).code, required=True)
     process = fields.Dict(required=True)
-    yield_pct = fields.Decimal(as_string=True, allow_none=True)
+    yield_pct = DecimalString(allow_none=True)
 
 
 class LineageOut(Schema):
@@ -195,7 +234,7 @@ class TraceNodeOut(Schema):
     id = fields.Integer(required=True)
     lot_code = fields.String(required=True)
     product = fields.String(required=True)
-    quantity = fields.Decimal(places=3, as_string=True, required=True)
+    quantity = DecimalString(places=3, required=True)
     unit = fields.String(required=True)
     custodian = fields.String(required=True)
     status = fields.String(required=True)
@@ -304,7 +343,7 @@ def create_transformation(body: dict[str, Any]) -> dict[str, Any]:
 def get_transformation(transformation_id: int) -> dict[str, Any]:
     """One transformation with its inputs, outputs and edges (the organization that did it, and oversight)."""
     who = actor()
-    transformation = db.session.get(Transformation, transformation_id)
+    transformation = db.session.get(Transformation, transformation_id) if transformation_id <= lineage.MAX_ID else None
     if transformation is None or not (who.oversees or transformation.actor_org_id == who.org.id):
         raise NotFound(f"no transformation with id {transformation_id}")
     return _lineage_body(lineage.load_transformation(transformation))

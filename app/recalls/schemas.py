@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.batches.lineage import q3
+from app.batches.lineage import MAX_ID, q3
 from app.recalls.service import SEVERITIES, STATUSES
 from app.schemas import PageArgs, PageMeta, StrictSchema
 
 
 class RecallCreate(StrictSchema):
-    batch = fields.Integer(required=True, validate=validate.Range(min=1))
+    batch = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     severity = fields.String(
         required=True,

@@ -66,7 +66,7 @@ def can_view(actor: Actor, recall: Recall) -> bool:
 
 
 def get_recall(actor: Actor, recall_id: int) -> Recall:
-    recall = db.session.get(Recall, recall_id)
+    recall = db.session.get(Recall, recall_id) if 0 < recall_id <= lineage.MAX_ID else None
     if recall is None or not can_view(actor, recall):
         raise NotFound(f"no recall with id {recall_id}")
     return recall
@@ -140,7 +140,7 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
         raise InvalidInput.field("reason", "say why the lot is recalled")
     if severity not in SEVERITIES:
         raise InvalidInput.field("severity", f"must be one of {', '.join(SEVERITIES)}")
-    root = db.session.get(Batch, batch_id)
+    root = db.session.get(Batch, batch_id) if 0 < batch_id <= lineage.MAX_ID else None
     if root is None or not (actor.oversees or lineage.can_read(actor, root)):
         raise InvalidInput.field("batch", f"no batch with id {batch_id}")
     if not actor.oversees and root.producer_org_id != actor.org.id:

@@ -221,3 +221,29 @@ def test_bad_trace_arguments_are_named(client, auth, graph):
     assert "depth" in expect(client.get(f"{path}?depth=0", headers=headers), 422)["errors"]["query"]
     assert "depth" in expect(client.get(f"{path}?depth=101", headers=headers), 422)["errors"]["query"]
     assert "colour" in expect(client.get(f"{path}?colour=red", headers=headers), 422)["errors"]["query"]
+
+
+def test_ids_no_row_can_have_are_not_found(client, auth):
+    headers = auth("inspector")
+    huge = 10**20
+    for path in (
+        f"/api/v1/batches/{huge}/trace",
+        f"/api/v1/batches/{huge}/verify-lineage",
+        f"/api/v1/transfers/{huge}",
+    ):
+        expect(client.get(path, headers=headers), 404)
+    expect(client.post(f"/api/v1/batches/{huge}/split", json={"parts": [{"quantity": "1"}]}, headers=headers), 404)
+    expect(client.post(f"/api/v1/transfers/{huge}/accept", json={}, headers=headers), 404)
+    refused = expect(
+        client.post(
+            "/api/v1/transformations",
+            json={
+                "inputs": [{"batch": huge, "quantity": "1"}],
+                "outputs": [{"product": "loquat", "quantity": "1", "unit": "kg"}],
+                "occurred_at": T0.isoformat(),
+            },
+            headers=headers,
+        ),
+        422,
+    )
+    assert "batch" in refused["errors"]["json"]["inputs"]["0"]

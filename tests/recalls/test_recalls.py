@@ -173,3 +173,13 @@ def test_the_consumer_page_of_a_descendant_shows_the_recall(client, auth, chain)
     assert 'id="recall"' in html
     assert "召回通知" in html and "This batch has been recalled" in html
     assert "农药残留超标" in html and root.lot_code in html
+
+
+def test_ids_no_row_can_have_are_not_found(client, auth):
+    headers = auth("inspector")
+    huge = 10**20
+    expect(client.get(f"/api/v1/recalls/{huge}", headers=headers), 404)
+    expect(client.get(f"/api/v1/recalls/{huge}/export.csv", headers=headers), 404)
+    expect(client.post(f"/api/v1/recalls/{huge}/close", json={"reason": "x"}, headers=headers), 404)
+    refused = client.post("/api/v1/recalls", json={"batch": huge, "reason": "x", "severity": "I"}, headers=headers)
+    assert "batch" in expect(refused, 422)["errors"]["json"]
