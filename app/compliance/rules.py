@@ -9,7 +9,9 @@ into the small value types below, asks these functions for verdicts, and stores 
   parameter and both units.
 - A standard applies in the edition in force on the evaluation date: among editions sharing a
   base code, the latest whose effective date is on or before it. An edition with no known
-  effective date is used only when no dated edition is in force, and the choice says so.
+  effective date is used only when no dated edition is in force, and the choice says so. An
+  edition whose successor (named by ``superseded_by``, possibly under another base code) is in
+  force on the date no longer applies.
 - "Not detected" (below the limit of detection, LOD) meets an upper limit only when the LOD is at
   or below it; a higher LOD proves nothing, so the row is ``not_tested`` (inconclusive), never a
   pass. Against a minimum (>=, >) a non-detect at an LOD at or below the minimum is a fail.
@@ -160,6 +162,9 @@ class Edition:
     base_code: str
     edition: str | None
     effective: dt.date | None
+    # A successor under another base code (GB 2763.1-2022 -> GB 2763-2026) and when it took over.
+    superseded_by: str | None = None
+    superseded_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -177,8 +182,14 @@ def choose_editions(editions: Iterable[Edition], on: dt.date) -> list[EditionCho
     for ed in editions:
         groups.setdefault(ed.base_code, []).append(ed)
     choices = []
-    for base, group in sorted(groups.items()):
-        codes = tuple(sorted(e.code for e in group))
+    for base, editions_of_base in sorted(groups.items()):
+        codes = tuple(sorted(e.code for e in editions_of_base))
+        group = [e for e in editions_of_base if e.superseded_on is None or e.superseded_on > on]
+        if not group:
+            last = max(editions_of_base, key=lambda e: e.superseded_on or dt.date.min)
+            note = f"superseded by {last.superseded_by} since {last.superseded_on.isoformat()}"  # type: ignore[union-attr]
+            choices.append(EditionChoice(base, None, note, codes))
+            continue
         dated = [e for e in group if e.effective is not None and e.effective <= on]
         if dated:
             best = max(dated, key=lambda e: (e.effective, e.edition or "", e.code))

@@ -145,6 +145,26 @@ def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.date
     return bound
 
 
+def editions_of(standards: list[Standard]) -> list[rules.Edition]:
+    """The standards as editions to choose from, each with when its named successor took over."""
+    successors = {s.superseded_by for s in standards if s.superseded_by}
+    effective = dict(
+        db.session.execute(select(Standard.code, Standard.effective).where(Standard.code.in_(successors))).all()
+    ) if successors else {}  # fmt: skip
+    return [
+        rules.Edition(
+            s.id,
+            s.code,
+            s.base_code,
+            s.edition,
+            s.effective,
+            superseded_by=s.superseded_by,
+            superseded_on=effective.get(s.superseded_by) if s.superseded_by else None,
+        )
+        for s in standards
+    ]
+
+
 def _mandatory_floor(product: str, parameter: str, on: dt.date) -> list[tuple[Standard, Requirement]]:
     """The mandatory limits on ``parameter`` for ``product``, in the editions in force on ``on``."""
     standards = [
@@ -155,9 +175,7 @@ def _mandatory_floor(product: str, parameter: str, on: dt.date) -> list[tuple[St
         if s.applies_to_product(product)
     ]
     by_id = {s.id: s for s in standards}
-    chosen = rules.choose_editions(
-        (rules.Edition(s.id, s.code, s.base_code, s.edition, s.effective) for s in standards), on
-    )
+    chosen = rules.choose_editions(editions_of(standards), on)
     floor = []
     for choice in chosen:
         if choice.chosen is None:
@@ -360,9 +378,7 @@ def bound_limits(batch: Batch, on: dt.date) -> tuple[list[rules.Limit], list[dic
         if s.owner_org_id == owners[s.base_code] and s.applies_to_product(batch.product_key)
     ]
     by_id = {s.id: s for s in candidates}
-    choices = rules.choose_editions(
-        (rules.Edition(s.id, s.code, s.base_code, s.edition, s.effective) for s in candidates), on
-    )
+    choices = rules.choose_editions(editions_of(candidates), on)
     limits: list[rules.Limit] = []
     standards: list[dict[str, Any]] = []
     chosen_standards = []

@@ -64,6 +64,8 @@ def test_a_report_meeting_every_limit_passes_clause_by_clause(client, inspector_
     gb2763 = next(s for s in body["standards"] if s["base_code"] == "GB 2763")
     assert (gb2763["standard"], gb2763["applied"], gb2763["binding"]) == ("GB 2763-2026", True, "mandatory")
     assert "2026-03-01" in gb2763["note"]
+    supplement = next(s for s in body["standards"] if s["base_code"] == "GB 2763.1")
+    assert supplement["applied"] is False and "superseded by GB 2763-2026" in supplement["note"]
     assert not rows_for(body, "cadmium")  # GB 2762's cadmium limits name loquat and lotus root only
     assert body["findings"] == []
 

@@ -99,6 +99,8 @@ PASTRY_2007 = Edition(4, "GB/T 20977-2007", "GB/T 20977", "2007", dt.date(2007, 
 PASTRY_2024 = Edition(5, "GB/T 20977-2024", "GB/T 20977", "2024", dt.date(2026, 5, 1))
 Q_UNDATED = Edition(6, "Q/X 1-2020", "Q/X 1", "2020", None)
 Q_DATED = Edition(7, "Q/X 1-2026", "Q/X 1", "2026", dt.date(2026, 7, 1))
+# A supplement with no plain effective date, replaced by GB 2763-2026 under another base code.
+GB2763_1 = Edition(8, "GB 2763.1-2022", "GB 2763.1", "2022", None, "GB 2763-2026", dt.date(2026, 3, 1))
 
 
 @pytest.mark.parametrize(
@@ -113,6 +115,8 @@ Q_DATED = Edition(7, "Q/X 1-2026", "Q/X 1", "2026", dt.date(2026, 7, 1))
         # An undated edition yields to a dated one in force, and stands in while none is.
         ([Q_UNDATED, Q_DATED], dt.date(2026, 8, 1), "Q/X 1-2026", "in force since"),
         ([Q_UNDATED, Q_DATED], dt.date(2026, 6, 1), "Q/X 1-2020", "Q/X 1-2026 not yet in force"),
+        ([GB2763_1], dt.date(2026, 2, 28), "GB 2763.1-2022", "effective date unknown"),
+        ([GB2763_1], dt.date(2026, 3, 1), None, "superseded by GB 2763-2026 since 2026-03-01"),
     ],
 )
 def test_the_edition_in_force_on_the_date_applies(editions, on, expected, note):
