@@ -158,25 +158,22 @@ def batch_list() -> str:
         )
         if c
     )
+    items = []
+    # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
+    # Judging also opens any finding the facts now call for, so the counts below are current.
+    for batch, producer in db.session.execute(query).all():
+        evaluation = service.evaluate_batch(batch)
+        service.sync_findings(evaluation)
+        if verdict in VERDICTS and evaluation.overall.verdict != verdict:
+            continue
+        items.append({"batch": batch, "producer": producer, "verdict": evaluation.overall.verdict})
     open_findings = dict(
         db.session.execute(
             select(Finding.batch_id, func.count()).where(Finding.status != "closed").group_by(Finding.batch_id)
         ).all()
     )
-    items = []
-    # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
-    for batch, producer in db.session.execute(query).all():
-        evaluation = service.evaluate_batch(batch)
-        if verdict in VERDICTS and evaluation.overall.verdict != verdict:
-            continue
-        items.append(
-            {
-                "batch": batch,
-                "producer": producer,
-                "verdict": evaluation.overall.verdict,
-                "open_findings": open_findings.get(batch.id, 0),
-            }
-        )
+    for item in items:
+        item["open_findings"] = open_findings.get(item["batch"].id, 0)
     return render_template(
         "web/batches.html",
         items=items,

@@ -3,6 +3,7 @@ the PDF, closing a finding, and recording an inspection (success and refusal).""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -12,10 +13,11 @@ from sqlalchemy import func, select
 from app.batches.models import Batch, Event
 from app.compliance.models import Finding, Inspection
 from app.db import db
-from tests.compliance.factories import new_batch, post_inspection
+from tests.compliance.factories import add_event, new_batch, post_inspection
 from tests.web.conftest import PASSWORD, csrf_from, sign_in
 
 LEAD_FAIL = [{"parameter": "lead", "value": "8", "unit": "mg/kg"}]
+CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def _lots(html: str) -> set[str]:
@@ -232,3 +234,17 @@ def test_a_wrong_row_is_shown_in_place_and_nothing_is_stored(desk, make_user):
     assert response.status_code == 422 and "至少填写一项检测结果" in response.get_data(as_text=True)
     del no_results["csrf_token"]
     assert desk.post(f"/desk/batches/{batch.id}/inspections/new", data=no_results).status_code == 400
+
+
+def test_the_list_counts_the_findings_the_facts_call_for(desk, make_user):
+    coop = make_user("cooperative")
+    batch = new_batch(coop, "loquat")
+    spray = {"kind": "pesticide", "name": "多菌灵", "dose": "50", "dose_unit": "mL/亩",
+             "applied_at": "2026-04-01T08:00:00+08:00", "phi_days": 21}  # fmt: skip
+    add_event(batch, coop, "planting", dt.datetime(2026, 4, 1, 8, tzinfo=CST), {"inputs": [spray]})
+    add_event(batch, coop, "harvest", dt.datetime(2026, 4, 12, 8, tzinfo=CST), {"quantity": "300", "unit": "kg"})
+    # Nobody has opened the batch yet: the list itself judges it and counts the interval breach.
+    page = desk.get("/desk/batches?product=loquat&verdict=fail").get_data(as_text=True)
+    assert f'data-lot="{batch.lot_code}" data-open-findings="1"' in page
+    page = desk.get(f"/desk/batches/{batch.id}").get_data(as_text=True)
+    assert "提前 10 天采收" in page and "未过安全间隔期采收" in page
