@@ -77,7 +77,7 @@ def list_standards(args: dict[str, Any]) -> dict[str, Any]:
     return {"items": rows, "total": len(rows)}
 
 
-@blp.route("/standards/<int:standard_id>")
+@blp.route("/standards/<int(min=1, max=2147483647):standard_id>")
 @blp.response(200, StandardOut)
 def get_standard(standard_id: int) -> Standard:
     """One standard with its requirements and provenance."""
