@@ -15,10 +15,10 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from app.auth import Actor, actor, require_roles
+from app.auth import actor, require_roles
 from app.batches import service as batches
-from app.batches.models import Batch
-from app.errors import Forbidden, InvalidInput
+from app.batches.views import get_readable_batch
+from app.errors import InvalidInput
 from app.labels import qr
 from app.labels.schemas import QrArgs
 
@@ -29,13 +29,6 @@ bp = PageBlueprint("labels_public", __name__)
 MAX_AGE = 86400
 _FORMATS = {"png": ("image/png", qr.render_png), "svg": ("image/svg+xml", qr.render_svg)}
 _BINARY = {"type": "string", "format": "binary"}
-
-
-def check_can_read(reader: Actor, batch: Batch) -> None:
-    """The batch read rule: its custodian or producer organization, inspectors and admins."""
-    if reader.oversees or reader.org.id in (batch.custodian_org_id, batch.producer_org_id):
-        return
-    raise Forbidden(f"Only the custodian, the producer, inspectors and admins may read batch {batch.lot_code}.")
 
 
 def qr_response(kind: str, url: str, size: int, *, public: bool) -> Response:
@@ -57,8 +50,8 @@ def qr_response(kind: str, url: str, size: int, *, public: bool) -> Response:
 
 
 def _batch_qr(kind: str, batch_id: int, size: int) -> Response:
-    batch = batches.get_batch(batch_id)
-    check_can_read(actor(), batch)
+    # The batches API's read rule, so a batch one may not read is a 404 here too.
+    batch = get_readable_batch(batch_id, actor())
     return qr_response(kind, batches.public_url(current_app.config["PUBLIC_BASE_URL"], batch), size, public=False)
 
 

@@ -10,12 +10,13 @@ translated when a page is built (``gettext``), never at import time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_translations
 
 from app.catalog.products import PRODUCTS, STAGE_NAMES
 
@@ -91,6 +92,20 @@ LEVELS = {
 }
 
 
+Translate = Callable[..., str]
+
+
+def translator() -> Translate:
+    """``gettext`` bound to this request's catalog, looked up once (a page asks for hundreds)."""
+    catalog = get_translations()
+
+    def translate(msgid: str, **variables: Any) -> str:
+        text = catalog.gettext(msgid)
+        return text % variables if variables else text
+
+    return translate
+
+
 @dataclass(frozen=True)
 class Fact:
     key: str
@@ -98,10 +113,10 @@ class Fact:
     value: str
 
 
-def term(value: str) -> str:
+def term(value: str, _: Translate) -> str:
     """A stored word in the page's language when it is one we know; anything else as written."""
     word = CHOICE_WORDS.get(value, value)
-    return gettext(word) if word in TERMS else value
+    return _(word) if word in TERMS else value
 
 
 def number(value: Any) -> str:
@@ -115,17 +130,17 @@ def number(value: Any) -> str:
     return f"{d.normalize():,f}"
 
 
-def amount(value: Any, unit: str) -> str:
+def amount(value: Any, unit: str, _: Translate) -> str:
     word = UNITS.get(unit)
-    return f"{number(value)} {gettext(word) if word else unit}"
+    return f"{number(value)} {_(word) if word else unit}"
 
 
-def stage_name(stage: str, lang: str) -> str:
+def stage_name(stage: str, lang: str, _: Translate) -> str:
     if stage in STAGE_NAMES:
         zh, en = STAGE_NAMES[stage]
         return en if lang == "en" else zh
     if stage in SYSTEM_STAGES:
-        return gettext(SYSTEM_STAGES[stage])
+        return _(SYSTEM_STAGES[stage])
     return stage
 
 
@@ -138,15 +153,15 @@ def _extra_fields(product_key: str, stage: str) -> tuple[tuple[str, str, str, st
     return tuple((f.name, f.kind, f.zh, f.en) for f in spec.extra_fields.get(stage, ()))
 
 
-def _planting_input(item: dict[str, Any]) -> str:
+def _planting_input(item: dict[str, Any], _: Translate) -> str:
     name = str(item.get("name", ""))
-    kind = term(str(item.get("kind", "")))
+    kind = term(str(item.get("kind", "")), _)
     if item.get("phi_days") is not None:
-        return gettext("%(name)s（%(kind)s，安全间隔期 %(days)s 天）", name=name, kind=kind, days=item["phi_days"])
-    return gettext("%(name)s（%(kind)s）", name=name, kind=kind)
+        return _("%(name)s（%(kind)s，安全间隔期 %(days)s 天）", name=name, kind=kind, days=item["phi_days"])
+    return _("%(name)s（%(kind)s）", name=name, kind=kind)
 
 
-def _shared_facts(stage: str, data: dict[str, Any]) -> list[Fact]:
+def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> list[Fact]:
     facts: list[Fact] = []
 
     def add(key: str, label: str, value: str | None) -> None:
@@ -155,53 +170,53 @@ def _shared_facts(stage: str, data: dict[str, Any]) -> list[Fact]:
 
     present = data.get
     if stage == "seedling":
-        add("variety", gettext("品种"), present("variety"))
-        add("source", gettext("种苗来源"), present("source"))
+        add("variety", _("品种"), present("variety"))
+        add("source", _("种苗来源"), present("source"))
         if present("count") is not None:
-            add("count", gettext("数量"), gettext("%(count)s 株", count=number(data["count"])))
+            add("count", _("数量"), _("%(count)s 株", count=number(data["count"])))
     elif stage == "planting":
         if present("area_mu") is not None:
-            add("area_mu", gettext("面积"), gettext("%(area)s 亩", area=number(data["area_mu"])))
+            add("area_mu", _("面积"), _("%(area)s 亩", area=number(data["area_mu"])))
         inputs = present("inputs") or []
         if inputs:
-            add("inputs", gettext("投入品"), "；".join(_planting_input(i) for i in inputs))
+            add("inputs", _("投入品"), ("; " if lang == "en" else "；").join(_planting_input(i, _) for i in inputs))
     elif stage == "harvest":
         if present("quantity") is not None:
-            add("quantity", gettext("采收量"), amount(data["quantity"], str(present("unit", ""))))
-        add("grade", gettext("等级"), present("grade"))
+            add("quantity", _("采收量"), amount(data["quantity"], str(present("unit", "")), _))
+        add("grade", _("等级"), present("grade"))
     elif stage == "processing":
         steps = present("steps") or []
         if steps:
-            add("steps", gettext("工序"), " → ".join(term(str(s.get("name", ""))) for s in steps))
+            add("steps", _("工序"), " → ".join(term(str(s.get("name", "")), _) for s in steps))
     elif stage == "packing":
-        add("package", gettext("包装"), present("package"))
+        add("package", _("包装"), present("package"))
         if present("count") is not None:
-            add("count", gettext("件数"), number(data["count"]))
+            add("count", _("件数"), number(data["count"]))
     elif stage == "storage":
         if present("temperature_c") is not None:
-            add("temperature_c", gettext("温度"), f"{number(data['temperature_c'])} ℃")
+            add("temperature_c", _("温度"), f"{number(data['temperature_c'])} ℃")
         if present("humidity_pct") is not None:
-            add("humidity_pct", gettext("湿度"), f"{number(data['humidity_pct'])}%")
-        add("warehouse", gettext("仓库"), present("warehouse"))
+            add("humidity_pct", _("湿度"), f"{number(data['humidity_pct'])}%")
+        add("warehouse", _("仓库"), present("warehouse"))
     elif stage == "transport":
         if present("origin") or present("destination"):
-            add("route", gettext("路线"), f"{present('origin', '')} → {present('destination', '')}")
+            add("route", _("路线"), f"{present('origin', '')} → {present('destination', '')}")
         if present("temperature_c") is not None:
-            add("temperature_c", gettext("运输温度"), f"{number(data['temperature_c'])} ℃")
+            add("temperature_c", _("运输温度"), f"{number(data['temperature_c'])} ℃")
     elif stage == "sale":
-        add("channel", gettext("销售渠道"), present("channel"))
+        add("channel", _("销售渠道"), present("channel"))
     elif stage == "after_sale":
-        add("kind", gettext("类型"), term(str(present("kind", ""))) or None)
+        add("kind", _("类型"), term(str(present("kind", "")), _) or None)
     return facts
 
 
-def stage_facts(product_key: str, stage: str, data: dict[str, Any], lang: str) -> list[Fact]:
+def stage_facts(product_key: str, stage: str, data: dict[str, Any], lang: str, _: Translate) -> list[Fact]:
     """The facts that matter for one stage, shared fields first, then the product line's own."""
-    facts = _shared_facts(stage, data)
+    facts = _shared_facts(stage, data, lang, _)
     for name, kind, zh, en in _extra_fields(product_key, stage):
         value = data.get(name)
         if value in (None, ""):
             continue
-        shown = number(value) if kind == "number" else term(str(value))
+        shown = number(value) if kind == "number" else term(str(value), _)
         facts.append(Fact(name, en if lang == "en" else zh, shown))
     return facts

@@ -7,6 +7,7 @@ the least any page behind a label can cost, to compare the consumer page against
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
@@ -20,6 +21,7 @@ from app.batches.models import Batch
 from app.db import db
 from app.errors import NotFound
 from app.public import consumer
+from app.public.cache import page_cache
 from app.public.schemas import PublicBatchOut, PublicLangArgs
 
 bp = Blueprint("public", __name__, template_folder="templates")
@@ -43,11 +45,30 @@ def _localized(response: Response) -> Response:
 @bp.get("/t/<public_code>")
 def consumer_page(public_code: str) -> Response:
     """The consumer page: product, origin, producer, journey, standards, chain check, recall."""
-    batch = consumer.find_batch(public_code)
-    if batch is None:
+    lang = page_lang()
+    found = consumer.stamp(public_code)
+    if found is None:
         return _localized(make_response(render_template("public/not_found.html"), 404))
-    view = consumer.consumer_view(batch, current_app.config["PUBLIC_BASE_URL"], page_lang())
-    return _localized(make_response(render_template("public/batch.html", v=view)))
+    cache = page_cache()
+    key = ("page", public_code, lang, found.version)
+    cached = cache.get(key)
+    if cached is None:
+        batch = consumer.load_batch(found.batch_id)
+        if batch is None:
+            return _localized(make_response(render_template("public/not_found.html"), 404))
+        body = render_template("public/batch.html", v=consumer.consumer_view(batch, _base_url(), lang)).encode()
+        cached = (body, hashlib.sha256(body).hexdigest()[:32])
+        cache.put(key, cached)
+    body, etag = cached
+    response = _localized(Response(body, mimetype="text/html"))
+    # Revalidate every time (a recall must show at once); an unchanged page costs a 304.
+    response.headers["Cache-Control"] = "no-cache"
+    response.set_etag(etag)
+    return response.make_conditional(request)
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
 
 
 @bp.get("/t/<public_code>/ping")
@@ -118,7 +139,7 @@ def public_batch(args: dict[str, Any], public_code: str) -> Any:
 
     No login. Shows public fields only: no phone, ID number, user name, price or internal id.
     """
-    batch = consumer.find_batch(public_code)
-    if batch is None:
+    view = consumer.cached_view(public_code, _base_url(), page_lang())
+    if view is None:
         raise NotFound("No batch has this public code; check the code on the label.")
-    return consumer.consumer_view(batch, current_app.config["PUBLIC_BASE_URL"], page_lang())
+    return view

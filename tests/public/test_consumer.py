@@ -188,6 +188,11 @@ def test_tests_block_summarizes_the_inspections_on_record(client, journey):
         InspectionResult(parameter_key="lead", value=Decimal("0.01"), unit="mg/kg"),
     ]
     db.session.add(inspection)
+    # As the compliance service does: the report enters the batch's chain too.
+    batches.append_system_event(
+        batches.lock_batch(journey.batch.id), journey.actor, "inspection", {"report_no": "XN-2025-0518"},
+        occurred_at=T0 + dt.timedelta(days=79), now=T0 + dt.timedelta(days=82),
+    )  # fmt: skip
     settle()
     words = visible_text(page(client, f"/t/{code}"))
     assert "暂无检测结果记录。" not in words
@@ -320,4 +325,40 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         counts.append(len(statements))
-    assert counts[0] == counts[1] <= 4, counts
+    # The stamp, then the batch, its events, standards and inspections; a repeat is the stamp alone.
+    assert counts == [5, 5], counts
+    code = short.batch.public_code
+    statements.clear()
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/t/{code}").status_code == 200
+        assert client.get(f"/api/v1/public/{code}").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 1 + 5, [s[:90] for s in statements]  # the page cached; the twin built once
+
+
+def test_a_new_event_shows_on_the_next_request(client, journey):
+    code = journey.batch.public_code
+    before = page(client, f"/t/{code}")
+    assert "抽样检验" not in before
+    batches.append_event(
+        journey.batch.id, journey.actor, stage="storage", occurred_at=T0 + dt.timedelta(days=82),
+        data={"temperature_c": "2", "humidity_pct": "85"}, now=T0 + dt.timedelta(days=83),
+    )  # fmt: skip
+    settle()
+    words = visible_text(page(client, f"/t/{code}"))
+    assert "温度 2 ℃ 湿度 85%" in words
+    assert "全部 9 条记录" in words
+    assert client.get(f"/api/v1/public/{code}").get_json()["chain"]["events"] == 9
+
+
+def test_the_page_revalidates_with_an_etag(client, journey):
+    path = f"/t/{journey.batch.public_code}"
+    first = client.get(path)
+    assert first.headers["Cache-Control"] == "no-cache"
+    etag = first.headers["ETag"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    english = client.get(f"{path}?lang=en", headers={"If-None-Match": etag})
+    assert english.status_code == 200 and english.headers["ETag"] != etag

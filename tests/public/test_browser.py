@@ -1,0 +1,206 @@
+"""The consumer pages in a real headless Chromium at a phone's size (360 x 740).
+
+The app runs in a werkzeug server thread against the test database. The server's requests use
+their own sessions and connections, so they cannot see the test's rolled-back transaction: the
+data is committed for real (``committing``) and deleted again when the module is done.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from werkzeug.serving import make_server
+
+from app.db import db
+from app.orgs import service as orgs
+from tests.conftest import PUBLIC_BASE_URL
+from tests.public.builders import build_journey, remove_journey
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 360, "height": 740}
+# Screenshots to look at by eye (CJK fonts, layout): /tmp/youpin-consumer-360*.png.
+SHOTS = Path(tempfile.gettempdir())
+SCREENSHOT = SHOTS / "youpin-consumer-360.png"
+
+pytestmark = [pytest.mark.browser, pytest.mark.committing]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402 - only once chromium is known present
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    code: str
+    recalled_code: str
+    lot_code: str
+    batch_id: int
+    token: str
+
+
+@pytest.fixture(scope="module")
+def site(app) -> Iterator[Site]:
+    active = build_journey()
+    recalled = build_journey(recalled=True)
+    _, token = orgs.create_token(active.user.username)
+    # Read everything the tests need before committing: afterwards this session must stay idle,
+    # since on SQLite an open transaction would hold the lock the server's requests wait for.
+    values = dict(
+        code=active.batch.public_code,
+        recalled_code=recalled.batch.public_code,
+        lot_code=active.batch.lot_code,
+        batch_id=active.batch.id,
+        token=token,
+    )
+    org_codes = [active.household.code, active.coop.code, recalled.household.code, recalled.coop.code]
+    db.session.commit()
+    db.session.close()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(base=f"http://127.0.0.1:{server.server_port}", **values)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        remove_journey(org_codes)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def no_sideways_scroll(page: Page) -> None:
+    scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert client == PHONE["width"]
+    assert scroll <= client, f"page is {scroll}px wide in a {client}px viewport"
+
+
+def test_consumer_page_in_chinese_fits_a_phone(site: Site, phone: Page):
+    response = phone.goto(f"{site.base}/t/{site.code}")
+    assert response is not None and response.status == 200
+    assert phone.locator("html").get_attribute("lang") == "zh-CN"
+    assert phone.locator("h1").inner_text() == "通山枇杷"
+    no_sideways_scroll(phone)
+    timeline = phone.locator("#journey ol.timeline")
+    timeline.scroll_into_view_if_needed()
+    assert timeline.is_visible()
+    steps = timeline.locator("> li h3")
+    assert steps.count() == 7
+    assert steps.first.inner_text() == "育苗"
+    box = timeline.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert phone.locator("#chain").inner_text().startswith("✓ 记录完整")
+    assert not phone.locator("#recall").count()
+    phone.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_consumer_page_in_english_with_lang(site: Site, phone: Page):
+    assert phone.goto(f"{site.base}/t/{site.code}?lang=en").status == 200
+    assert phone.locator("html").get_attribute("lang") == "en"
+    assert phone.locator("h1").inner_text() == "Tongshan loquat"
+    assert phone.locator("#journey h2").inner_text() == "Journey"
+    assert phone.locator("#journey ol.timeline > li h3").nth(2).inner_text().startswith("Harvest")
+    assert phone.locator("#journey ol.timeline").is_visible()
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(SHOTS / "youpin-consumer-360-en.png"), full_page=True)
+
+
+def test_english_by_the_browsers_language(site: Site, browser: Browser):
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(f"{site.base}/t/{site.code}")
+        assert page.locator("h1").inner_text() == "Tongshan loquat"
+        # ...and the switch back to Chinese is one tap away.
+        page.get_by_role("link", name="中文").click()
+        page.wait_for_url("**?lang=zh")
+        assert page.locator("h1").inner_text() == "通山枇杷"
+    finally:
+        context.close()
+
+
+def test_recall_notice_is_the_first_thing_seen(site: Site, phone: Page):
+    assert phone.goto(f"{site.base}/t/{site.recalled_code}").status == 200
+    notice = phone.locator("#recall")
+    assert notice.is_visible()
+    box = notice.bounding_box()
+    assert box is not None and box["y"] < PHONE["height"] / 2  # above the fold
+    text = notice.inner_text()
+    assert "召回通知" in text and "Recall notice" in text and "抽检发现吡虫啉残留超标" in text
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(SHOTS / "youpin-consumer-360-recalled.png"))
+
+
+def test_unknown_code_gets_the_404_page(site: Site, phone: Page):
+    response = phone.goto(f"{site.base}/t/AAAAAAAAAAAAAAAAAAAAAA")
+    assert response is not None and response.status == 404
+    assert phone.locator("h1").inner_text() == "没有找到这个追溯码"
+    no_sideways_scroll(phone)
+    phone.goto(f"{site.base}/t/AAAAAAAAAAAAAAAAAAAAAA?lang=en")
+    assert phone.locator("h1").inner_text() == "We could not find this trace code"
+
+
+def test_index_shows_scannable_qr_codes_that_lead_to_the_page(site: Site, phone: Page):
+    assert phone.goto(f"{site.base}/").status == 200
+    no_sideways_scroll(phone)
+    card = phone.locator("#batches li", has_text=site.lot_code)
+    image = card.locator("img")
+    image.scroll_into_view_if_needed()
+    phone.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    shot = Image.open(io.BytesIO(image.screenshot()))
+    assert [c.text for c in zxingcpp.read_barcodes(shot)] == [f"{PUBLIC_BASE_URL}/t/{site.code}"]
+    card.get_by_role("link").last.click()
+    phone.wait_for_url(f"**/t/{site.code}")
+    assert phone.locator("#journey ol.timeline").is_visible()
+
+
+def test_the_svg_as_chromium_draws_it_decodes(site: Site, browser: Browser):
+    context = browser.new_context(
+        viewport={"width": 400, "height": 400}, extra_http_headers={"Authorization": f"Bearer {site.token}"}
+    )
+    try:
+        page = context.new_page()
+        response = page.goto(f"{site.base}/api/v1/batches/{site.batch_id}/qr.svg?size=300")
+        assert response is not None and response.status == 200
+        shot = Image.open(io.BytesIO(page.screenshot()))
+        assert [c.text for c in zxingcpp.read_barcodes(shot)] == [f"{PUBLIC_BASE_URL}/t/{site.code}"]
+    finally:
+        context.close()
