@@ -24,14 +24,16 @@ def test_models_match_migrations(app):
 
 def test_upgrade_from_empty_and_downgrade(database_url, tmp_path):
     """A second, empty database goes to head and back to base cleanly."""
+    # Named after the suite's own database, so parallel runs on other databases never collide.
+    scratch = database_url.rsplit("/", 1)[-1] + "_migrations"
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path}/empty.db"
     else:
-        url = database_url.rsplit("/", 1)[0] + "/" + "yt_migration_check"
+        url = database_url.rsplit("/", 1)[0] + "/" + scratch
         admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS yt_migration_check"))
-            conn.execute(text("CREATE DATABASE yt_migration_check"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+            conn.execute(text(f'CREATE DATABASE "{scratch}"'))
         admin.dispose()
     other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
     try:
@@ -46,5 +48,5 @@ def test_upgrade_from_empty_and_downgrade(database_url, tmp_path):
         if not url.startswith("sqlite"):
             admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
-                conn.execute(text("DROP DATABASE IF EXISTS yt_migration_check WITH (FORCE)"))
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
             admin.dispose()
