@@ -19,8 +19,10 @@ from app.orgs.models import ApiToken, Organization, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Roles that read every batch and record (invariant 4).
+# Roles that oversee: read every batch and record, and may act on any (invariant 4).
 OVERSIGHT_ROLES = frozenset({Role.inspector, Role.admin})
+# The public testing centre reads every batch too (it is sent samples of any), but acts on none.
+READ_ALL_ROLES = OVERSIGHT_ROLES | {Role.lab}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class Actor:
     @property
     def oversees(self) -> bool:
         return self.user.role in OVERSIGHT_ROLES
+
+    @property
+    def reads_all(self) -> bool:
+        return self.user.role in READ_ALL_ROLES
 
 
 def hash_token(token: str) -> str:

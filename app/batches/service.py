@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, exists, func, or_, select, text
 
 from app.auth import Actor
 from app.batches import chain
@@ -406,3 +406,42 @@ def verify_batch(batch: Batch) -> chain.ChainReport:
     ).all()
     links = ((chain_fields(ev, batch.lot_code, org_code, username), ev.hash) for ev, org_code, username in rows)
     return chain.verify(links, expected_head=batch.head_hash)
+
+
+# Who reads which batch (invariant 4): one rule for every endpoint that shows a batch.
+
+
+def readable_clause(reader: Actor) -> ColumnElement[bool] | None:
+    """The batches ``reader`` may see, as a WHERE clause on Batch; None when it may see them all."""
+    if reader.reads_all:
+        return None
+    org_id = reader.org.id
+    through_transfer = select(Transfer.batch_id).where(
+        or_(Transfer.from_org_id == org_id, Transfer.to_org_id == org_id)
+    )
+    members = select(Organization.id).where(Organization.cooperative_id == org_id)
+    return or_(
+        Batch.custodian_org_id == org_id,
+        Batch.producer_org_id == org_id,
+        Batch.id.in_(through_transfer),
+        Batch.producer_org_id.in_(members),
+    )
+
+
+def get_readable_batch(batch_id: int, reader: Actor) -> Batch:
+    """The batch, if ``reader`` may read it; otherwise NotFound, exactly as for a missing one."""
+    query = select(Batch).where(Batch.id == batch_id)
+    clause = readable_clause(reader)
+    if clause is not None:
+        query = query.where(clause)
+    batch = db.session.scalar(query)
+    if batch is None:
+        raise NotFound(f"no batch with id {batch_id}")
+    return batch
+
+
+def can_read(reader: Actor, batch: Batch) -> bool:
+    clause = readable_clause(reader)
+    if clause is None:
+        return True
+    return bool(db.session.scalar(select(exists().where(Batch.id == batch.id, clause))))

@@ -13,13 +13,13 @@ from typing import Any
 
 from flask_smorest import Blueprint
 from marshmallow import RAISE
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
-from app.auth import Actor, actor, require_roles
+from app.auth import actor, require_roles
 from app.batches import service
 from app.batches.journey import build_journey
-from app.batches.models import Batch, BatchStandard, Transfer
+from app.batches.models import Batch, BatchStandard
 from app.batches.schemas import (
     BatchCreate,
     BatchJourneyOut,
@@ -32,8 +32,8 @@ from app.batches.schemas import (
     EventsQuery,
     IdempotencyHeaders,
 )
+from app.batches.service import get_readable_batch, readable_clause
 from app.db import db
-from app.errors import NotFound
 from app.orgs.models import Organization
 from app.schemas import ErrorOut, page_of
 
@@ -45,35 +45,6 @@ BEARER = [{"bearerAuth": []}]
 QUERY: dict[str, Any] = {"location": "query", "unknown": RAISE}
 # The pilot runs in Xianning: a day in a date filter is a day in China Standard Time.
 CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def readable_clause(reader: Actor) -> ColumnElement[bool] | None:
-    """The batches ``reader`` may see, as a WHERE clause on Batch; None when it may see them all."""
-    if reader.oversees:
-        return None
-    org_id = reader.org.id
-    through_transfer = select(Transfer.batch_id).where(
-        or_(Transfer.from_org_id == org_id, Transfer.to_org_id == org_id)
-    )
-    members = select(Organization.id).where(Organization.cooperative_id == org_id)
-    return or_(
-        Batch.custodian_org_id == org_id,
-        Batch.producer_org_id == org_id,
-        Batch.id.in_(through_transfer),
-        Batch.producer_org_id.in_(members),
-    )
-
-
-def get_readable_batch(batch_id: int, reader: Actor) -> Batch:
-    """The batch, if ``reader`` may read it; otherwise NotFound, exactly as for a missing one."""
-    query = select(Batch).where(Batch.id == batch_id)
-    clause = readable_clause(reader)
-    if clause is not None:
-        query = query.where(clause)
-    batch = db.session.scalar(query)
-    if batch is None:
-        raise NotFound(f"no batch with id {batch_id}")
-    return batch
 
 
 def _batch_loads() -> list[Any]:

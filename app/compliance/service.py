@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth import Actor
 from app.batches import service as batches
 from app.batches.journey import build_journey
-from app.batches.models import Batch, BatchStandard, Event
+from app.batches.models import Batch, BatchStandard
 from app.catalog.models import Requirement, Standard
 from app.catalog.parameters import KEYS_BY_ZH, known_keys
 from app.catalog.products import PRODUCTS
@@ -63,23 +63,9 @@ def _nested_error(path: list[str | int], reason: str) -> InvalidInput:
 # ---------------------------------------------------------------------------------------------
 
 
-def can_read(actor: Actor, batch: Batch) -> bool:
-    """Inspectors, admins and labs read every batch; an organization reads what it holds, made or held."""
-    if actor.oversees or actor.role == Role.lab:
-        return True
-    if actor.org.id in (batch.custodian_org_id, batch.producer_org_id):
-        return True
-    # A former custodian wrote into the chain while it held the batch.
-    return bool(
-        db.session.scalar(select(exists().where(Event.batch_id == batch.id, Event.actor_org_id == actor.org.id)))
-    )
-
-
 def readable_batch(actor: Actor, batch_id: int) -> Batch:
-    batch = batches.get_batch(batch_id)
-    if not can_read(actor, batch):
-        raise Forbidden(f"Only its holders, producer, labs, inspectors and admins may read batch {batch.lot_code}.")
-    return batch
+    """The batch under the one read rule every batch endpoint shares (404 when not readable)."""
+    return batches.get_readable_batch(batch_id, actor)
 
 
 # ---------------------------------------------------------------------------------------------

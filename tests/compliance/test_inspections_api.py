@@ -237,6 +237,6 @@ def test_who_may_record_and_read(client, auth, make_batch, producer_headers):
     assert post_inspection(client, producer_headers, batch.id, results).status_code == 403
     assert post_inspection(client, auth("lab"), batch.id, results).status_code == 201
     assert post_inspection(client, auth("inspector"), 999999, results).status_code == 404
-    assert client.get(f"/api/v1/batches/{batch.id}/compliance", headers=auth("farmer")).status_code == 403
+    assert client.get(f"/api/v1/batches/{batch.id}/compliance", headers=auth("farmer")).status_code == 404
     assert client.get(f"/api/v1/batches/{batch.id}/compliance", headers=producer_headers).status_code == 200
     assert client.get(f"/api/v1/batches/{batch.id}/compliance", headers=auth("admin")).status_code == 200

@@ -69,7 +69,7 @@ def test_the_report_holds_the_header_clause_table_verdict_findings_and_chain_che
 def test_the_report_respects_the_batch_read_rule(client, auth, make_batch):
     batch = make_batch()
     assert client.get(f"/api/v1/batches/{batch.id}/compliance.pdf").status_code == 401
-    assert client.get(f"/api/v1/batches/{batch.id}/compliance.pdf", headers=auth("farmer")).status_code == 403
+    assert client.get(f"/api/v1/batches/{batch.id}/compliance.pdf", headers=auth("farmer")).status_code == 404
     assert client.get("/api/v1/batches/999999/compliance.pdf", headers=auth("inspector")).status_code == 404
 
 
