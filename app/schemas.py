@@ -6,6 +6,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
+# The largest id an INTEGER primary key holds; larger ids in a URL or body are refused before
+# they reach the database driver (which would overflow rather than find nothing).
+MAX_ID = 2**31 - 1
+
 
 class DecimalString(fields.Decimal):
     """An exact decimal sent as a string ("0.050"), documented as such in OpenAPI.

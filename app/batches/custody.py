@@ -45,7 +45,7 @@ def create_transfer(
 ) -> Transfer:
     """Ship a batch to another organization; custody moves when the receiver accepts."""
     now = now or utcnow()
-    batch = service.lock_batch(lineage.get_batch(batch_id).id)
+    batch = service.lock_batch(service.get_batch(batch_id).id)
     if batch.custodian_org_id != actor.org.id:
         raise Forbidden(f"Only the custodian ({batch.custodian.code}) may transfer batch {batch.lot_code}.")
     receiver = db.session.scalar(select(Organization).where(Organization.code == to_org))

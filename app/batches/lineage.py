@@ -25,20 +25,20 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, union_all
 
 from app.auth import Actor
 from app.batches import service
-from app.batches.models import UNITS, Batch, BatchStatus, Event, LineageEdge, Transfer, Transformation
+from app.batches.models import UNITS, Batch, BatchStatus, Event, LineageEdge, Transformation
 from app.catalog.models import ProductLine
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.orgs.models import Organization
+from app.schemas import MAX_ID
 
 QUANTUM = Decimal("0.001")  # the Quantity column keeps three places
 # Row ids are 32-bit on every database we run on: a larger one names nothing (and SQLite's driver
 # cannot even bind one beyond 64 bits).
-MAX_ID = 2**31 - 1
 DEFAULT_TRACE_DEPTH = 50
 MAX_TRACE_DEPTH = 100
 DIRECTIONS = ("upstream", "downstream", "both")
@@ -485,7 +485,7 @@ def split_batch(
             errors.add(["parts", index, "quantity"], "must be greater than zero")
     if errors:
         raise InvalidInput(errors.first(), {"json": errors.json})
-    parent = get_batch(batch_id)
+    parent = service.get_batch(batch_id)
     total = sum((Decimal(p) for p in parts), Decimal(0))
     codes = list(lot_codes or [None] * len(parts))
     outputs = [
@@ -557,43 +557,6 @@ def transform(
         now=now,
         chain_kind="transformation",
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Who may read a batch's lineage
-# ---------------------------------------------------------------------------------------------
-
-
-def can_read(actor: Actor, batch: Batch) -> bool:
-    """Oversight reads everything; an organization reads what it holds, produced, or shipped or was sent."""
-    if actor.oversees:
-        return True
-    if actor.org.id in (batch.custodian_org_id, batch.producer_org_id):
-        return True
-    party = db.session.scalar(
-        select(Transfer.id)
-        .where(
-            Transfer.batch_id == batch.id, or_(Transfer.from_org_id == actor.org.id, Transfer.to_org_id == actor.org.id)
-        )
-        .limit(1)
-    )
-    return party is not None
-
-
-def get_batch(batch_id: int) -> Batch:
-    """The batch named in a URL, or 404 (also for an id no row can have)."""
-    batch = db.session.get(Batch, batch_id) if 0 < batch_id <= MAX_ID else None
-    if batch is None:
-        raise NotFound(f"no batch with id {batch_id}")
-    return batch
-
-
-def readable_batch(actor: Actor, batch_id: int) -> Batch:
-    """The batch, or 404 when it does not exist or the actor may not see it (no existence leak)."""
-    batch = get_batch(batch_id)
-    if not can_read(actor, batch):
-        raise NotFound(f"no batch with id {batch_id}")
-    return batch
 
 
 # ---------------------------------------------------------------------------------------------

@@ -418,7 +418,7 @@ def reject_transfer(body: dict[str, Any], transfer_id: int) -> Transfer:
 @require_roles()
 def trace(args: dict[str, Any], batch_id: int) -> lineage.Trace:
     """The lots a batch came from (upstream), went into (downstream), or both, up to ``depth`` steps."""
-    lineage.readable_batch(actor(), batch_id)
+    service.get_readable_batch(batch_id, actor())
     return lineage.trace(batch_id, args["direction"], args["depth"])
 
 
@@ -428,4 +428,4 @@ def trace(args: dict[str, Any], batch_id: int) -> lineage.Trace:
 @require_roles()
 def verify_lineage(batch_id: int) -> lineage.LineageReport:
     """Recompute the chains of a batch and its ancestors, and check each output's commitment to its inputs."""
-    return lineage.verify_lineage(lineage.readable_batch(actor(), batch_id))
+    return lineage.verify_lineage(service.get_readable_batch(batch_id, actor()))

@@ -13,7 +13,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from app.batches.models import UNITS, BatchStatus
 from app.batches.service import public_url
 from app.catalog.products import PRODUCTS, STAGE_NAMES
-from app.schemas import PageArgs, PageMeta, StrictSchema
+from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema
 
 # Dates outside this window are typing mistakes, and far enough out they overflow on the way to UTC.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -23,7 +23,6 @@ _plausible_day = validate.Range(min=EARLIEST.date(), max=LATEST.date(), error="m
 
 # Lot codes go on printed labels: letters, digits and a few separators, no spaces.
 LOT_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$", error="1-40 letters, digits, '.', '_', '/' or '-'")
-MAX_ID = 2**31 - 1
 
 
 def _no_nul(value: Any) -> None:

@@ -34,6 +34,7 @@ from app.catalog.service import applicable_mandatory
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.orgs.models import Organization, OrgKind, Role, Site, User
+from app.schemas import MAX_ID
 
 CREATOR_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor})
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -377,7 +378,7 @@ def _amendment_data(batch: Batch, amends_seq: int | None, data: dict[str, Any]) 
 
 
 def get_batch(batch_id: int) -> Batch:
-    batch = db.session.get(Batch, batch_id)
+    batch = db.session.get(Batch, batch_id) if 0 < batch_id <= MAX_ID else None
     if batch is None:
         raise NotFound(f"no batch with id {batch_id}")
     return batch
@@ -430,6 +431,8 @@ def readable_clause(reader: Actor) -> ColumnElement[bool] | None:
 
 def get_readable_batch(batch_id: int, reader: Actor) -> Batch:
     """The batch, if ``reader`` may read it; otherwise NotFound, exactly as for a missing one."""
+    if not 0 < batch_id <= MAX_ID:
+        raise NotFound(f"no batch with id {batch_id}")
     query = select(Batch).where(Batch.id == batch_id)
     clause = readable_clause(reader)
     if clause is not None:

@@ -141,7 +141,7 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
     if severity not in SEVERITIES:
         raise InvalidInput.field("severity", f"must be one of {', '.join(SEVERITIES)}")
     root = db.session.get(Batch, batch_id) if 0 < batch_id <= lineage.MAX_ID else None
-    if root is None or not (actor.oversees or lineage.can_read(actor, root)):
+    if root is None or not service.can_read(actor, root):
         raise InvalidInput.field("batch", f"no batch with id {batch_id}")
     if not actor.oversees and root.producer_org_id != actor.org.id:
         raise Forbidden("Only an inspector, an administrator or the lot's producer may recall it.")
