@@ -5,6 +5,7 @@ Each command commits once at the end and rolls back on any error, like a request
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -55,6 +56,8 @@ def catalog_load(path: str | None) -> None:
     from app.catalog.service import default_catalog_path, load_catalog_file
 
     source = path or str(default_catalog_path())
+    if not os.path.exists(source):
+        raise click.ClickException(f"no catalog at {source}; pass the path of a catalog YAML file")
     with unit_of_work():
         report = load_catalog_file(source)
     click.echo(

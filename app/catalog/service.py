@@ -51,10 +51,8 @@ class LoadReport:
 
 
 def default_catalog_path() -> Path:
-    """``../shared/standards/catalog.yaml`` beside the checkout, else the packaged copy."""
-    here = Path(__file__).resolve()
-    shared = here.parents[2].parent / "shared" / "standards" / "catalog.yaml"
-    return shared if shared.exists() else here.parent / "catalog.yaml"
+    """The curated catalog, ``../shared/standards/catalog.yaml`` beside the checkout."""
+    return Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "catalog.yaml"
 
 
 def split_code(code: str) -> tuple[str, str | None]:
