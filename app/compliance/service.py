@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth import Actor
 from app.batches import service as batches
@@ -330,6 +330,8 @@ class Evaluation:
     standards: list[dict[str, Any]]
     pre_harvest: list[rules.IntervalCheck]
     inspections: list[Inspection]
+    # The stage journey (corrections applied) the verdict read, for callers that need it too.
+    journey: list[Any]
 
 
 def reference_date(batch: Batch, journey: list[Any] | None = None) -> tuple[dt.date, str]:
@@ -345,7 +347,11 @@ def reference_date(batch: Batch, journey: list[Any] | None = None) -> tuple[dt.d
 
 def bound_limits(batch: Batch, on: dt.date) -> tuple[list[rules.Limit], list[dict[str, Any]]]:
     """The limits binding the batch on ``on``: each bound standard in the edition then in force."""
-    bound = list(db.session.scalars(select(BatchStandard).where(BatchStandard.batch_id == batch.id)))
+    bound = list(
+        db.session.scalars(
+            select(BatchStandard).where(BatchStandard.batch_id == batch.id).options(joinedload(BatchStandard.standard))
+        )
+    )
     binding_of: dict[str, str] = {}
     owners: dict[str, int | None] = {}
     for bs in bound:
@@ -462,7 +468,7 @@ def evaluate_batch(batch: Batch) -> Evaluation:
     rows = rules.evaluate(limits, measurements_of(inspections))
     checks = pre_harvest_checks(batch, journey)
     verdict = rules.overall(rows, sum(1 for c in checks if c.breached))
-    return Evaluation(batch, on, basis, rows, verdict, standards, checks, inspections)
+    return Evaluation(batch, on, basis, rows, verdict, standards, checks, inspections, journey)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -847,13 +853,13 @@ class BatchCertification:
     basis: str
 
 
-def batch_certifications(batch: Batch) -> list[BatchCertification]:
+def batch_certifications(batch: Batch, journey: list[Any] | None = None) -> list[BatchCertification]:
     """Certifications of the producer or custodian covering the batch's product (and site, when scoped).
 
     Each is judged on the batch's own date (harvest, else production, else creation): an expired
     one is listed as expired, never as valid.
     """
-    on, basis = reference_date(batch)
+    on, basis = reference_date(batch, journey)
     holders = {batch.producer_org_id, batch.custodian_org_id}
     certs = db.session.scalars(
         select(Certification)
@@ -1042,7 +1048,7 @@ def public_summary(batch: Batch) -> dict[str, Any]:
             "issuer": bc.certification.issuer,
             "valid_to": bc.certification.valid_to.isoformat() if bc.certification.valid_to else None,
         }
-        for bc in batch_certifications(batch)
+        for bc in batch_certifications(batch, evaluation.journey)
         if bc.status == "valid"
     ]
     return {

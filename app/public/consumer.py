@@ -32,6 +32,7 @@ from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event, LineageEdge
 from app.batches.service import SYSTEM_KINDS, chain_fields, public_url
 from app.catalog.models import Standard
+from app.compliance import service as compliance
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
 from app.orgs.models import Organization, Site, User
@@ -367,4 +368,5 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
         },
         "recall": _recall(batch, lang),
         "tests": _tests(batch, lang),
+        "compliance": compliance.public_summary(batch),
     }

@@ -74,6 +74,38 @@ class TestSummaryOut(Schema):
     inspections = fields.List(fields.Nested(InspectionSummaryOut), required=True)
 
 
+class ParameterVerdictOut(Schema):
+    parameter = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(required=True)
+    verdict = fields.String(required=True, metadata={"description": "pass, fail or inconclusive"})
+    tested_at = fields.String(allow_none=True, metadata={"description": "China-time date of the test"})
+    lab = fields.String(allow_none=True)
+    report_no = fields.String(allow_none=True)
+
+
+class CertificationRefOut(Schema):
+    kind = fields.String(required=True)
+    kind_zh = fields.String(required=True)
+    kind_en = fields.String(required=True)
+    number = fields.String(required=True)
+    issuer = fields.String(required=True)
+    valid_to = fields.String(allow_none=True)
+
+
+class ComplianceSummaryOut(Schema):
+    verdict = fields.String(required=True, metadata={"description": "pass, fail or incomplete"})
+    compliant = fields.Boolean(required=True, metadata={"description": "True only when the verdict is pass."})
+    provisional_basis = fields.Boolean(required=True)
+    evaluated_on = fields.String(required=True)
+    tests = fields.List(fields.Nested(ParameterVerdictOut), required=True)
+    certifications = fields.List(
+        fields.Nested(CertificationRefOut),
+        required=True,
+        metadata={"description": "Only certifications valid on the batch's harvest or production date."},
+    )
+
+
 class ProductRefOut(Schema):
     key = fields.String(required=True)
     name = fields.String(required=True)
@@ -99,6 +131,7 @@ class PublicBatchOut(Schema):
     chain = fields.Nested(ChainOut, required=True)
     recall = fields.Nested(RecallOut, allow_none=True)
     tests = fields.Nested(TestSummaryOut, required=True)
+    compliance = fields.Nested(ComplianceSummaryOut, required=True)
 
 
 class PublicLangArgs(Schema):
