@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import flask_babel
 import flask_swagger_ui
 from flask import Flask, request, send_from_directory
 from flask_babel import Babel
@@ -47,6 +48,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _import_models()
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel caches the locale on ``g``, which lives as long as the app context (in tests one
+    # context serves many requests): each request chooses its language afresh.
+    app.before_request(flask_babel.refresh)
+    # Every page, error pages included, names its language with get_locale().
+    app.jinja_env.globals["get_locale"] = flask_babel.get_locale
 
     api = Api(app, spec_kwargs={"info": {"description": "Traceability for Xianning's six regional-brand products."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

@@ -21,6 +21,8 @@ class Settings:
     public_base_url: str
     redis_url: str | None
     env: str
+    public_page_cache_seconds: float
+    public_page_cache_entries: int
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, instance_path: str = "instance") -> Settings:
@@ -32,6 +34,8 @@ class Settings:
             public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
             redis_url=env.get("REDIS_URL") or None,
             env=(env.get("APP_ENV") or env.get("FLASK_ENV") or "development").lower(),
+            public_page_cache_seconds=_number(env, "PUBLIC_PAGE_CACHE_SECONDS", 60.0),
+            public_page_cache_entries=int(_number(env, "PUBLIC_PAGE_CACHE_ENTRIES", 1000)),
         )
 
     def validate(self) -> None:
@@ -50,6 +54,8 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "PUBLIC_BASE_URL": self.public_base_url,
             "REDIS_URL": self.redis_url,
+            "PUBLIC_PAGE_CACHE_SECONDS": self.public_page_cache_seconds,
+            "PUBLIC_PAGE_CACHE_ENTRIES": self.public_page_cache_entries,
             "APP_ENV": self.env,
             "API_TITLE": "Youpin Trace 咸宁优品溯源",
             "API_VERSION": "v1",
@@ -65,6 +71,19 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_base_url.startswith("https://"),
         }
+
+
+def _number(env: Any, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} cannot be negative, got {raw!r}")
+    return value
 
 
 def normalize_database_url(url: str) -> str:

@@ -28,7 +28,7 @@ from app.batches.models import (
     Transfer,
     TransferStatus,
 )
-from app.batches.stages import check_stage_order, validate_stage_data
+from app.batches.stages import check_stage_order, later_stages, validate_stage_data
 from app.catalog.models import ProductLine
 from app.catalog.service import applicable_mandatory
 from app.db import db, utcnow
@@ -337,8 +337,16 @@ def append_event(
         if stage in SYSTEM_KINDS:
             raise InvalidInput.field("stage", f"{stage!r} is recorded by its own endpoint, not as a stage")
         stored_data = validate_stage_data(batch.product_key, stage, data)
-        recorded = list(db.session.scalars(select(Event.stage).where(Event.batch_id == batch.id).order_by(Event.seq)))
-        check_stage_order(batch.product_key, stage, recorded)
+        later = later_stages(batch.product_key, stage)
+        if later:
+            # Only whether a later stage was recorded matters: one small query however long the
+            # journey, and none at all for repeatable stages (storage, transport).
+            recorded = list(
+                db.session.scalars(
+                    select(Event.stage).where(Event.batch_id == batch.id, Event.stage.in_(later)).order_by(Event.seq)
+                )
+            )
+            check_stage_order(batch.product_key, stage, recorded)
     event = _append(
         batch, actor, stage=stage, occurred_at=occurred_at, data=stored_data, now=now, site=site_row,
         amends_seq=amends_seq, idempotency_key=idempotency_key, digest=digest,

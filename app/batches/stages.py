@@ -133,6 +133,14 @@ def check_stage_order(product_key: str, stage: str, recorded: list[str]) -> None
         )
 
 
+def later_stages(product_key: str, stage: str) -> tuple[str, ...]:
+    """The stages that may not come before ``stage``; none for a repeatable one."""
+    if stage in REPEATABLE_STAGES:
+        return ()
+    order = PRODUCTS[product_key].stages
+    return tuple(s for s in order[order.index(stage) + 1 :] if s not in REPEATABLE_STAGES)
+
+
 def describe_stage(product_key: str, stage: str) -> dict[str, Any]:
     zh, en = STAGE_NAMES[stage]
     schema = stage_schema(product_key, stage)

@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 
 from app.auth import actor, require_roles
 from app.batches import service as batches
-from app.batches.views import get_readable_batch
+from app.batches.service import get_readable_batch
 from app.errors import InvalidInput
 from app.labels import qr
 from app.labels.schemas import QrArgs

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 from flask_babel import get_locale
-from flask_babel import refresh as refresh_locale
 from flask_smorest import Blueprint as ApiBlueprint
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -119,11 +118,6 @@ def index() -> Response:
     return _localized(make_response(html))
 
 
-# Flask-Babel caches the locale on ``g``, which lives as long as the app context; in tests one
-# app context serves many requests, so each request chooses its language afresh.
-bp.before_app_request(refresh_locale)
-# base.html (every page, error pages too) names the page's language with get_locale().
-bp.record_once(lambda state: state.app.jinja_env.globals.setdefault("get_locale", get_locale))
 # The index is the site's root and other pages link to it as ``url_for("index")``.
 bp.record_once(lambda state: state.app.add_url_rule("/", endpoint="index", view_func=index))
 
