@@ -12,9 +12,8 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "app/translations/en/LC_MESSAGES/messages.po"
 MO = ROOT / "app/translations/en/LC_MESSAGES/messages.mo"
-# The files whose user-facing strings this catalog must cover: the consumer pages, the QR
-# endpoints and the shared layout and error page.
-COVERED = ("app/public/", "app/labels/", "app/templates/")
+# Every user-facing string in the application: consumer pages, the desk, compliance partials.
+COVERED = ("app/",)
 
 
 def _catalog(path: Path):
