@@ -63,6 +63,10 @@ class ProductSpec:
     default_standards: tuple[str, ...]
     extra_fields: dict[str, tuple[ExtraField, ...]] = field(default_factory=dict)
     processing_steps: tuple[str, ...] = ()
+    # Mandatory standards the catalog lists for this product that do not judge the product itself,
+    # with the catalog's own reason. Kept out of the batch's bound standards (invariant 7 binds the
+    # limits *for its product*).
+    not_bound: dict[str, str] = field(default_factory=dict)
 
 
 _GROWN = ("seedling", "planting", "harvest")
@@ -146,6 +150,11 @@ PRODUCTS: dict[str, ProductSpec] = {
                 "processing": (ExtraField("frying_oil_temperature_c", "number", "油温(℃)", "Frying oil (°C)"),),
             },
             processing_steps=("和面", "醒面", "搓条", "成型", "油炸", "冷却"),
+            not_bound={
+                "GB 2716-2018": (
+                    "catalog note: for mahua, GB 2716 applies to the frying oil in use, not to the finished snack"
+                ),
+            },
         ),
         ProductSpec(
             key="loquat",

@@ -351,4 +351,6 @@ def get_product(key: str) -> ProductLine:
 def applicable_mandatory(product_key: str) -> list[Standard]:
     """The mandatory national standards that bind every batch of a product (invariant 7)."""
     rows = db.session.scalars(select(Standard).where(Standard.mandatory.is_(True)).order_by(Standard.code))
-    return [s for s in rows if s.applies_to_product(product_key)]
+    spec = PRODUCTS.get(product_key)
+    not_bound = spec.not_bound if spec else {}
+    return [s for s in rows if s.applies_to_product(product_key) and s.code not in not_bound]

@@ -158,7 +158,7 @@ def _mandatory_floor(product: str, parameter: str, on: dt.date) -> list[tuple[St
         for s in db.session.scalars(
             select(Standard).where(Standard.mandatory.is_(True)).options(selectinload(Standard.requirements))
         )
-        if s.applies_to_product(product)
+        if s.applies_to_product(product) and s.code not in PRODUCTS[product].not_bound
     ]
     by_id = {s.id: s for s in standards}
     chosen = rules.choose_editions(editions_of(standards), on)

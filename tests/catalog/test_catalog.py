@@ -176,3 +176,13 @@ def test_one_standard_with_requirements_and_provenance(client):
     assert {r["provisional"] for r in acid} == {True, False}
     verified = next(r for r in acid if not r["provisional"])
     assert verified["limit"] == "3.000000" or float(verified["limit"]) == 3.0
+
+
+def test_frying_oil_standard_does_not_judge_the_finished_mahua(client):
+    """GB 2716 lists mahua for its frying oil (the catalog's note); the snack is held to GB 7099."""
+    mahua = client.get("/api/v1/products/mahua").get_json()
+    mandatory = {s["code"] for s in mahua["mandatory_standards"]}
+    assert "GB 7099-2015" in mandatory
+    assert "GB 2716-2018" not in mandatory
+    oil = client.get("/api/v1/products/camellia_oil").get_json()
+    assert "GB 2716-2018" in {s["code"] for s in oil["mandatory_standards"]}
