@@ -101,6 +101,13 @@ class Requirement(db.Model):
     standard: Mapped[Standard] = relationship(back_populates="requirements")
 
     @property
+    def scoped_product(self) -> str | None:
+        """The one product line this requirement binds, if the catalog names it (or its text does)."""
+        from app.catalog.products import TEXT_SCOPED_REQUIREMENTS
+
+        return self.product_key or TEXT_SCOPED_REQUIREMENTS.get((self.standard.code, self.parameter_key))
+
+    @property
     def provisional(self) -> bool:
         """A limit never found in a source must be shown as provisional wherever it appears."""
         return not self.verified

@@ -174,3 +174,13 @@ PRODUCTS: dict[str, ProductSpec] = {
         ),
     )
 }
+
+
+# Requirements the catalog leaves without a ``product`` although their own text names the food they
+# bind. Without this they would bind every product line their standard applies to (GB 2760 applies
+# to "all"), and no tea or fruit batch could ever be complete. Read from the catalog's own words,
+# not added facts: GB 2760-2024's aluminium row says "油炸面制品" (fried flour products), which among
+# the six lines is mahua alone.
+TEXT_SCOPED_REQUIREMENTS: dict[tuple[str, str], str] = {
+    ("GB 2760-2024", "aluminium_residue"): "mahua",
+}

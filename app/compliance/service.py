@@ -168,7 +168,9 @@ def _mandatory_floor(product: str, parameter: str, on: dt.date) -> list[tuple[St
             continue
         std = by_id[choice.chosen.id]
         for req in std.requirements:
-            if req.parameter_key == parameter and rules.requirement_applies(req.product_key, std.applies_to, product):
+            if req.parameter_key == parameter and rules.requirement_applies(
+                req.scoped_product, std.applies_to, product
+            ):
                 floor.append((std, req))
     return floor
 
@@ -397,7 +399,7 @@ def bound_limits(batch: Batch, on: dt.date) -> tuple[list[rules.Limit], list[dic
     chosen_standards.sort(key=lambda sb: (not sb[0].mandatory, sb[0].code))
     for std, binding in chosen_standards:
         for req in std.requirements:
-            if rules.requirement_applies(req.product_key, std.applies_to, batch.product_key):
+            if rules.requirement_applies(req.scoped_product, std.applies_to, batch.product_key):
                 limits.append(_as_limit(std, req, binding))
     standards.sort(key=lambda s: (s["mandatory"] is not True, s["base_code"]))
     return limits, standards

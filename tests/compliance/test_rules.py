@@ -351,3 +351,19 @@ def test_certification_status_on_a_date(on, status):
 
 def test_a_certificate_without_an_end_does_not_expire():
     assert rules.certification_status(dt.date(2019, 1, 1), None, dt.date(2040, 1, 1)) == "valid"
+
+
+def test_aluminium_residue_binds_fried_flour_products_only(app):
+    """GB 2760-2024's aluminium row names 油炸面制品: it binds mahua, not brick tea or loquat."""
+    from sqlalchemy import select
+
+    from app.catalog.models import Requirement, Standard
+    from app.db import db
+
+    req = db.session.scalar(
+        select(Requirement)
+        .join(Standard)
+        .where(Standard.code == "GB 2760-2024", Requirement.parameter_key == "aluminium_residue")
+    )
+    assert req.product_key is None  # the catalog itself is left as it is
+    assert req.scoped_product == "mahua"
