@@ -26,6 +26,8 @@ from app.batches import service
 from app.batches.models import Batch
 from app.catalog.models import ProductLine
 from app.catalog.products import PRODUCTS
+from app.compliance import service as compliance
+from app.compliance.models import Certification, Inspection
 from app.db import db
 from app.errors import NotFound
 from app.orgs import service as orgs
@@ -428,6 +430,74 @@ HOUSEHOLD_LOTS = (
 BATCHES: tuple[BatchSpec, ...] = (OSMANTHUS, LOTUS_ROOT, BRICK_TEA, CAMELLIA_OIL, MAHUA, LOQUAT, *HOUSEHOLD_LOTS)
 
 
+# --- tests and certificates ---------------------------------------------------------------------
+# Report and certificate numbers are made up, like every organization here.
+
+
+@dataclass(frozen=True)
+class InspectionSpec:
+    lot_code: str
+    report_no: str
+    sampled_at: str
+    tested_at: str
+    results: tuple[dict[str, Any], ...]
+
+
+def measured(parameter: str, value: str, unit: str, method: str | None = None) -> dict[str, Any]:
+    return {"parameter": parameter, "value": Decimal(value), "unit": unit, **({"method": method} if method else {})}
+
+
+def not_detected(parameter: str, lod: str, unit: str = "mg/kg") -> dict[str, Any]:
+    return {"parameter": parameter, "not_detected": True, "lod": Decimal(lod), "unit": unit}
+
+
+INSPECTIONS: tuple[InspectionSpec, ...] = (
+    # A market sample after sale (市场抽检), tested for the full panel the catalog binds to brick
+    # tea on its sampling date, so its verdict is whole.
+    InspectionSpec(
+        lot_code="BT-2026-DEMO-01", report_no="XNNJ-2026-1016", sampled_at="2026-10-16 09:30",
+        tested_at="2026-10-20 16:00",
+        results=(
+            measured("fluoride", "186", "mg/kg", "GB/T 21728-2008"),
+            measured("lead", "0.62", "mg/kg", "GB 5009.12"),
+            measured("stem_content", "14.5", "%"),
+            measured("moisture", "10.8", "%", "GB 5009.3"),
+            measured("total_ash", "7.2", "%", "GB 5009.4"),
+            measured("non_tea_inclusions", "0.1", "%"),
+            measured("water_extract", "24.6", "%", "GB/T 8305"),
+            measured("pesticide.imidacloprid", "0.03", "mg/kg"),
+            measured("pesticide.bifenthrin", "0.12", "mg/kg"),
+            not_detected("pesticide.flonicamid", "0.02"),
+            not_detected("pesticide.fenpyroximate", "0.01"),
+            not_detected("pesticide.acetamiprid", "0.01"),
+            not_detected("pesticide.carbendazim", "0.02"),
+            not_detected("pesticide.cypermethrin", "0.05"),
+            not_detected("pesticide.fenvalerate", "0.01"),
+        ),
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CertificationSpec:
+    kind: str
+    number: str
+    issuer: str
+    holder: str
+    product: str
+    valid_from: str
+    valid_to: str | None
+    scope: str
+
+
+CERTIFICATIONS: tuple[CertificationSpec, ...] = (
+    CertificationSpec("green_food", "LB-18-2605120342A", "中国绿色食品发展中心", "TS-DAFAN-COOP", "loquat",
+                      "2024-06-01", "2027-05-31", "大畈镇枇杷示范园 枇杷鲜果（演示数据）"),
+    CertificationSpec("compliance_certificate", "TS-HGZ-2026-0512", "通山县大畈镇枇杷专业合作社（自行开具）",
+                      "TS-DAFAN-COOP", "loquat", "2026-05-12", "2026-06-30", "承诺达标合格证（演示数据）"),
+)  # fmt: skip
+
+
 # --- loading ----------------------------------------------------------------------------------
 
 
@@ -488,6 +558,35 @@ def _ensure_batch(spec: BatchSpec, actors: dict[str, Actor], sites: dict[str, Si
         tally.count("events", True)
 
 
+def _ensure_inspection(spec: InspectionSpec, lab: Actor, tally: Tally) -> None:
+    batch = db.session.scalar(select(Batch).where(Batch.lot_code == spec.lot_code))
+    stored = db.session.scalar(
+        select(Inspection.id).where(Inspection.batch_id == batch.id, Inspection.report_no == spec.report_no)
+    )
+    tally.count("inspections", stored is None)
+    if stored is not None:
+        return
+    tested = cst(spec.tested_at)
+    # The report enters the chain after the batch's last record, as a lab filing it would.
+    last = max(e.recorded_at for e in service.events_of(batch))
+    compliance.record_inspection(
+        lab, batch.id, report_no=spec.report_no, lab=lab.org.name, sampled_at=cst(spec.sampled_at),
+        tested_at=tested, results=[dict(r) for r in spec.results], now=max(last, tested) + RECORDING_DELAY,
+    )  # fmt: skip
+
+
+def _ensure_certification(spec: CertificationSpec, registrar: Actor, tally: Tally) -> None:
+    stored = db.session.scalar(select(Certification.id).where(Certification.number == spec.number))
+    tally.count("certifications", stored is None)
+    if stored is not None:
+        return
+    compliance.create_certification(
+        registrar, kind=spec.kind, number=spec.number, issuer=spec.issuer, holder=spec.holder, product=spec.product,
+        valid_from=dt.date.fromisoformat(spec.valid_from),
+        valid_to=dt.date.fromisoformat(spec.valid_to) if spec.valid_to else None, scope=spec.scope,
+    )  # fmt: skip
+
+
 def load_demo() -> str:
     """Create whatever of the demo is missing; return a one-line summary. The caller commits."""
     lines = db.session.scalar(select(func.count()).select_from(ProductLine).where(ProductLine.key.in_(PRODUCTS)))
@@ -500,10 +599,14 @@ def load_demo() -> str:
     sites = {spec.name: _ensure_site(spec, org_rows[spec.org], tally) for spec in SITES}
     for spec in BATCHES:
         _ensure_batch(spec, actors, sites, tally)
+    for inspection in INSPECTIONS:
+        _ensure_inspection(inspection, actors["lab"], tally)
+    for certification in CERTIFICATIONS:
+        _ensure_certification(certification, actors["inspector"], tally)
     db.session.flush()
 
     def describe(bucket: dict[str, int]) -> str:
-        kinds = ("organizations", "users", "sites", "batches", "events")
+        kinds = ("organizations", "users", "sites", "batches", "events", "inspections", "certifications")
         return ", ".join(f"{bucket[k]} {k}" for k in kinds if bucket.get(k)) or "nothing"
 
     logins = ", ".join(f"{name} / {password}" for name, password in DEMO_PASSWORDS.items())

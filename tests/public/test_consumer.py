@@ -177,8 +177,10 @@ def test_a_closed_recall_is_not_the_reason_shown(client, make_journey):
 
 def test_tests_block_summarizes_the_inspections_on_record(client, journey):
     code = journey.batch.public_code
-    assert "暂无检测结果记录。" in visible_text(page(client, f"/t/{code}"))
-    assert "No test results on record." in visible_text(page(client, f"/t/{code}?lang=en"))
+    # With no report on record the summary says so once; the reports card is left out.
+    assert "暂无检测记录。" in visible_text(page(client, f"/t/{code}"))
+    assert "No tests on record." in visible_text(page(client, f"/t/{code}?lang=en"))
+    assert "暂无检测结果记录。" not in visible_text(page(client, f"/t/{code}"))
     inspection = Inspection(
         batch_id=journey.batch.id, report_no="XN-2025-0518", lab="咸宁市产品质量监督检验所",
         sampled_at=T0 + dt.timedelta(days=78), tested_at=T0 + dt.timedelta(days=79),
