@@ -38,6 +38,8 @@ from app.schemas import MAX_ID
 
 CREATOR_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor})
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+# Stages whose record can break a pre-harvest interval (安全间隔期): the spraying, the harvest, a correction.
+FINDING_STAGES = frozenset({"planting", "harvest", "amendment"})
 # Records that are not stages of the product's journey but enter its chain all the same.
 SYSTEM_KINDS = frozenset(
     {
@@ -351,6 +353,12 @@ def append_event(
         batch, actor, stage=stage, occurred_at=occurred_at, data=stored_data, now=now, site=site_row,
         amends_seq=amends_seq, idempotency_key=idempotency_key, digest=digest,
     )  # fmt: skip
+    if stage in FINDING_STAGES:
+        # A harvest inside a pesticide's pre-harvest interval is a finding the moment it is recorded,
+        # not when someone next reads the batch. (Imported here: compliance builds on this module.)
+        from app.compliance import service as compliance
+
+        compliance.sync_findings(compliance.evaluate_batch(batch), actor, now)
     return AppendResult(event, created=True)
 
 

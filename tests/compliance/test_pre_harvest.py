@@ -71,3 +71,22 @@ def test_a_product_without_a_harvest_stage_has_no_interval_checks(client, make_b
     batch = make_batch("mahua")
     body = client.get(f"/api/v1/batches/{batch.id}/compliance", headers=inspector_headers).get_json()
     assert body["pre_harvest"] == []
+
+
+def test_the_finding_opens_when_the_early_harvest_is_recorded(producer, make_batch):
+    """Nobody has to read the batch first: recording the harvest opens the finding."""
+    from sqlalchemy import select
+
+    from app.compliance.models import Finding
+    from app.db import db
+
+    batch = make_batch("loquat")
+    add_event(
+        batch, producer, "planting", dt.datetime(2026, 4, 1, 8, tzinfo=CST),
+        planting(pesticide("多菌灵", "2026-04-01T08:00:00+08:00", 21)),
+    )  # fmt: skip
+    assert db.session.scalars(select(Finding).where(Finding.batch_id == batch.id)).all() == []
+    add_event(batch, producer, "harvest", dt.datetime(2026, 4, 10, 8, tzinfo=CST), {"quantity": "500", "unit": "kg"})
+    findings = db.session.scalars(select(Finding).where(Finding.batch_id == batch.id)).all()
+    assert [f.kind for f in findings] == ["pre_harvest_interval"]
+    assert findings[0].status == "open"
