@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 # The largest id an INTEGER primary key holds; larger ids in a URL or body are refused before
 # they reach the database driver (which would overflow rather than find nothing).
@@ -21,6 +23,54 @@ class DecimalString(fields.Decimal):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("as_string", True)
         super().__init__(**kwargs)
+
+
+def three_places(value: Decimal) -> None:
+    """Quantity columns keep three places (grams of a kilogram); more would be rounded silently."""
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -3:
+        raise ValidationError("at most 3 decimal places")
+
+
+class QuantityIn(fields.Field):
+    """An exact quantity given as a JSON number or a decimal string ("12.5"), never a float's guess."""
+
+    _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+    default_error_messages = {"invalid": 'Not a valid quantity: a number, or a decimal string such as "12.5".'}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and (len(value) > 40 or not self._DECIMAL.match(value)):
+            raise self.make_error("invalid")
+        try:
+            number = Decimal(repr(value) if isinstance(value, float) else str(value))
+        except InvalidOperation as exc:
+            raise self.make_error("invalid") from exc
+        if not number.is_finite():
+            raise self.make_error("invalid")
+        return number
+
+
+QUANTITY_DOC = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 999_999_999_999_999},
+        {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "maxLength": 40},
+    ],
+    "description": "greater than zero, at most 3 decimal places, in the batch's unit",
+}
+
+
+def quantity_field(**kwargs: Any) -> QuantityIn:
+    """A quantity in a request: exact, greater than zero, at most three places, documented as such."""
+    return QuantityIn(
+        validate=[
+            validate.Range(min=0, min_inclusive=False, max=999_999_999_999_999, error="must be greater than zero"),
+            three_places,
+        ],
+        metadata=QUANTITY_DOC,
+        **kwargs,
+    )
 
 
 class StrictSchema(Schema):

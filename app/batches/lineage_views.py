@@ -6,13 +6,12 @@ the batch and event endpoints); each view loads, calls one service function and 
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from app.auth import actor, require_roles
 from app.batches import custody, lineage, service
@@ -20,7 +19,7 @@ from app.batches.models import UNITS, Batch, LineageEdge, Transfer, TransferStat
 from app.db import db
 from app.errors import NotFound
 from app.orgs.models import Organization
-from app.schemas import DecimalString, PageArgs, PageMeta, StrictSchema, page_of
+from app.schemas import DecimalString, PageArgs, PageMeta, StrictSchema, page_of, quantity_field
 
 blp = Blueprint(
     "lineage",
@@ -31,53 +30,6 @@ blp = Blueprint(
 SECURITY = [{"bearerAuth": []}]
 
 
-def _three_places(value: Decimal) -> None:
-    # The column keeps three places (grams of a kilogram); more would be rounded silently.
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -3:
-        raise ValidationError("at most three decimal places")
-
-
-class QuantityIn(fields.Field):
-    """An exact quantity given as a JSON number or a decimal string ("12.5"), never a float's guess."""
-
-    _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-    default_error_messages = {"invalid": 'Not a valid quantity: a number, or a decimal string such as "12.5".'}
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.make_error("invalid")
-        if isinstance(value, str) and (len(value) > 40 or not self._DECIMAL.match(value)):
-            raise self.make_error("invalid")
-        try:
-            number = Decimal(repr(value) if isinstance(value, float) else str(value))
-        except InvalidOperation as exc:
-            raise self.make_error("invalid") from exc
-        if not number.is_finite():
-            raise self.make_error("invalid")
-        return number
-
-
-QUANTITY_DOC = {
-    "anyOf": [
-        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 999_999_999_999_999},
-        {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "maxLength": 40},
-    ],
-    "description": "greater than zero, at most 3 decimal places, in the batch's unit",
-}
-
-
-def _quantity(**kwargs: Any) -> QuantityIn:
-    return QuantityIn(
-        validate=[
-            validate.Range(min=0, min_inclusive=False, max=999_999_999_999_999, error="must be greater than zero"),
-            _three_places,
-        ],
-        metadata=QUANTITY_DOC,
-        **kwargs,
-    )
-
-
 # Row ids are 32-bit integers on every database we run on.
 _ID = validate.Range(min=1, max=lineage.MAX_ID)
 
@@ -86,7 +38,7 @@ _ID = validate.Range(min=1, max=lineage.MAX_ID)
 
 
 class SplitPart(StrictSchema):
-    quantity = _quantity(required=True)
+    quantity = quantity_field(required=True)
     lot_code = fields.String(validate=validate.Length(min=1, max=40))
 
 
@@ -97,12 +49,12 @@ class SplitCreate(StrictSchema):
 
 class TransformationInput(StrictSchema):
     batch = fields.Integer(required=True, validate=_ID)
-    quantity = _quantity(required=True)
+    quantity = quantity_field(required=True)
 
 
 class TransformationOutput(StrictSchema):
     product = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    quantity = _quantity(required=True)
+    quantity = quantity_field(required=True)
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
     lot_code = fields.String(validate=validate.Length(min=1, max=40))
 

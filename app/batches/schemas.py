@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
@@ -13,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from app.batches.models import UNITS, BatchStatus
 from app.batches.service import public_url
 from app.catalog.products import PRODUCTS, STAGE_NAMES
-from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema
+from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema, quantity_field
 
 # Dates outside this window are typing mistakes, and far enough out they overflow on the way to UTC.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -39,13 +37,6 @@ def _no_nul(value: Any) -> None:
             _no_nul(item)
 
 
-def _quantity_places(value: Decimal) -> None:
-    # The column keeps three places (grams of a kilogram); more would be rounded silently.
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -3:
-        raise ValidationError("at most 3 decimal places")
-
-
 class UTCDateTime(fields.DateTime):
     """Datetimes leave in UTC, whatever zone they arrived in, so a value reads the same everywhere."""
 
@@ -55,46 +46,9 @@ class UTCDateTime(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class QuantityIn(fields.Field):
-    """An exact decimal given as a JSON number or as a decimal string ("12.5"), never a float guess."""
-
-    _DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
-    default_error_messages = {"invalid": 'Not a valid quantity: a number, or a decimal string such as "12.5".'}
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.make_error("invalid")
-        text = str(value) if not isinstance(value, float) else repr(value)
-        if isinstance(value, str) and (len(value) > 40 or not self._DECIMAL.match(value)):
-            raise self.make_error("invalid")
-        try:
-            number = Decimal(text)
-        except InvalidOperation as exc:
-            raise self.make_error("invalid") from exc
-        if not number.is_finite():
-            raise self.make_error("invalid")
-        return number
-
-
-QUANTITY_DOC = {
-    "anyOf": [
-        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 999_999_999_999_999},
-        {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "maxLength": 40},
-    ],
-    "description": "greater than zero, at most 3 decimal places, in the batch's unit",
-}
-
-
 class BatchCreate(StrictSchema):
     product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
-    quantity = QuantityIn(
-        required=True,
-        validate=[
-            validate.Range(min=0, min_inclusive=False, max=999_999_999_999_999),
-            _quantity_places,
-        ],
-        metadata=QUANTITY_DOC,
-    )
+    quantity = quantity_field(required=True)
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
     lot_code = fields.String(validate=LOT_CODE)
     site = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "id of a site"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.batches.lineage import MAX_ID, q3
+from app.batches.lineage import q3
 from app.recalls.service import SEVERITIES, STATUSES
-from app.schemas import PageArgs, PageMeta, StrictSchema
+from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema
 
 
 class RecallCreate(StrictSchema):
