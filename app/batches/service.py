@@ -242,8 +242,13 @@ def _append(
     amends_seq: int | None = None,
     idempotency_key: str | None = None,
     digest: str | None = None,
+    flush: bool = True,
 ) -> Event:
-    """Chain one event onto a locked batch. Every write to a chain goes through here."""
+    """Chain one event onto a locked batch. Every write to a chain goes through here.
+
+    Nothing in the hash needs a database id, so a caller chaining many batches at once may pass
+    ``flush=False`` and flush once: the inserts then go out together.
+    """
     event = Event(
         batch=batch,
         seq=batch.head_seq + 1,
@@ -264,22 +269,24 @@ def _append(
     batch.head_seq = event.seq
     batch.head_hash = event.hash
     db.session.add(event)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return event
 
 
 def append_system_event(
     batch: Batch, actor: Actor, kind: str, data: dict[str, Any], occurred_at: dt.datetime | None = None,
-    now: dt.datetime | None = None,
+    now: dt.datetime | None = None, flush: bool = True,
 ) -> Event:  # fmt: skip
     """Record a cross-cutting fact (transfer, split, recall, inspection...) in the batch's chain.
 
     The calling service has already checked who may do it; ``batch`` must come from lock_batch.
+    ``flush=False`` leaves the flush to a caller chaining many batches at once (a recall).
     """
     if kind not in SYSTEM_KINDS:
         raise ValueError(f"{kind!r} is not a system event kind")
     now = now or utcnow()
-    return _append(batch, actor, stage=kind, occurred_at=occurred_at or now, data=data, now=now)
+    return _append(batch, actor, stage=kind, occurred_at=occurred_at or now, data=data, now=now, flush=flush)
 
 
 @dataclass(frozen=True)

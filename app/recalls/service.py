@@ -178,6 +178,7 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
             },
             occurred_at=now,
             now=now,
+            flush=False,  # one flush for the whole recall: the inserts go out together
         )
     db.session.flush()
     db.session.refresh(recall)
@@ -209,6 +210,7 @@ def close_recall(actor: Actor, recall_id: int, *, reason: str, now: dt.datetime 
             {"recall": recall.id, "reason": reason},
             occurred_at=now,
             now=now,
+            flush=False,  # one flush for the whole recall: the inserts go out together
         )
     db.session.flush()
     return recall
