@@ -102,3 +102,12 @@ def test_feature_modules_listed_in_the_factory_exist():
 
     missing = [m for m in FEATURE_BLUEPRINTS if importlib.util.find_spec(m) is None]
     assert missing == [], f"listed in FEATURE_BLUEPRINTS but not present: {missing}"
+
+
+def test_unknown_query_parameters_are_refused_by_name(client):
+    """A misspelt filter must not silently list everything."""
+    response = client.get("/api/v1/standards?prodcut=loquat")
+    assert response.status_code == 422
+    assert "prodcut" in response.get_json()["errors"]["query"]
+    # The consumer page's JSON twin tolerates a shop's tracking parameters on a scanned link.
+    assert client.get("/api/v1/public/no-such-code?utm_source=wechat").status_code == 404

@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
+from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import custody, lineage, service
 from app.batches.models import UNITS, Batch, LineageEdge, Transfer, TransferStatus, Transformation
@@ -322,7 +322,7 @@ def _json_safe(transport: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/transfers", methods=["GET"])
-@blp.arguments(TransferListArgs, location="query", unknown=RAISE)
+@blp.arguments(TransferListArgs, location="query")
 @blp.response(200, TransferList)
 @blp.doc(security=SECURITY)
 @require_roles()
@@ -364,7 +364,7 @@ def reject_transfer(body: dict[str, Any], transfer_id: int) -> Transfer:
 
 
 @blp.route("/batches/<int:batch_id>/trace", methods=["GET"])
-@blp.arguments(TraceArgs, location="query", unknown=RAISE)
+@blp.arguments(TraceArgs, location="query")
 @blp.response(200, TraceOut)
 @blp.doc(security=SECURITY)
 @require_roles()

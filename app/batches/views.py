@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
+from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import service
 from app.batches.journey import build_journey

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from app.api import Blueprint
 from app.batches.stages import describe_stage
 from app.catalog import service
 from app.catalog.models import ProductLine, Standard

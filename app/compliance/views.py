@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint
-from marshmallow import RAISE
 
+from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import service as batches
 from app.catalog.models import Standard
@@ -137,7 +136,7 @@ def get_compliance_pdf(batch_id: int) -> Response:
 
 
 @blp.route("/findings")
-@blp.arguments(FindingQuery, location="query", unknown=RAISE)
+@blp.arguments(FindingQuery, location="query")
 @blp.response(200, FindingList)
 @blp.doc(security=_BEARER)
 @require_roles()
@@ -181,7 +180,7 @@ def create_certification(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/certifications", methods=["GET"])
-@blp.arguments(CertificationQuery, location="query", unknown=RAISE)
+@blp.arguments(CertificationQuery, location="query")
 @blp.response(200, CertificationList)
 @blp.doc(security=_BEARER)
 @require_roles()

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
+from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import service as batches
 from app.batches.service import get_readable_batch

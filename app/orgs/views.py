@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from app.api import Blueprint
 from app.auth import require_roles
 from app.db import db
 from app.orgs import service

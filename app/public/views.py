@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 from flask_babel import get_locale
-from flask_smorest import Blueprint as ApiBlueprint
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.api import Blueprint as ApiBlueprint
 from app.batches.models import Batch
 from app.db import db
 from app.errors import NotFound

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint
-from marshmallow import RAISE
 
+from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.recalls import export, service
 from app.recalls.schemas import RecallClose, RecallCreate, RecallList, RecallListArgs, RecallReportOut
@@ -30,7 +29,7 @@ def open_recall(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/recalls", methods=["GET"])
-@blp.arguments(RecallListArgs, location="query", unknown=RAISE)
+@blp.arguments(RecallListArgs, location="query")
 @blp.response(200, RecallList)
 @blp.doc(security=SECURITY)
 @require_roles()
