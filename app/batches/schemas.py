@@ -167,6 +167,21 @@ class EventCreate(StrictSchema):
         _no_nul(value)
 
 
+class BulkEventIn(EventCreate):
+    batch = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "batch id"}
+    )
+
+
+class BulkEventsIn(StrictSchema):
+    events = fields.List(
+        fields.Nested(BulkEventIn),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "1-200 events, applied all or nothing"},
+    )
+
+
 class IdempotencyHeaders(Schema):
     """Only the header we read; a request carries many others, which are not ours to refuse."""
 
@@ -224,6 +239,15 @@ class EventOut(Schema):
     amends_seq = fields.Integer(required=True, allow_none=True)
     prev_hash = fields.String(required=True)
     hash = fields.String(required=True)
+
+
+class BulkEventOut(EventOut):
+    batch = fields.Integer(attribute="batch_id", required=True)
+    lot_code = fields.Function(lambda e: e.batch.lot_code, required=True, metadata={"type": "string"})
+
+
+class BulkEventsOut(Schema):
+    items = fields.List(fields.Nested(BulkEventOut), required=True, metadata={"description": "in request order"})
 
 
 class EventAmendmentOut(Schema):

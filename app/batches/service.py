@@ -32,7 +32,7 @@ from app.batches.stages import check_stage_order, later_stages, validate_stage_d
 from app.catalog.models import ProductLine
 from app.catalog.service import applicable_mandatory
 from app.db import db, utcnow
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.orgs.models import Organization, OrgKind, Role, Site, User
 from app.schemas import MAX_ID
 
@@ -471,3 +471,43 @@ def can_read(reader: Actor, batch: Batch) -> bool:
     if clause is None:
         return True
     return bool(db.session.scalar(select(exists().where(Batch.id == batch.id, clause))))
+
+
+MAX_BULK_EVENTS = 200
+
+
+def append_events(
+    actor: Actor, items: list[dict[str, Any]], *, idempotency_key: str | None = None, now: dt.datetime | None = None
+) -> list[AppendResult]:
+    """Append many events at once, all or nothing: a cooperative logging for its member households.
+
+    Every row is checked even after one fails, so the answer names every bad row
+    (``errors.json.events.<index>.<field>``) and nothing is stored. Rows are applied in batch-id
+    order, keeping their given order within a batch, so two bulk requests lock batches in the same
+    order and cannot deadlock. With an Idempotency-Key, row *i* is stored under ``<key>#<i>``: a
+    retry of the same request returns what was stored.
+    """
+    now = now or utcnow()
+    if not items:
+        raise InvalidInput.field("events", "give at least one event")
+    if len(items) > MAX_BULK_EVENTS:
+        raise InvalidInput.field("events", f"at most {MAX_BULK_EVENTS} events in one request")
+    results: dict[int, AppendResult] = {}
+    errors: dict[int, dict[str, Any]] = {}
+    for index in sorted(range(len(items)), key=lambda i: items[i]["batch"]):
+        item = dict(items[index])
+        batch_id = item.pop("batch")
+        key = f"{idempotency_key}#{index}" if idempotency_key else None
+        try:
+            with db.session.begin_nested():
+                batch = get_readable_batch(batch_id, actor)
+                results[index] = append_event(batch.id, actor, idempotency_key=key, now=now, **item)
+        except DomainError as exc:
+            fields = (exc.errors or {}).get("json")
+            errors[index] = fields if isinstance(fields, dict) and fields else {"batch": [exc.message]}
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} of {len(items)} events were refused; nothing was stored.",
+            {"json": {"events": {i: errors[i] for i in sorted(errors)}}},
+        )
+    return [results[i] for i in range(len(items))]

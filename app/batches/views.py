@@ -26,6 +26,8 @@ from app.batches.schemas import (
     BatchList,
     BatchOut,
     BatchQuery,
+    BulkEventsIn,
+    BulkEventsOut,
     ChainVerifyOut,
     EventCreate,
     EventOut,
@@ -136,6 +138,25 @@ def append_event(body: dict[str, Any], headers: dict[str, Any], batch_id: int) -
     batch = get_readable_batch(batch_id, who)
     result = service.append_event(batch.id, who, idempotency_key=headers.get("idempotency_key"), **body)
     return result.event, 201 if result.created else 200
+
+
+@blp.route("/events/bulk", methods=["POST"])
+@blp.arguments(BulkEventsIn)
+@blp.arguments(IdempotencyHeaders, location="headers")
+@blp.response(201, BulkEventsOut, description="Every event was appended, in request order.")
+@blp.alt_response(
+    200, schema=BulkEventsOut, success=True, description="A retry with the same Idempotency-Key: the events stored."
+)
+@blp.alt_response(
+    422, schema=ErrorOut, description="Some rows were refused (errors.json.events.<index>); nothing was stored."
+)
+@blp.doc(security=BEARER)
+@require_roles()
+def append_events(body: dict[str, Any], headers: dict[str, Any]) -> tuple[Any, int]:
+    """Append up to 200 events to any batches the caller holds, all or nothing (a cooperative's day of logging)."""
+    results = service.append_events(actor(), body["events"], idempotency_key=headers.get("idempotency_key"))
+    replayed = all(not r.created for r in results)
+    return {"items": [r.event for r in results]}, 200 if replayed else 201
 
 
 @blp.route("/batches/<int(min=1, max=2147483647):batch_id>/events", methods=["GET"])
