@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 # The largest id an INTEGER primary key holds; larger ids in a URL or body are refused before
 # they reach the database driver (which would overflow rather than find nothing).
@@ -73,12 +74,42 @@ def quantity_field(**kwargs: Any) -> QuantityIn:
     )
 
 
+def _unstorable(value: Any) -> str | None:
+    """Why a JSON value cannot be stored as given (NUL, lone surrogates, NaN), or None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "text cannot contain NUL characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text is not valid Unicode"
+    elif isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return "numbers must be finite"
+    elif isinstance(value, dict):
+        return next((r for k, v in value.items() for r in (_unstorable(k), _unstorable(v)) if r), None)
+    elif isinstance(value, list):
+        return next((r for v in value if (r := _unstorable(v))), None)
+    return None
+
+
 class StrictSchema(Schema):
-    """Refuse unknown fields: a typo in a farmer's app must fail loudly, not be dropped."""
+    """Refuse unknown fields: a typo in a farmer's app must fail loudly, not be dropped.
+
+    Values no database can store (NUL in text, lone surrogates, NaN) are refused here too, named
+    by field, for every request body and query, instead of failing at commit with a 500.
+    """
 
     class Meta:
         unknown = RAISE
         ordered = True
+
+    @pre_load
+    def _refuse_unstorable(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            errors = {str(k): [r] for k, v in data.items() if (r := _unstorable(v) or _unstorable(k))}
+            if errors:
+                raise ValidationError(errors)
+        return data
 
 
 class PageArgs(StrictSchema):

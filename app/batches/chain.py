@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,32 @@ GENESIS = "0" * 64
 
 def iso_utc(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_data(value: Any, path: str = "data") -> Any:
+    """The value as every database gives it back, so the hash of what we store is the hash we read.
+
+    PostgreSQL's JSONB keeps numbers as exact numerics: it returns 1e16 as 10000000000000000 and
+    -0.0 as 0. Whole floats therefore become ints before hashing. NaN and infinities have no JSON
+    form, and lone surrogates no UTF-8 form: both are refused (ValueError naming the path).
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError(f"{path}: numbers must be finite")
+        return int(value) if value.is_integer() else value
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{path}: text is not valid Unicode") from None
+        return value
+    if isinstance(value, dict):
+        return {canonical_data(k, path): canonical_data(v, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical_data(v, f"{path}.{i}") for i, v in enumerate(value)]
+    raise ValueError(f"{path}: {type(value).__name__} cannot be stored")
 
 
 @dataclass(frozen=True)

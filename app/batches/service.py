@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
@@ -84,13 +85,21 @@ def public_url(base_url: str, batch: Batch) -> str:
     return f"{base_url.rstrip('/')}/t/{batch.public_code}"
 
 
+# Lot codes of the automatic form (BT-2026-000123) are the numbering's own: nobody may choose one,
+# so the highest stored code of a prefix and year is always a number we issued.
+_AUTOMATIC_LOT_CODE = re.compile(r"^[A-Za-z]{2}-\d{4}-\d+$")
+
+
 def _next_lot_code(product: ProductLine, year: int) -> str:
     prefix = f"{product.lot_prefix}-{year}-"
     lock_named(f"lot-code:{prefix}")
+    # Longest first, then highest: past 999999 the number simply grows a digit.
     last = db.session.scalar(
-        select(func.max(Batch.lot_code)).where(
-            Batch.lot_code.like(f"{prefix}%"), func.length(Batch.lot_code) == len(prefix) + 6
-        )
+        select(Batch.lot_code)
+        # regexp_match is "~" on PostgreSQL and a Python REGEXP SQLAlchemy registers on SQLite.
+        .where(Batch.lot_code.like(f"{prefix}%"), Batch.lot_code.regexp_match(f"^{re.escape(prefix)}[0-9]{{6,}}$"))
+        .order_by(func.length(Batch.lot_code).desc(), Batch.lot_code.desc())
+        .limit(1)
     )
     number = int(last[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{number:06d}"
@@ -167,6 +176,11 @@ def create_batch(
     site_row = _site_of({actor.org.id, producer_org.id}, site)
     if lot_code is not None:
         lot_code = lot_code.strip()
+        if _AUTOMATIC_LOT_CODE.match(lot_code):
+            raise InvalidInput.field(
+                "lot_code",
+                "codes like BT-2026-000123 are numbered automatically; leave lot_code out, or choose another",
+            )
         if db.session.scalar(select(Batch.id).where(Batch.lot_code == lot_code)):
             raise Conflict(f"lot_code: {lot_code!r} is taken", {"json": {"lot_code": ["already exists"]}})
     else:
@@ -246,9 +260,17 @@ def _append(
 ) -> Event:
     """Chain one event onto a locked batch. Every write to a chain goes through here.
 
+    The data is made canonical first (see chain.canonical_data), so the chain verifies on every
+    database exactly as it was written.
+
     Nothing in the hash needs a database id, so a caller chaining many batches at once may pass
     ``flush=False`` and flush once: the inserts then go out together.
     """
+    try:
+        data = chain.canonical_data(data)
+    except ValueError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise InvalidInput.field(field, reason) from exc
     event = Event(
         batch=batch,
         seq=batch.head_seq + 1,
@@ -497,7 +519,8 @@ def append_events(
     for index in sorted(range(len(items)), key=lambda i: items[i]["batch"]):
         item = dict(items[index])
         batch_id = item.pop("batch")
-        key = f"{idempotency_key}#{index}" if idempotency_key else None
+        # A namespace of its own (no clash with a single event's key) that fits the column.
+        key = f"bulk:{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}#{index}" if idempotency_key else None
         try:
             with db.session.begin_nested():
                 batch = get_readable_batch(batch_id, actor)

@@ -125,6 +125,9 @@ def number(value: Any) -> str:
         d = Decimal(str(value))
     except InvalidOperation:
         return str(value)
+    if not d.is_finite() or abs(d) >= Decimal(10) ** 15:
+        # Beyond any real farm's figures (and quantize's 28 digits): show it as given, never a 500.
+        return str(value)
     if d == d.to_integral_value():
         return f"{d.quantize(Decimal(1)):,}"
     return f"{d.normalize():,f}"

@@ -82,7 +82,8 @@ def ping(public_code: str) -> Response:
 def index() -> Response:
     """The batches with their QR codes and links to their consumer pages (not in production)."""
     listed = current_app.config.get("APP_ENV") != "production"
-    page = max(request.args.get("page", 1, type=int), 1)
+    # Bounded: a page number past the last one is merely empty, never a database overflow.
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     batches: list[Batch] = []
     if listed:
         batches = list(

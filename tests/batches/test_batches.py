@@ -302,3 +302,24 @@ def test_bad_list_filters_are_refused_naming_the_parameter(client, party, query,
     response = client.get(f"/api/v1/batches?{query}", headers=party("inspector").headers)
     assert response.status_code == 422
     assert field in response.get_json()["errors"]["query"]
+
+
+def test_automatic_lot_numbers_survive_odd_chosen_codes(client, party, make_batch):
+    """A chosen code may not take the automatic form, and odd codes never break the numbering."""
+    owner = party("processor")
+    body = {"product": "brick_tea", "quantity": "10", "unit": "kg"}
+    refused = client.post("/api/v1/batches", json={**body, "lot_code": "BT-2026-999999"}, headers=owner.headers)
+    assert refused.status_code == 422
+    assert "automatically" in refused.get_json()["errors"]["json"]["lot_code"][0]
+    for odd in ("BT-2026-zzzzzz", "BT-2026-DEMO-99", "BT-2026-0A0000"):
+        made = client.post("/api/v1/batches", json={**body, "lot_code": odd}, headers=owner.headers)
+        assert made.status_code == 201, made.get_json()
+    first = client.post(
+        "/api/v1/batches", json={**body, "produced_at": "2026-05-01T08:00:00+08:00"}, headers=owner.headers
+    )
+    second = client.post(
+        "/api/v1/batches", json={**body, "produced_at": "2026-05-01T08:00:00+08:00"}, headers=owner.headers
+    )
+    assert first.status_code == second.status_code == 201, (first.get_json(), second.get_json())
+    a, b = first.get_json()["lot_code"], second.get_json()["lot_code"]
+    assert a.startswith("BT-2026-") and int(b[-6:]) == int(a[-6:]) + 1

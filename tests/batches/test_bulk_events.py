@@ -92,3 +92,25 @@ def test_limits_on_the_request(client, party):
     too_many = [_harvest(1, "1")] * 201
     response = client.post("/api/v1/events/bulk", json={"events": too_many}, headers=coop.headers)
     assert response.status_code == 422 and "events" in response.get_json()["errors"]["json"]
+
+
+def test_a_long_idempotency_key_fits_and_does_not_clash_with_single_events(client, party, make_batch):
+    coop = party("cooperative")
+    lot = make_batch(coop, product="loquat")
+    key = "k" * 100
+    response = client.post(
+        "/api/v1/events/bulk",
+        json={"events": [_harvest(lot.id, "10")]},
+        headers={**coop.headers, "Idempotency-Key": key},
+    )
+    assert response.status_code == 201, response.get_json()
+    single = client.post(
+        f"/api/v1/batches/{lot.id}/events",
+        json={
+            "stage": "storage",
+            "occurred_at": at("2026-05-13"),
+            "data": {"temperature_c": "5", "humidity_pct": "90"},
+        },
+        headers={**coop.headers, "Idempotency-Key": f"{key[:98]}#0"},
+    )
+    assert single.status_code == 201  # a new event, not a replay of the bulk row

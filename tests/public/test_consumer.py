@@ -366,3 +366,15 @@ def test_the_page_revalidates_with_an_etag(client, journey):
     assert again.status_code == 304 and again.data == b""
     english = client.get(f"{path}?lang=en", headers={"If-None-Match": etag})
     assert english.status_code == 200 and english.headers["ETag"] != etag
+
+
+def test_absurd_numbers_and_page_numbers_never_break_public_pages(client, journey):
+    batch = batches.create_batch(journey.actor, product="loquat", quantity=Decimal("5"), unit="kg", now=T0)
+    batches.append_event(
+        batch.id, journey.actor, stage="seedling", occurred_at=T0 + dt.timedelta(days=1),
+        data={"variety": "白玉", "count": 10**40}, now=T0 + dt.timedelta(days=2),
+    )  # fmt: skip
+    settle()
+    assert client.get(f"/t/{batch.public_code}").status_code == 200
+    assert client.get(f"/api/v1/public/{batch.public_code}").status_code == 200
+    assert client.get("/?page=99999999999999999999").status_code == 200
