@@ -26,7 +26,8 @@ setup: $(BIN)/.installed
 
 ## run: migrate, load the catalog and demo data (idempotent), serve on http://127.0.0.1:$(PORT)
 run: setup
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
 
 ## test: the whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
 test: $(BIN)/.installed-test

@@ -488,11 +488,12 @@ class CertificationSpec:
     valid_from: str
     valid_to: str | None
     scope: str
+    site: str | None = None  # a licence for one orchard covers only lots from that orchard
 
 
 CERTIFICATIONS: tuple[CertificationSpec, ...] = (
     CertificationSpec("green_food", "LB-18-2605120342A", "中国绿色食品发展中心", "TS-DAFAN-COOP", "loquat",
-                      "2024-06-01", "2027-05-31", "大畈镇枇杷示范园 枇杷鲜果（演示数据）"),
+                      "2024-06-01", "2027-05-31", "大畈镇枇杷示范园 枇杷鲜果（演示数据）", site="大畈镇枇杷示范园"),
     CertificationSpec("compliance_certificate", "TS-HGZ-2026-0512", "通山县大畈镇枇杷专业合作社（自行开具）",
                       "TS-DAFAN-COOP", "loquat", "2026-05-12", "2026-06-30", "承诺达标合格证（演示数据）"),
 )  # fmt: skip
@@ -580,8 +581,14 @@ def _ensure_certification(spec: CertificationSpec, registrar: Actor, tally: Tall
     tally.count("certifications", stored is None)
     if stored is not None:
         return
+    site = None
+    if spec.site is not None:
+        site = db.session.scalar(
+            select(Site.id).join(Organization).where(Organization.code == spec.holder, Site.name == spec.site)
+        )
     compliance.create_certification(
         registrar, kind=spec.kind, number=spec.number, issuer=spec.issuer, holder=spec.holder, product=spec.product,
+        site=site,
         valid_from=dt.date.fromisoformat(spec.valid_from),
         valid_to=dt.date.fromisoformat(spec.valid_to) if spec.valid_to else None, scope=spec.scope,
     )  # fmt: skip

@@ -132,3 +132,10 @@ def test_the_demo_brick_tea_has_a_whole_test_panel_and_the_loquat_its_certificat
     loquat = db.session.scalar(select(Batch).where(Batch.lot_code == "LQ-2026-DEMO-01"))
     certs = client.get(f"/api/v1/public/{loquat.public_code}").get_json()["compliance"]["certifications"]
     assert {c["kind"] for c in certs} == {"green_food", "compliance_certificate"}
+
+
+def test_the_orchard_licence_covers_the_orchard_lot_only(client, app):
+    load_demo()
+    household_lot = db.session.scalar(select(Batch).where(Batch.lot_code == "LQ-2026-DEMO-H1"))
+    certs = client.get(f"/api/v1/public/{household_lot.public_code}").get_json()["compliance"]["certifications"]
+    assert "green_food" not in {c["kind"] for c in certs}  # Wang's orchard is not the licensed one
