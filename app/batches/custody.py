@@ -45,7 +45,8 @@ def create_transfer(
 ) -> Transfer:
     """Ship a batch to another organization; custody moves when the receiver accepts."""
     now = now or utcnow()
-    batch = service.lock_batch(service.get_batch(batch_id).id)
+    # A batch the caller may not read does not exist for it (404); one it reads but does not hold is 403.
+    batch = service.lock_batch(service.get_readable_batch(batch_id, actor).id)
     if batch.custodian_org_id != actor.org.id:
         raise Forbidden(f"Only the custodian ({batch.custodian.code}) may transfer batch {batch.lot_code}.")
     receiver = db.session.scalar(select(Organization).where(Organization.code == to_org))

@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, union_all
 
 from app.auth import Actor
 from app.batches import service
 from app.batches.models import UNITS, Batch, BatchStatus, Event, LineageEdge, Transformation
+from app.batches.schemas import LOT_CODE
 from app.catalog.models import ProductLine
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -37,6 +39,9 @@ from app.orgs.models import Organization
 from app.schemas import MAX_ID
 
 QUANTUM = Decimal("0.001")  # the Quantity column keeps three places
+# A yield beyond this is a slip of units (grams in, tonnes out), not a process; the column holds
+# Numeric(18, 3) and would overflow long before anything this absurd.
+MAX_YIELD_PCT = Decimal(100_000)
 # Row ids are 32-bit on every database we run on: a larger one names nothing (and SQLite's driver
 # cannot even bind one beyond 64 bits).
 DEFAULT_TRACE_DEPTH = 50
@@ -214,12 +219,12 @@ def _load_inputs(actor: Actor, takes: Sequence[Take], paths: _Paths) -> dict[int
         raise InvalidInput(errors.first(), {"json": errors.json})
 
     # Ascending id order: every writer takes the same locks in the same order, so no deadlock.
+    # A lot the caller may not read is reported exactly as a missing one: its existence, its code
+    # and its custodian are not the caller's to learn.
     locked: dict[int, Batch] = {}
     for batch_id in sorted(seen):
         try:
-            if not 0 < batch_id <= MAX_ID:
-                raise NotFound(f"no batch with id {batch_id}")
-            locked[batch_id] = service.lock_batch(batch_id)
+            locked[batch_id] = service.lock_batch(service.get_readable_batch(batch_id, actor).id)
         except NotFound:
             errors.add(paths.input(seen[batch_id], "batch"), f"no batch with id {batch_id}")
     if errors:
@@ -283,6 +288,11 @@ def _check_outputs(outputs: Sequence[Output], paths: _Paths) -> None:
             errors.add(paths.output(index, "quantity"), "must be greater than zero")
         if out.lot_code is not None:
             code = out.lot_code.strip()
+            try:
+                LOT_CODE(out.lot_code)  # the rule of batch creation: printable on a label, never blank
+            except ValidationError as exc:
+                errors.add(paths.output(index, "lot_code"), str(exc.messages[0]))
+                continue
             if code in lot_codes:
                 errors.add(paths.output(index, "lot_code"), f"{code!r} is already given at index {lot_codes[code]}")
             elif db.session.scalar(select(Batch.id).where(Batch.lot_code == code)) is not None:
@@ -325,12 +335,20 @@ def _run(
 
     in_pairs = [(t.quantity, locked[t.batch].unit) for t in takes]
     out_pairs = [(o.quantity, o.unit) for o in outputs]
-    if kind in ("merge", "split"):
-        # Same product in, same product out: nothing can be made from nothing.
-        taken, made = _in_base(in_pairs), _in_base(out_pairs)
-        if taken and made and taken[0] == made[0] and made[1] > taken[1]:
+    taken, given = _in_base(in_pairs), _in_base(out_pairs)
+    if taken is not None and given is not None and taken[0] == given[0]:
+        if kind in ("merge", "split") and given[1] > taken[1]:
+            # Same product in, same product out: nothing can be made from nothing.
             raise InvalidInput.field(
-                "outputs", f"the outputs ({_describe(out_pairs)}) exceed what the inputs give ({_describe(in_pairs)})"
+                "outputs",
+                f"the outputs ({_describe(out_pairs)}) exceed what the inputs give ({_describe(in_pairs)})",
+            )
+        if given[1] * 100 > MAX_YIELD_PCT * taken[1]:
+            # Compared before the percentage is computed: an absurd one need not even fit a Decimal.
+            raise InvalidInput.field(
+                "outputs",
+                f"the outputs ({_describe(out_pairs)}) would be a yield of more than {MAX_YIELD_PCT} % of the "
+                f"inputs ({_describe(in_pairs)}); check the units",
             )
     pct = yield_pct(in_pairs, out_pairs)
     input_totals, output_totals = _totals(in_pairs), _totals(out_pairs)
@@ -485,7 +503,7 @@ def split_batch(
             errors.add(["parts", index, "quantity"], "must be greater than zero")
     if errors:
         raise InvalidInput(errors.first(), {"json": errors.json})
-    parent = service.get_batch(batch_id)
+    parent = service.get_readable_batch(batch_id, actor)  # 404 for a lot the caller may not read
     total = sum((Decimal(p) for p in parts), Decimal(0))
     codes = list(lot_codes or [None] * len(parts))
     outputs = [

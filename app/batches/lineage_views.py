@@ -16,6 +16,7 @@ from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import custody, lineage, service
 from app.batches.models import UNITS, Batch, LineageEdge, Transfer, TransferStatus, Transformation
+from app.batches.schemas import LOT_CODE, _plausible_moment
 from app.db import db
 from app.errors import NotFound
 from app.orgs.models import Organization
@@ -39,12 +40,12 @@ _ID = validate.Range(min=1, max=lineage.MAX_ID)
 
 class SplitPart(StrictSchema):
     quantity = quantity_field(required=True)
-    lot_code = fields.String(validate=validate.Length(min=1, max=40))
+    lot_code = fields.String(validate=LOT_CODE)
 
 
 class SplitCreate(StrictSchema):
     parts = fields.List(fields.Nested(SplitPart), required=True, validate=validate.Length(min=1, max=1000))
-    occurred_at = fields.AwareDateTime()
+    occurred_at = fields.AwareDateTime(validate=_plausible_moment)
 
 
 class TransformationInput(StrictSchema):
@@ -56,13 +57,13 @@ class TransformationOutput(StrictSchema):
     product = fields.String(required=True, validate=validate.Length(min=1, max=20))
     quantity = quantity_field(required=True)
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
-    lot_code = fields.String(validate=validate.Length(min=1, max=40))
+    lot_code = fields.String(validate=LOT_CODE)
 
 
 class TransformationCreate(StrictSchema):
     inputs = fields.List(fields.Nested(TransformationInput), required=True, validate=validate.Length(min=1, max=500))
     outputs = fields.List(fields.Nested(TransformationOutput), required=True, validate=validate.Length(min=1, max=1000))
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = fields.AwareDateTime(required=True, validate=_plausible_moment)
     # What was done: steps, machine, temperatures... kept as given in the transformation record.
     process = fields.Dict(keys=fields.String(), load_default=dict)
 
@@ -79,17 +80,17 @@ class TransferTransport(StrictSchema):
 
 class TransferCreate(StrictSchema):
     to_org = fields.String(required=True, validate=validate.Length(min=2, max=40))
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = fields.AwareDateTime(required=True, validate=_plausible_moment)
     transport = fields.Nested(TransferTransport, load_default=dict)
 
 
 class TransferAccept(StrictSchema):
-    occurred_at = fields.AwareDateTime()
+    occurred_at = fields.AwareDateTime(validate=_plausible_moment)
 
 
 class TransferReject(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    occurred_at = fields.AwareDateTime()
+    occurred_at = fields.AwareDateTime(validate=_plausible_moment)
 
 
 class TransferListArgs(PageArgs):

@@ -47,6 +47,7 @@ FINDING_STATUSES = ("open", "action_recorded", "closed")
 # Which reason binds a standard, strongest first (a base code bound twice keeps the strongest).
 _BINDING_RANK = {"mandatory": 0, "declared": 1, "default": 2}
 _PESTICIDE_KEY = re.compile(r"^pesticide\.[a-z][a-z0-9_]{0,48}$")
+_LAST_MOMENT = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _nested_error(path: list[str | int], reason: str) -> InvalidInput:
@@ -108,7 +109,9 @@ def parameter_names(key: str) -> tuple[str, str | None]:
 def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.datetime | None = None) -> BatchStandard:
     """The custodian or producer declares a further standard its batch is held to."""
     now = now or utcnow()
-    batch = batches.get_batch(batch_id)
+    # A batch the caller may not read is missing to it (404); one it reads but neither holds nor
+    # produced is refused (403), and may then be named.
+    batch = batches.get_readable_batch(batch_id, actor)
     if actor.org.id not in (batch.custodian_org_id, batch.producer_org_id):
         raise Forbidden(f"Only the custodian or the producer of batch {batch.lot_code} may declare its standards.")
     std = db.session.get(Standard, standard_id)
@@ -336,15 +339,23 @@ class Evaluation:
     journey: list[Any]
 
 
+def _local_date(moment: dt.datetime) -> dt.date:
+    """The China date of a stored moment; one at the very end of the calendar keeps its own date."""
+    try:
+        return rules.local_date(moment)
+    except OverflowError:
+        return moment.date()
+
+
 def reference_date(batch: Batch, journey: list[Any] | None = None) -> tuple[dt.date, str]:
     """The batch's own date: its harvest (as corrected), else when it was produced, else created."""
     journey = journey if journey is not None else build_journey(batches.events_of(batch), include_system=False)
     harvests = [e for e in journey if e.stage == "harvest"]
     if harvests:
-        return rules.local_date(max(e.occurred_at for e in harvests)), "harvest"
+        return _local_date(max(e.occurred_at for e in harvests)), "harvest"
     if batch.produced_at is not None:
-        return rules.local_date(batch.produced_at), "production"
-    return rules.local_date(batch.created_at), "creation"
+        return _local_date(batch.produced_at), "production"
+    return _local_date(batch.created_at), "creation"
 
 
 def bound_limits(batch: Batch, on: dt.date) -> tuple[list[rules.Limit], list[dict[str, Any]]]:
@@ -455,7 +466,17 @@ def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[r
                 )
             )
     harvests = [(e.seq, e.occurred_at) for e in journey if e.stage == "harvest"]
-    return rules.check_intervals(uses, harvests)
+    checks: list[rules.IntervalCheck] = []
+    for harvest in harvests:
+        for use in uses:
+            try:
+                checks += rules.check_intervals([use], [harvest])
+            except OverflowError:
+                # The interval ends past the last representable moment (a date stored before dates
+                # were range-checked): a harvest after the application came before it ended.
+                if use.applied_at <= harvest[1]:
+                    checks.append(rules.IntervalCheck(use, harvest[1], harvest[0], _LAST_MOMENT, True))
+    return checks
 
 
 def evaluate_batch(batch: Batch) -> Evaluation:
@@ -463,7 +484,7 @@ def evaluate_batch(batch: Batch) -> Evaluation:
     journey = build_journey(batches.events_of(batch), include_system=False)
     inspections = inspections_of(batch)
     if inspections:
-        on, basis = max(rules.local_date(i.sampled_at) for i in inspections), "sampling"
+        on, basis = max(_local_date(i.sampled_at) for i in inspections), "sampling"
     else:
         on, basis = reference_date(batch, journey)
     limits, standards = bound_limits(batch, on)
@@ -582,7 +603,11 @@ def record_action(actor: Actor, finding_id: int, note: str, now: dt.datetime | N
     """The batch's custodian records what it did about a finding."""
     now = now or utcnow()
     finding = get_finding(finding_id)
-    batch = batches.get_batch(finding.batch_id)
+    # A finding on a batch the caller may not read is missing to it, exactly as a missing one is.
+    try:
+        batch = batches.get_readable_batch(finding.batch_id, actor)
+    except NotFound:
+        raise NotFound(f"no finding with id {finding_id}") from None
     if actor.org.id != batch.custodian_org_id:
         raise Forbidden(f"Only the custodian ({batch.custodian.code}) records corrective actions for {batch.lot_code}.")
     if finding.status == "closed":
@@ -881,6 +906,40 @@ def batch_certifications(batch: Batch, journey: list[Any] | None = None) -> list
 # ---------------------------------------------------------------------------------------------
 
 
+# The notes ``rules.judge`` and ``rules.evaluate`` put on a clause row, as a Chinese reader reads them.
+ROW_NOTES_ZH: dict[str, str] = {
+    "not detected": "未检出",
+    "not detected; LOD at or below the limit": "未检出，检出限不高于限量",
+    "not detected, below the range": "未检出，低于规定范围",
+    "not detected; below the minimum": "未检出，低于最低要求",
+    "not detected; below the required value": "未检出，低于规定值",
+    "inconclusive: the LOD lies inside the range": "无法判定：检出限落在规定范围内",
+    "inconclusive: the LOD is above the limit": "无法判定：检出限高于限量",
+    "inconclusive: the LOD is above the minimum": "无法判定：检出限高于最低要求",
+    "inconclusive: not detected": "无法判定：未检出",
+    "no result for this parameter": "无该项检测结果",
+    "the result carries no value": "检测结果没有数值",
+    "no limit on record": "无限量记录",
+    "limit not numeric": "限量不是数值",
+    "no limit on record for this product in the standards bound to the batch": "本批次适用的标准中没有该产品的限量记录",
+}
+_UNIT_NOTE = re.compile(r"^result unit (?P<result>'.*') cannot be compared with limit unit (?P<limit>'.*'|None)$")
+_TEXT_LIMIT_NOTE = re.compile(r"^limit (?P<limit>'.*') cannot be judged automatically$")
+
+
+def note_zh(note: str | None) -> str | None:
+    """A clause row's note in Chinese; a note not known here is returned as it is."""
+    if note is None:
+        return None
+    if note in ROW_NOTES_ZH:
+        return ROW_NOTES_ZH[note]
+    if found := _UNIT_NOTE.match(note):
+        return f"结果单位 {found['result']} 无法与限量单位 {found['limit']} 比较"
+    if found := _TEXT_LIMIT_NOTE.match(note):
+        return f"限量 {found['limit']} 无法自动判定"
+    return note
+
+
 def row_view(row: rules.Row) -> dict[str, Any]:
     limit = row.limit
     m = row.measurement
@@ -906,17 +965,34 @@ def row_view(row: rules.Row) -> dict[str, Any]:
         "verdict": row.verdict,
         "governing": row.governing,
         "note": row.note,
+        "note_zh": note_zh(row.note),
     }
 
 
+def local_moment(moment: dt.datetime) -> str:
+    """A moment for people, in ISO 8601 in China time: its first ten characters are the date a
+    reader in Xianning would give it (22:30 UTC on the 27th is the 28th there).
+
+    A moment too close to the ends of the calendar to move keeps the offset it has.
+    """
+    try:
+        return moment.astimezone(rules.CHINA_TZ).isoformat()
+    except (OverflowError, ValueError):
+        return moment.isoformat()
+
+
 def interval_view(check: rules.IntervalCheck) -> dict[str, Any]:
+    """One pre-harvest check; its moments in China time, the dates the desk and the PDF print.
+
+    The breach itself was decided on the instants (``rules.check_intervals``), not on these dates.
+    """
     return {
         "pesticide": check.use.name,
         "registration_no": check.use.registration_no,
-        "applied_at": check.use.applied_at.astimezone(dt.UTC).isoformat(),
+        "applied_at": local_moment(check.use.applied_at),
         "phi_days": check.use.phi_days,
-        "safe_from": check.safe_from.astimezone(dt.UTC).isoformat(),
-        "harvested_at": check.harvested_at.astimezone(dt.UTC).isoformat(),
+        "safe_from": local_moment(check.safe_from),
+        "harvested_at": local_moment(check.harvested_at),
         "planting_seq": check.use.planting_seq,
         "harvest_seq": check.harvest_seq,
         "breached": check.breached,

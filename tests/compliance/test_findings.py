@@ -24,7 +24,10 @@ def test_every_step_is_kept_with_who_and_when(client, auth, make_user, producer,
     # Closing needs a corrective action first; only inspectors close; only the custodian acts.
     assert client.post(f"{url}/close", json={"note": "ok"}, headers=inspector_headers).status_code == 409
     assert client.post(f"{url}/actions", json={"note": "x"}, headers=inspector_headers).status_code == 403
-    assert client.post(f"{url}/actions", json={"note": "x"}, headers=auth("cooperative")).status_code == 403
+    # A stranger to the batch is told nothing of the finding: missing, as one that does not exist.
+    hidden = client.post(f"{url}/actions", json={"note": "x"}, headers=auth("cooperative"))
+    assert (hidden.status_code, hidden.get_json()["message"]) == (404, f"no finding with id {finding_id}")
+    assert batch.lot_code not in hidden.get_data(as_text=True)
     assert client.post(f"{url}/actions", json={"note": ""}, headers=producer_headers).status_code == 422
 
     acted = client.post(f"{url}/actions", json={"note": "整批下架，更换茶园土壤检测"}, headers=producer_headers)

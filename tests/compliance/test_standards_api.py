@@ -115,7 +115,12 @@ def test_the_producer_declares_standards_for_its_batch(client, producer_headers,
     wrong_product = client.post(url, json={"standard": _id("NY/T 751-2017")}, headers=producer_headers)
     assert wrong_product.status_code == 422 and "does not apply" in wrong_product.get_json()["message"]
     assert client.post(url, json={"standard": 999999}, headers=producer_headers).status_code == 422
-    assert client.post(url, json={"standard": _id("NY/T 288")}, headers=auth("cooperative")).status_code == 403
+    # A stranger cannot tell the batch exists; an inspector reads it but neither holds nor produced it.
+    hidden = client.post(url, json={"standard": _id("NY/T 288")}, headers=auth("cooperative"))
+    assert (hidden.status_code, hidden.get_json()["message"]) == (404, f"no batch with id {batch.id}")
+    assert batch.lot_code not in hidden.get_data(as_text=True)
+    refused = client.post(url, json={"standard": _id("NY/T 288")}, headers=auth("inspector"))
+    assert refused.status_code == 403 and batch.lot_code in refused.get_json()["message"]
 
 
 def test_another_organizations_enterprise_standard_cannot_be_declared(

@@ -78,18 +78,27 @@ def test_shipping_records_a_pending_transfer_in_the_chain(shipment):
     assert service.verify_batch(batch).valid
 
 
-def test_only_the_custodian_ships(client, auth, make_user, make_batch):
-    owner = make_user("farmer")
-    batch = make_batch(owner, "10", "kg")
-    refused = expect(
-        client.post(
-            f"/api/v1/batches/{batch.id}/transfers",
-            json={"to_org": owner.organization.code, "occurred_at": SHIPPED},
-            headers=auth("processor"),
-        ),
-        403,
+def test_only_the_custodian_ships(client, auth, make_user, make_org, make_batch):
+    coop = make_org(kind="cooperative")
+    household = make_org(kind="farm_household", cooperative_code=coop.code)
+    owner = make_user("cooperative", org=coop)
+    member = make_user("farmer", org=household)
+    batch = make_batch(owner, "10", "kg", producer=household.code)
+    path = f"/api/v1/batches/{batch.id}/transfers"
+    # A stranger cannot tell the batch exists: the same 404 as for a missing one, naming nothing.
+    hidden = expect(
+        client.post(path, json={"to_org": owner.organization.code, "occurred_at": SHIPPED}, headers=auth("processor")),
+        404,
     )
-    assert "custodian" in refused["message"]
+    assert hidden["message"] == f"no batch with id {batch.id}"
+    assert batch.lot_code not in str(hidden) and coop.code not in str(hidden)
+    # The producing household reads the batch but does not hold it: refused, and told who does.
+    refused = expect(
+        client.post(path, json={"to_org": make_user("retailer").organization.code, "occurred_at": SHIPPED},
+                    headers=auth(user=member)),
+        403,
+    )  # fmt: skip
+    assert "custodian" in refused["message"] and coop.code in refused["message"]
     assert db.session.scalars(select(Transfer).where(Transfer.batch_id == batch.id)).all() == []
     assert reload(batch).head_seq == 0
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.batches import service
-from app.batches.models import Batch, Event, LineageEdge, Transformation
+from app.batches.models import Batch, Event, LineageEdge, Transfer, Transformation
 from app.db import db
 from tests.lineage.factories import T0, actor_of, expect, reload
 
@@ -161,16 +161,20 @@ def test_part_quantities_must_be_positive_with_three_places_at_most(client, auth
     assert counts() == before
 
 
-def test_only_the_custodian_splits(client, auth, make_user, make_batch):
-    owner = make_user("farmer")
-    parent = make_batch(owner, "100", "kg")
+def test_only_the_custodian_splits(client, auth, make_user, make_org, make_batch):
+    coop = make_org(kind="cooperative")
+    household = make_org(kind="farm_household", cooperative_code=coop.code)
+    owner = make_user("cooperative", org=coop)
+    parent = make_batch(owner, "100", "kg", producer=household.code)
+    path = f"/api/v1/batches/{parent.id}/split"
     before = counts()
-    refused = expect(
-        client.post(
-            f"/api/v1/batches/{parent.id}/split", json={"parts": [{"quantity": "1"}]}, headers=auth("processor")
-        ),
-        403,
-    )
+    # A stranger is told nothing: the batch is missing to it, exactly as one that does not exist.
+    hidden = expect(client.post(path, json={"parts": [{"quantity": "1"}]}, headers=auth("processor")), 404)
+    assert hidden["message"] == f"no batch with id {parent.id}"
+    assert parent.lot_code not in str(hidden) and coop.code not in str(hidden)
+    # The producing household reads the lot but does not hold it.
+    member = make_user("farmer", org=household)
+    refused = expect(client.post(path, json={"parts": [{"quantity": "1"}]}, headers=auth(user=member)), 403)
     assert "custodian" in refused["message"]
     assert counts() == before
     expect(
@@ -466,19 +470,39 @@ def test_only_the_custodian_of_every_input_transforms(client, auth, make_user, m
     mine_user, other_user = make_user("processor"), make_user("processor")
     mine, theirs = make_batch(mine_user, "10", "kg"), make_batch(other_user, "10", "kg")
     before = counts()
-    refused = expect(
-        client.post(
+
+    def transform(other):
+        return client.post(
             "/api/v1/transformations",
             json={
-                "inputs": [{"batch": mine.id, "quantity": "5"}, {"batch": theirs.id, "quantity": "5"}],
+                "inputs": [{"batch": mine.id, "quantity": "5"}, {"batch": other.id, "quantity": "5"}],
                 "outputs": [{"product": "loquat", "quantity": "10", "unit": "kg"}],
                 "occurred_at": at(50),
             },
             headers=auth(user=mine_user),
+        )
+
+    # Another organization's lot the caller cannot read is reported at its index as missing,
+    # without its lot code or its custodian.
+    hidden = expect(transform(theirs), 422)
+    assert hidden["errors"]["json"] == {"inputs": {"1": {"batch": [f"no batch with id {theirs.id}"]}}}
+    assert theirs.lot_code not in str(hidden) and other_user.organization.code not in str(hidden)
+    # A lot the caller reads (it shipped it on) but no longer holds is refused at its index.
+    shipped = make_batch(mine_user, "10", "kg")
+    expect(
+        client.post(
+            f"/api/v1/batches/{shipped.id}/transfers",
+            json={"to_org": other_user.organization.code, "occurred_at": at(40)},
+            headers=auth(user=mine_user),
         ),
-        403,
+        201,
     )
+    [transfer] = db.session.scalars(select(Transfer).where(Transfer.batch_id == shipped.id)).all()
+    expect(client.post(f"/api/v1/transfers/{transfer.id}/accept", json={}, headers=auth(user=other_user)), 200)
+    before = counts()
+    refused = expect(transform(shipped), 403)
     assert list(refused["errors"]["json"]["inputs"]) == ["1"]
+    assert "custodian" in refused["message"]
     assert counts() == before
 
 
