@@ -8,6 +8,7 @@ Forms carry a per-session CSRF token, checked on every POST.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import secrets
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
@@ -40,6 +42,8 @@ bp = Blueprint("web", __name__, template_folder="templates")
 DESK_ROLES = frozenset({Role.inspector, Role.admin})
 VERDICTS = ("pass", "fail", "incomplete")
 BLANK_RESULT_ROWS = 3
+# The most result rows a posted form is read for, unless the batch's own form offers more.
+MAX_FORM_ROWS = 50
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -191,7 +195,8 @@ def batch_page(batch_id: int) -> str:
     batch = batches.get_batch(batch_id)
     evaluation = service.evaluate_batch(batch)
     service.sync_findings(evaluation)
-    view = service.compliance_view(evaluation, service.findings_of(batch))
+    english = _english()
+    view = _desk_view(service.compliance_view(evaluation, service.findings_of(batch)), english)
     who = desk_actor()
     assert who is not None
     return render_template(
@@ -199,11 +204,38 @@ def batch_page(batch_id: int) -> str:
         batch=batch,
         view=view,
         chain=batches.verify_batch(batch),
-        certifications=service.batch_certifications(batch),
+        certifications=_desk_certifications(service.batch_certifications(batch, evaluation.journey), english),
         can_act=who.org.id == batch.custodian_org_id,
         can_close=who.role in service.CLOSING_ROLES,
         product=PRODUCTS[batch.product_key],
     )
+
+
+def _english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def _desk_view(view: dict[str, Any], english: bool) -> dict[str, Any]:
+    """The compliance view as the desk shows it: row notes in the page's language, report dates in China time."""
+    if not english:
+        for row in view["rows"]:
+            row["note"] = row["note_zh"]
+    for inspection in view["inspections"]:
+        for name in ("sampled_at", "tested_at"):
+            with contextlib.suppress(OverflowError):  # at the very end of the calendar: shown as stored
+                inspection[name] = inspection[name].astimezone(rules.CHINA_TZ)
+    return view
+
+
+def _desk_certifications(found: list[service.BatchCertification], english: bool) -> list[dict[str, Any]]:
+    """Certifications for the desk page: each kind by its name in the page's language, never its key."""
+    shown = []
+    for bc in found:
+        cert = service.certification_view(bc.certification, bc.status)
+        cert["kind_key"] = cert["kind"]
+        cert["kind"] = cert["kind_en"] if english else cert["kind_zh"]
+        shown.append({"certification": cert, "status": bc.status, "judged_on": bc.judged_on, "basis": bc.basis})
+    return shown
 
 
 @bp.get("/desk/batches/<int(max=2147483647):batch_id>/compliance.pdf")
@@ -277,7 +309,18 @@ def _local_moment(text: str) -> str | None:
     return moment.isoformat()
 
 
-def _read_form(form: Any) -> tuple[dict[str, Any], list[dict[str, str]], list[int], dict[str, str]]:
+def _row_count(text: str, most: int = MAX_FORM_ROWS) -> int:
+    """How many result rows the form says it has, read safely: a whole number from 0 to ``most``."""
+    try:
+        count = int(text.strip() or 0)
+    except ValueError:  # not a number, or one too long to read
+        return 0
+    return max(0, min(count, most))
+
+
+def _read_form(
+    form: Any, most_rows: int = MAX_FORM_ROWS
+) -> tuple[dict[str, Any], list[dict[str, str]], list[int], dict[str, str]]:
     """The posted form as the API's body, the rows as typed, and which form row each result came from."""
     errors: dict[str, str] = {}
     body: dict[str, Any] = {"report_no": form.get("report_no", ""), "lab": form.get("lab", "")}
@@ -289,7 +332,7 @@ def _read_form(form: Any) -> tuple[dict[str, Any], list[dict[str, str]], list[in
     typed: list[dict[str, str]] = []
     index_map: list[int] = []
     results = []
-    count = min(int(form.get("row_count", "0") or 0), 200)
+    count = _row_count(form.get("row_count", ""), most_rows)
     for i in range(count):
         row = {
             key: form.get(f"results-{i}-{key}", "").strip()
@@ -340,7 +383,8 @@ def inspection_form(batch_id: int) -> Any:
         return render_template(
             "web/inspection_form.html", batch=batch, rows=_form_rows(batch), values={}, errors={}, can_record=True
         )
-    body, typed, index_map, errors = _read_form(request.form)
+    # Never fewer rows than this batch's own form offers, so no row typed into it is dropped.
+    body, typed, index_map, errors = _read_form(request.form, max(MAX_FORM_ROWS, len(_form_rows(batch))))
     values = {k: request.form.get(k, "") for k in ("report_no", "lab", "sampled_at", "tested_at")}
     if not body["results"]:
         errors["results"] = _("至少填写一项检测结果。")
