@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -427,23 +428,53 @@ def inspections_of(batch: Batch) -> list[Inspection]:
     )
 
 
-def measurements_of(inspections: list[Inspection]) -> list[rules.Measurement]:
-    return [
-        rules.Measurement(
-            parameter=r.parameter_key,
-            unit=r.unit,
-            value=r.value,
-            not_detected=r.not_detected,
-            lod=r.lod,
-            report_no=i.report_no,
-            lab=i.lab,
-            sampled_at=i.sampled_at,
-            tested_at=i.tested_at,
-            result_id=r.id,
-        )
-        for i in inspections
-        for r in i.results
-    ]
+def _decimal(text: Any) -> Decimal | None:
+    return None if text is None else Decimal(str(text))
+
+
+def measurements_of(
+    inspections: list[Inspection], chained: dict[str, dict[str, Any]]
+) -> tuple[list[rules.Measurement], list[str]]:
+    """The results a verdict may rest on: each report's results as its hash chain holds them.
+
+    The ``inspection_results`` rows are a convenience copy; an UPDATE to them cannot change a
+    verdict, because the chained record (which ``verify`` protects) is what is judged. Where the
+    copy differs, or a report has no chained record at all, the returned notes say so.
+    """
+    measurements: list[rules.Measurement] = []
+    notes: list[str] = []
+    for inspection in inspections:
+        record = chained.get(inspection.report_no)
+        if record is None:
+            notes.append(f"report {inspection.report_no} has no record in the batch's chain; its results are not used")
+            continue
+        results = record.get("results") or []
+        copy = [
+            (r.parameter_key, r.unit, rules.format_decimal(r.value), r.not_detected, rules.format_decimal(r.lod))
+            for r in inspection.results
+        ]
+        held = [(c["parameter"], c["unit"], c.get("value"), bool(c.get("not_detected")), c.get("lod")) for c in results]
+        if copy != held:
+            notes.append(
+                f"report {inspection.report_no}: the stored results differ from its chained record; "
+                "the chained record is judged"
+            )
+        for index, c in enumerate(results):
+            measurements.append(
+                rules.Measurement(
+                    parameter=c["parameter"],
+                    unit=c["unit"],
+                    value=_decimal(c.get("value")),
+                    not_detected=bool(c.get("not_detected")),
+                    lod=_decimal(c.get("lod")),
+                    report_no=inspection.report_no,
+                    lab=inspection.lab,
+                    sampled_at=inspection.sampled_at,
+                    tested_at=inspection.tested_at,
+                    result_id=inspection.results[index].id if index < len(inspection.results) else 0,
+                )
+            )
+    return measurements, notes
 
 
 def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[rules.IntervalCheck]:
@@ -481,16 +512,20 @@ def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[r
 
 def evaluate_batch(batch: Batch) -> Evaluation:
     """The batch's clause table and verdict, judged by the editions in force on the sampling date."""
-    journey = build_journey(batches.events_of(batch), include_system=False)
+    events = batches.events_of(batch)
+    journey = build_journey(events, include_system=False)
+    chained = {e.data.get("report_no"): e.data for e in events if e.stage == "inspection"}
     inspections = inspections_of(batch)
     if inspections:
         on, basis = max(_local_date(i.sampled_at) for i in inspections), "sampling"
     else:
         on, basis = reference_date(batch, journey)
     limits, standards = bound_limits(batch, on)
-    rows = rules.evaluate(limits, measurements_of(inspections))
+    measurements, discrepancies = measurements_of(inspections, chained)
+    rows = rules.evaluate(limits, measurements)
     checks = pre_harvest_checks(batch, journey)
     verdict = rules.overall(rows, sum(1 for c in checks if c.breached))
+    verdict.reasons[:0] = discrepancies  # first: an inspector must see these before anything else
     return Evaluation(batch, on, basis, rows, verdict, standards, checks, inspections, journey)
 
 
