@@ -6,18 +6,13 @@ not on every row; dates read as the rest of the page writes them (2025年5月19�
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from decimal import Decimal
 
 from flask import render_template
 from flask_babel import refresh
 
-from app.batches import service as batches
-from app.compliance.models import Inspection, InspectionResult
-from app.db import db
+from tests.compliance.factories import post_inspection
 from tests.conftest import settle
-from tests.public.builders import T0
 from tests.public.test_consumer import page, visible_text
 
 LAB = "咸宁市产品质量监督检验所"
@@ -29,26 +24,24 @@ def compliance_card(html: str) -> str:
     return found.group(0)
 
 
-def _inspect(journey, report_no: str = "XN-2025-0518") -> None:
-    inspection = Inspection(
-        batch_id=journey.batch.id, report_no=report_no, lab=LAB,
-        sampled_at=T0 + dt.timedelta(days=78), tested_at=T0 + dt.timedelta(days=79),
-    )  # fmt: skip
-    inspection.results = [
-        InspectionResult(parameter_key="lead", value=Decimal("0.01"), unit="mg/kg"),
-        InspectionResult(parameter_key="cadmium", value=Decimal("0.01"), unit="mg/kg"),
-        InspectionResult(parameter_key="pesticide.glyphosate", value=Decimal("0.01"), unit="mg/kg"),
+def _inspect(client, auth, journey, report_no: str = "XN-2025-0518") -> None:
+    """A report recorded as a lab records one: through the API, so it enters the batch's chain too."""
+    results = [
+        {"parameter": "lead", "value": "0.01", "unit": "mg/kg"},
+        {"parameter": "cadmium", "value": "0.01", "unit": "mg/kg"},
+        {"parameter": "pesticide.glyphosate", "value": "0.01", "unit": "mg/kg"},
     ]
-    db.session.add(inspection)
-    batches.append_system_event(
-        batches.lock_batch(journey.batch.id), journey.actor, "inspection", {"report_no": report_no},
-        occurred_at=T0 + dt.timedelta(days=79), now=T0 + dt.timedelta(days=82),
+    # Tested at 16:00 on 19 May 2025 in Xianning.
+    response = post_inspection(
+        client, auth("inspector"), journey.batch.id, results, report_no=report_no, lab=LAB,
+        sampled_at="2025-05-18T16:00:00+08:00", tested_at="2025-05-19T16:00:00+08:00",
     )  # fmt: skip
+    assert response.status_code == 201, response.get_json()
     settle()
 
 
-def test_the_lab_and_the_date_are_said_once_per_report(client, journey):
-    _inspect(journey)
+def test_the_lab_and_the_date_are_said_once_per_report(client, auth, journey):
+    _inspect(client, auth, journey)
     code = journey.batch.public_code
     card = compliance_card(page(client, f"/t/{code}"))
     words = visible_text(card)
