@@ -1171,4 +1171,7 @@ def public_summary(batch: Batch) -> dict[str, Any]:
         "evaluated_on": evaluation.evaluated_on.isoformat(),
         "tests": list(per_parameter.values()),
         "certifications": certifications,
+        # The bound standards in the edition in force on evaluated_on: superseded editions and
+        # ones not yet in force stay bound (for older dates) but do not apply to this batch.
+        "standards_in_force": sorted(s["standard"] for s in evaluation.standards if s["applied"]),
     }

@@ -256,7 +256,8 @@ def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[d
     return entries
 
 
-def _standards(batch: Batch, lang: str, _: Translate) -> list[dict[str, Any]]:
+def _standards(batch: Batch, lang: str, _: Translate, in_force: set[str]) -> list[dict[str, Any]]:
+    """The standards that apply to this batch: each bound one in the edition in force on its date."""
     rows = db.session.execute(
         select(Standard.code, Standard.title_zh, Standard.title_en, Standard.level, Standard.mandatory)
         .join(BatchStandard, BatchStandard.standard_id == Standard.id)
@@ -272,6 +273,7 @@ def _standards(batch: Batch, lang: str, _: Translate) -> list[dict[str, Any]]:
             "mandatory": row.mandatory,
         }
         for row in rows
+        if row.code in in_force
     ]
 
 
@@ -340,6 +342,7 @@ def _recall(batch: Batch, lang: str) -> dict[str, Any] | None:
 def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
     """Everything the consumer page and ``/api/v1/public/{code}`` show for one batch."""
     _ = translator()
+    summary = compliance.public_summary(batch)
     rows = _events(batch)
     report = _verify(batch, rows)
     product = batch.product
@@ -359,7 +362,7 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
         "produced_at": batch.produced_at,
         "produced_on": local_date(batch.produced_at, lang) if batch.produced_at else None,
         "journey": _journey(batch, rows, lang, _),
-        "standards": _standards(batch, lang, _),
+        "standards": _standards(batch, lang, _, set(summary["standards_in_force"])),
         "chain": {
             "valid": report.valid,
             "events": report.events,
@@ -368,5 +371,5 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
         },
         "recall": _recall(batch, lang),
         "tests": _tests(batch, lang),
-        "compliance": compliance.public_summary(batch),
+        "compliance": summary,
     }

@@ -99,6 +99,11 @@ class ComplianceSummaryOut(Schema):
     provisional_basis = fields.Boolean(required=True)
     evaluated_on = fields.String(required=True)
     tests = fields.List(fields.Nested(ParameterVerdictOut), required=True)
+    standards_in_force = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "codes of the bound standards in the edition in force on evaluated_on"},
+    )
     certifications = fields.List(
         fields.Nested(CertificationRefOut),
         required=True,

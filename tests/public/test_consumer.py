@@ -378,3 +378,15 @@ def test_absurd_numbers_and_page_numbers_never_break_public_pages(client, journe
     assert client.get(f"/t/{batch.public_code}").status_code == 200
     assert client.get(f"/api/v1/public/{batch.public_code}").status_code == 200
     assert client.get("/?page=99999999999999999999").status_code == 200
+
+
+def test_only_the_editions_in_force_are_listed(client, journey):
+    """GB 2763-2021 stays bound for older dates, but a 2026 batch is held to GB 2763-2026 only."""
+    body = client.get(f"/api/v1/public/{journey.batch.public_code}").get_json()
+    codes = {s["code"] for s in body["standards"]}
+    assert set(body["compliance"]["standards_in_force"]) >= codes
+    on = body["compliance"]["evaluated_on"]
+    if on >= "2026-03-01":
+        assert "GB 2763-2026" in codes and "GB 2763-2021" not in codes and "GB 2763.1-2022" not in codes
+    else:
+        assert "GB 2763-2021" in codes and "GB 2763-2026" not in codes
