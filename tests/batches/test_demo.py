@@ -139,3 +139,11 @@ def test_the_orchard_licence_covers_the_orchard_lot_only(client, app):
     household_lot = db.session.scalar(select(Batch).where(Batch.lot_code == "LQ-2026-DEMO-H1"))
     certs = client.get(f"/api/v1/public/{household_lot.public_code}").get_json()["compliance"]["certifications"]
     assert "green_food" not in {c["kind"] for c in certs}  # Wang's orchard is not the licensed one
+
+
+def test_a_2026_demo_batch_lists_the_2026_pesticide_edition_only(client, app):
+    load_demo()
+    tea = db.session.scalar(select(Batch).where(Batch.lot_code == "BT-2026-DEMO-01"))
+    codes = {s["code"] for s in client.get(f"/api/v1/public/{tea.public_code}").get_json()["standards"]}
+    assert "GB 2763-2026" in codes
+    assert not codes & {"GB 2763-2021", "GB 2763.1-2022"}
