@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -92,6 +93,13 @@ def _unstorable(value: Any) -> str | None:
     return None
 
 
+def refuse_unstorable(value: Any) -> None:
+    """A field validator for schemas that are not strict (headers): the same rule StrictSchema applies."""
+    reason = _unstorable(value)
+    if reason:
+        raise ValidationError(reason)
+
+
 class StrictSchema(Schema):
     """Refuse unknown fields: a typo in a farmer's app must fail loudly, not be dropped.
 
@@ -105,7 +113,8 @@ class StrictSchema(Schema):
 
     @pre_load
     def _refuse_unstorable(self, data: Any, **kwargs: Any) -> Any:
-        if isinstance(data, dict):
+        # A Mapping, not only a dict: query strings arrive as webargs' MultiDictProxy.
+        if isinstance(data, Mapping):
             errors = {str(k): [r] for k, v in data.items() if (r := _unstorable(v) or _unstorable(k))}
             if errors:
                 raise ValidationError(errors)

@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.batches.models import UNITS, BatchStatus
 from app.batches.service import public_url
 from app.catalog.products import PRODUCTS, STAGE_NAMES
-from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema, quantity_field
+from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
 
 # Dates outside this window are typing mistakes, and far enough out they overflow on the way to UTC.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -21,20 +21,6 @@ _plausible_day = validate.Range(min=EARLIEST.date(), max=LATEST.date(), error="m
 
 # Lot codes go on printed labels: letters, digits and a few separators, no spaces.
 LOT_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$", error="1-40 letters, digits, '.', '_', '/' or '-'")
-
-
-def _no_nul(value: Any) -> None:
-    """PostgreSQL text and JSONB cannot hold NUL characters: refuse them as input, not at commit."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValidationError("text cannot contain NUL characters")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _no_nul(key)
-            _no_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            _no_nul(item)
 
 
 class UTCDateTime(fields.DateTime):
@@ -55,7 +41,7 @@ class BatchCreate(StrictSchema):
     gtin = fields.String(validate=validate.Regexp(r"^(\d{8}|\d{12,14})$", error="8, 12, 13 or 14 digits"))
     produced_at = fields.AwareDateTime(validate=_plausible_moment)
     producer = fields.String(
-        validate=[validate.Length(min=2, max=40), _no_nul],
+        validate=validate.Length(min=2, max=40),
         metadata={"description": "code of a member household, when a cooperative creates the batch for it"},
     )
 
@@ -63,9 +49,7 @@ class BatchCreate(StrictSchema):
 class BatchQuery(PageArgs):
     product = fields.String(validate=validate.OneOf(list(PRODUCTS)))
     status = fields.String(validate=validate.OneOf([s.value for s in BatchStatus]))
-    custodian = fields.String(
-        validate=[validate.Length(min=1, max=40), _no_nul], metadata={"description": "organization code"}
-    )
+    custodian = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "organization code"})
     from_ = fields.Date(
         data_key="from", validate=_plausible_day, metadata={"description": "created on or after (China time)"}
     )
@@ -150,7 +134,7 @@ class BatchList(Schema):
 class EventCreate(StrictSchema):
     stage = fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=20), _no_nul],
+        validate=validate.Length(min=1, max=20),
         metadata={"description": "a stage of the product line, or 'amendment'"},
     )
     occurred_at = fields.AwareDateTime(required=True, validate=_plausible_moment)
@@ -161,10 +145,6 @@ class EventCreate(StrictSchema):
         metadata={"description": "the stage's fields; for an amendment {reason, data: corrected stage data}"},
     )
     amends_seq = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-
-    @validates("data")
-    def _data_has_no_nul(self, value: dict[str, Any], **kwargs: Any) -> None:
-        _no_nul(value)
 
 
 class BulkEventIn(EventCreate):
@@ -190,7 +170,7 @@ class IdempotencyHeaders(Schema):
 
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        validate=[validate.Length(min=1, max=100), _no_nul],
+        validate=[validate.Length(min=1, max=100), refuse_unstorable],
         metadata={"description": "the same key with the same body returns the stored event instead of a new one"},
     )
 
