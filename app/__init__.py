@@ -110,6 +110,8 @@ def _import_models() -> None:
     from app.batches import models as _batches  # noqa: F401
     from app.catalog import models as _catalog  # noqa: F401
     from app.compliance import models as _compliance  # noqa: F401
+    from app.custody import models as _custody  # noqa: F401
+    from app.lineage import models as _lineage  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.recalls import models as _recalls  # noqa: F401
 
@@ -129,7 +131,8 @@ def _register_blueprints(app: Flask, api: Api) -> None:
 # Feature view modules; each exposes ``blp`` (API, documented) and/or ``bp`` (pages).
 FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.batches.views",
-    "app.batches.lineage_views",
+    "app.lineage.views",
+    "app.custody.views",
     "app.labels.views",
     "app.compliance.views",
     "app.recalls.views",

@@ -45,10 +45,12 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.auth import Actor
-from app.batches import chain, lineage
-from app.batches.models import Batch, Event, LineageEdge
+from app.batches import chain
+from app.batches.models import Batch, Event
 from app.catalog.service import default_catalog_path, load_catalog_file
 from app.db import db
+from app.lineage import service as lineage
+from app.lineage.models import LineageEdge
 from app.orgs import service as orgs
 from app.orgs.models import Organization
 from app.recalls import service as recalls

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.batches.models import Event
+from app.batches.vocabulary import SYSTEM_KINDS
 
 
 @dataclass
@@ -52,7 +53,5 @@ def build_journey(events: list[Event], include_system: bool = True) -> list[Jour
         entries[ev.seq] = entry
         ordered.append(entry)
     if not include_system:
-        from app.batches.service import SYSTEM_KINDS
-
         ordered = [e for e in ordered if e.stage not in SYSTEM_KINDS]
     return ordered

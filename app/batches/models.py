@@ -1,4 +1,4 @@
-"""Batches, their append-only events, the standards bound to them, lineage and transfers."""
+"""Batches, their append-only events and the standards bound to them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import ProductLine, Standard
@@ -100,63 +100,3 @@ class BatchStandard(db.Model):
 
     batch: Mapped[Batch] = relationship(back_populates="standards")
     standard: Mapped[Standard] = relationship()
-
-
-class Transformation(db.Model):
-    """A merge, a split or a change of product: inputs taken, outputs made, and the yield."""
-
-    __tablename__ = "transformations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    occurred_at: Mapped[dt.datetime]
-    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    actor_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    process: Mapped[dict[str, Any]]
-    yield_pct: Mapped[Decimal | None]
-
-
-class LineageEdge(db.Model):
-    """``quantity`` of the input batch (in its unit) went into the output batch."""
-
-    __tablename__ = "lineage_edges"
-    __table_args__ = (
-        Index("ix_lineage_edges_input_output", "input_batch_id", "output_batch_id"),
-        Index("ix_lineage_edges_output_input", "output_batch_id", "input_batch_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    input_batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
-    output_batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
-    quantity: Mapped[Decimal]
-    kind: Mapped[str] = mapped_column(String(20))
-    occurred_at: Mapped[dt.datetime]
-    transformation_id: Mapped[int | None] = mapped_column(ForeignKey("transformations.id"))
-
-
-class TransferStatus(enum.StrEnum):
-    pending = "pending"
-    accepted = "accepted"
-    rejected = "rejected"
-
-
-class Transfer(db.Model):
-    __tablename__ = "transfers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
-    from_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    to_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default=TransferStatus.pending)
-    occurred_at: Mapped[dt.datetime]
-    transport: Mapped[dict[str, Any]]
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    decided_at: Mapped[dt.datetime | None]
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[str | None] = mapped_column(Text)
-
-    batch: Mapped[Batch] = relationship()
-    from_org: Mapped[Organization] = relationship(foreign_keys=[from_org_id])
-    to_org: Mapped[Organization] = relationship(foreign_keys=[to_org_id])

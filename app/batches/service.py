@@ -20,18 +20,12 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, text
 
 from app.auth import Actor
 from app.batches import chain
-from app.batches.models import (
-    UNITS,
-    Batch,
-    BatchStandard,
-    BatchStatus,
-    Event,
-    Transfer,
-    TransferStatus,
-)
+from app.batches.models import UNITS, Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, later_stages, validate_stage_data
+from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.models import ProductLine
 from app.catalog.service import applicable_mandatory
+from app.custody.models import Transfer, TransferStatus
 from app.db import db, utcnow
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.orgs.models import Organization, OrgKind, Role, Site, User
@@ -41,20 +35,7 @@ CREATOR_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor})
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 # Stages whose record can break a pre-harvest interval (安全间隔期): the spraying, the harvest, a correction.
 FINDING_STAGES = frozenset({"planting", "harvest", "amendment"})
-# Records that are not stages of the product's journey but enter its chain all the same.
-SYSTEM_KINDS = frozenset(
-    {
-        "amendment",
-        "transfer",
-        "receipt",
-        "transfer_rejected",
-        "split",
-        "transformation",
-        "recall",
-        "recall_closed",
-        "inspection",
-    }
-)
+
 
 
 def lock_named(name: str) -> None:

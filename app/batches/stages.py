@@ -11,7 +11,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.catalog.products import PRODUCTS, REPEATABLE_STAGES, STAGE_NAMES, STAGES, ExtraField
+from app.batches.vocabulary import REPEATABLE_STAGES, STAGES
+from app.catalog.products import PRODUCTS, STAGE_NAMES, ExtraField
 from app.errors import InvalidInput
 from app.schemas import StrictSchema
 

@@ -8,22 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# The shared stage vocabulary, in the order a batch normally lives it.
-STAGES: tuple[str, ...] = (
-    "seedling",
-    "planting",
-    "harvest",
-    "processing",
-    "packing",
-    "storage",
-    "transport",
-    "sale",
-    "after_sale",
-)
-
-# May be recorded any number of times, at any point after the batch exists (invariant 5).
-REPEATABLE_STAGES: frozenset[str] = frozenset({"storage", "transport"})
-
 STAGE_NAMES: dict[str, tuple[str, str]] = {
     "seedling": ("育苗", "Seedling"),
     "planting": ("种植", "Planting"),

@@ -29,12 +29,14 @@ from sqlalchemy.orm import joinedload
 
 from app.batches import chain
 from app.batches.journey import build_journey
-from app.batches.models import Batch, BatchStandard, BatchStatus, Event, LineageEdge
-from app.batches.service import SYSTEM_KINDS, chain_fields, public_url
+from app.batches.models import Batch, BatchStandard, BatchStatus, Event
+from app.batches.service import chain_fields, public_url
+from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.models import Standard
 from app.compliance import service as compliance
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
+from app.lineage.models import LineageEdge
 from app.orgs.models import Organization, Site, User
 from app.public.cache import page_cache
 from app.public.facts import LEVELS, Translate, stage_facts, stage_name, term, translator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.batches.lineage import q3
+from app.lineage.service import q3
 from app.recalls.service import SEVERITIES, STATUSES
 from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema
 

@@ -25,11 +25,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from app.auth import Actor
-from app.batches import lineage, service
+from app.batches import service
 from app.batches.journey import build_journey
-from app.batches.models import Batch, BatchStatus, Event, Transfer
+from app.batches.models import Batch, BatchStatus, Event
+from app.custody.models import Transfer
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.lineage import service as lineage
 from app.orgs.models import Organization, User
 from app.recalls.models import Recall, RecallItem
 

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.batches import chain
-from app.batches.models import Batch, BatchStatus, Transfer, TransferStatus
+from app.batches.models import Batch, BatchStatus
 from app.catalog.service import applicable_mandatory
+from app.custody.models import Transfer, TransferStatus
 from app.db import db
 from app.orgs import service as orgs
 from tests.batches.conftest import CST, at

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.batches import service
 from app.batches.models import Batch, Event
+from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.products import PRODUCTS
 from app.db import db
 from app.demo import DEMO_PASSWORDS, load_demo
@@ -51,7 +52,7 @@ def test_every_product_line_has_a_demo_batch_through_its_own_stages(client, app)
             report = service.verify_batch(batch)
             assert report.valid, (batch.lot_code, report)
             # Stage events only: the chain also holds system records (a lab's report, for one).
-            journeys.append((batch, [e.stage for e in service.events_of(batch) if e.stage not in service.SYSTEM_KINDS]))
+            journeys.append((batch, [e.stage for e in service.events_of(batch) if e.stage not in SYSTEM_KINDS]))
         assert journeys, f"no demo batch for {key}"
         wanted = [s for s in spec.stages if s != "after_sale"]
         full = [(b, stages) for b, stages in journeys if stages == wanted]

@@ -15,10 +15,12 @@ from flask import Flask
 from sqlalchemy import delete, func, or_, select
 
 from app.auth import Actor
-from app.batches import lineage, service
-from app.batches.models import Batch, BatchStandard, Event, LineageEdge, Transformation
+from app.batches import service
+from app.batches.models import Batch, BatchStandard, Event
 from app.db import db
 from app.errors import InvalidInput
+from app.lineage import service as lineage
+from app.lineage.models import LineageEdge, Transformation
 from app.orgs import service as orgs
 from app.orgs.models import Organization, User
 from tests.conftest import valid_credit_code

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.batches import service
-from app.batches.models import Transfer
+from app.custody.models import Transfer
 from app.db import db
 from app.errors import Conflict, Forbidden
 from tests.lineage.factories import T0, actor_of, expect, reload

@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.batches.models import Batch, Event, LineageEdge, Transfer, Transformation
+from app.batches.models import Batch, Event
+from app.custody.models import Transfer
 from app.db import db
+from app.lineage.models import LineageEdge, Transformation
 from tests.lineage.factories import T0, expect
 
 # Far enough out that moving them to UTC overflows; a year no record can carry anyway.

@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.batches import service
-from app.batches.models import Batch, Event, LineageEdge, Transfer, Transformation
+from app.batches.models import Batch, Event
+from app.custody.models import Transfer
 from app.db import db
+from app.lineage.models import LineageEdge, Transformation
 from tests.lineage.factories import T0, actor_of, expect, reload
 
 
@@ -528,8 +530,8 @@ def test_an_input_being_transferred_cannot_be_taken(client, auth, make_user, mak
 
 
 def test_service_refuses_non_positive_takes_for_callers_without_a_schema(make_user, make_batch):
-    from app.batches import lineage
     from app.errors import InvalidInput
+    from app.lineage import service as lineage
 
     user = make_user("processor")
     lot = make_batch(user, "10", "kg")

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
-from app.batches import lineage
-from app.batches.models import LineageEdge
 from app.db import db
+from app.lineage import service as lineage
+from app.lineage.models import LineageEdge
 from tests.conftest import settle
 from tests.lineage.factories import T0, expect
 

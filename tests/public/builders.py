@@ -15,9 +15,10 @@ from sqlalchemy import delete, select
 
 from app.auth import Actor
 from app.batches import service as batches
-from app.batches.models import Batch, BatchStandard, Event, LineageEdge
+from app.batches.models import Batch, BatchStandard, Event
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
+from app.lineage.models import LineageEdge
 from app.orgs import service as orgs
 from app.orgs.models import ApiToken, Organization, Site, User
 from app.recalls.models import Recall, RecallItem

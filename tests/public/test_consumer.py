@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import event, text
 
 from app.batches import service as batches
-from app.batches.models import LineageEdge
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
+from app.lineage.models import LineageEdge
 from app.recalls.models import Recall
 from tests.conftest import PUBLIC_BASE_URL, settle
 from tests.public.builders import T0, build_journey

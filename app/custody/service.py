@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.auth import Actor
-from app.batches import lineage, service
-from app.batches.models import Batch, BatchStatus, Transfer, TransferStatus
+from app.batches import service
+from app.batches.models import Batch, BatchStatus
+from app.custody.models import Transfer, TransferStatus
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.lineage import service as lineage
 from app.orgs.models import Organization
 
 DIRECTIONS = ("incoming", "outgoing")

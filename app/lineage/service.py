@@ -30,11 +30,12 @@ from sqlalchemy import Integer, Select, String, cast, func, literal, null, selec
 
 from app.auth import Actor
 from app.batches import service
-from app.batches.models import UNITS, Batch, BatchStatus, Event, LineageEdge, Transformation
+from app.batches.models import UNITS, Batch, BatchStatus, Event
 from app.batches.schemas import LOT_CODE
 from app.catalog.models import ProductLine
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.lineage.models import LineageEdge, Transformation
 from app.orgs.models import Organization
 from app.schemas import MAX_ID
 

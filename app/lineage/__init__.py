@@ -1,0 +1,1 @@
+"""Lineage: splits, merges and transformations between lots, the trace and its verification."""

@@ -1,0 +1,162 @@
+"""Request and response shapes of the lineage endpoints: split, transformations, trace, verify-lineage."""
+
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import Schema, fields, validate
+
+from app.batches import service as batches
+from app.batches.models import UNITS, Batch
+from app.batches.schemas import LOT_CODE, _plausible_moment
+from app.db import db
+from app.lineage import service as lineage
+from app.orgs.models import Organization
+from app.schemas import DecimalString, StrictSchema, quantity_field
+
+# Row ids are 32-bit integers on every database we run on.
+_ID = validate.Range(min=1, max=lineage.MAX_ID)
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class SplitPart(StrictSchema):
+    quantity = quantity_field(required=True)
+    lot_code = fields.String(validate=LOT_CODE)
+
+
+class SplitCreate(StrictSchema):
+    parts = fields.List(fields.Nested(SplitPart), required=True, validate=validate.Length(min=1, max=1000))
+    occurred_at = fields.AwareDateTime(validate=_plausible_moment)
+
+
+class TransformationInput(StrictSchema):
+    batch = fields.Integer(required=True, validate=_ID)
+    quantity = quantity_field(required=True)
+
+
+class TransformationOutput(StrictSchema):
+    product = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    quantity = quantity_field(required=True)
+    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    lot_code = fields.String(validate=LOT_CODE)
+
+
+class TransformationCreate(StrictSchema):
+    inputs = fields.List(fields.Nested(TransformationInput), required=True, validate=validate.Length(min=1, max=500))
+    outputs = fields.List(fields.Nested(TransformationOutput), required=True, validate=validate.Length(min=1, max=1000))
+    occurred_at = fields.AwareDateTime(required=True, validate=_plausible_moment)
+    # What was done: steps, machine, temperatures... kept as given in the transformation record.
+    process = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class TraceArgs(StrictSchema):
+    direction = fields.String(load_default="both", validate=validate.OneOf(lineage.DIRECTIONS))
+    depth = fields.Integer(
+        load_default=lineage.DEFAULT_TRACE_DEPTH, validate=validate.Range(min=1, max=lineage.MAX_TRACE_DEPTH)
+    )
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+def _public_url(batch: Batch) -> str:
+    return batches.public_url(current_app.config["PUBLIC_BASE_URL"], batch)
+
+
+class LineageBatchOut(Schema):
+    id = fields.Integer(required=True)
+    lot_code = fields.String(required=True)
+    product = fields.String(attribute="product_key", required=True)
+    quantity = DecimalString(places=3, required=True)
+    unit = fields.String(required=True)
+    status = fields.String(required=True)
+    custodian = fields.Function(lambda b: b.custodian.code, required=True)
+    producer = fields.Function(lambda b: b.producer.code, required=True)
+    public_code = fields.String(required=True)
+    public_url = fields.Function(_public_url, required=True)
+    head_seq = fields.Integer(required=True)
+    head_hash = fields.String(required=True)
+
+
+class LineageTakenOut(Schema):
+    batch = fields.Function(lambda t: t.batch.id, required=True)
+    lot_code = fields.Function(lambda t: t.batch.lot_code, required=True)
+    taken = DecimalString(attribute="quantity", places=3, required=True)
+    remaining = DecimalString(places=3, required=True)
+    unit = fields.Function(lambda t: t.batch.unit, required=True)
+    status = fields.Function(lambda t: t.batch.status, required=True)
+
+
+class LineageEdgeOut(Schema):
+    id = fields.Integer(required=True)
+    source = fields.Integer(data_key="from", required=True)
+    target = fields.Integer(data_key="to", required=True)
+    quantity = DecimalString(places=3, required=True)
+    unit = fields.String(required=True)
+    kind = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    transformation = fields.Integer(allow_none=True)
+
+
+class TransformationOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    recorded_at = fields.DateTime(required=True)
+    actor_org = fields.Function(lambda t: db.session.get(Organization, t.actor_org_id).code, required=True)
+    process = fields.Dict(required=True)
+    yield_pct = DecimalString(allow_none=True)
+
+
+class LineageOut(Schema):
+    transformation = fields.Nested(TransformationOut, required=True)
+    inputs = fields.List(fields.Nested(LineageTakenOut), required=True)
+    outputs = fields.List(fields.Nested(LineageBatchOut), required=True)
+    edges = fields.List(fields.Nested(LineageEdgeOut), required=True)
+
+
+class TraceNodeOut(Schema):
+    id = fields.Integer(required=True)
+    lot_code = fields.String(required=True)
+    product = fields.String(required=True)
+    quantity = DecimalString(places=3, required=True)
+    unit = fields.String(required=True)
+    custodian = fields.String(required=True)
+    status = fields.String(required=True)
+    depth = fields.Integer(required=True)
+    relation = fields.String(required=True)
+
+
+class TraceOut(Schema):
+    root = fields.Function(lambda t: t.root.id, required=True)
+    direction = fields.String(required=True)
+    depth = fields.Integer(required=True)
+    truncated = fields.Boolean(required=True)
+    nodes = fields.List(fields.Nested(TraceNodeOut), required=True)
+    edges = fields.List(fields.Nested(LineageEdgeOut), required=True)
+
+
+class LineageInputCheckOut(Schema):
+    lot_code = fields.String(required=True)
+    head_seq = fields.Integer(allow_none=True)
+    head_hash = fields.String(required=True)
+    found = fields.Boolean(required=True)
+    chain_valid = fields.Boolean(required=True)
+    ok = fields.Boolean(required=True)
+
+
+class LineageLotCheckOut(Schema):
+    batch = fields.Integer(attribute="batch_id", required=True)
+    lot_code = fields.String(required=True)
+    chain_valid = fields.Boolean(required=True)
+    first_invalid_seq = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
+    inputs = fields.List(fields.Nested(LineageInputCheckOut), required=True)
+    ok = fields.Boolean(required=True)
+
+
+class LineageReportOut(Schema):
+    root = fields.String(required=True)
+    valid = fields.Boolean(required=True)
+    lots = fields.List(fields.Nested(LineageLotCheckOut), required=True)
