@@ -26,7 +26,7 @@ from app.batches import service
 from app.batches.models import Batch
 from app.catalog.models import ProductLine
 from app.catalog.products import PRODUCTS
-from app.compliance import service as compliance
+from app.compliance import certifications, inspections
 from app.compliance.models import Certification, Inspection
 from app.db import db
 from app.errors import NotFound
@@ -570,7 +570,7 @@ def _ensure_inspection(spec: InspectionSpec, lab: Actor, tally: Tally) -> None:
     tested = cst(spec.tested_at)
     # The report enters the chain after the batch's last record, as a lab filing it would.
     last = max(e.recorded_at for e in service.events_of(batch))
-    compliance.record_inspection(
+    inspections.record_inspection(
         lab, batch.id, report_no=spec.report_no, lab=lab.org.name, sampled_at=cst(spec.sampled_at),
         tested_at=tested, results=[dict(r) for r in spec.results], now=max(last, tested) + RECORDING_DELAY,
     )  # fmt: skip
@@ -586,7 +586,7 @@ def _ensure_certification(spec: CertificationSpec, registrar: Actor, tally: Tall
         site = db.session.scalar(
             select(Site.id).join(Organization).where(Organization.code == spec.holder, Site.name == spec.site)
         )
-    compliance.create_certification(
+    certifications.create_certification(
         registrar, kind=spec.kind, number=spec.number, issuer=spec.issuer, holder=spec.holder, product=spec.product,
         site=site,
         valid_from=dt.date.fromisoformat(spec.valid_from),

@@ -366,9 +366,10 @@ def append_event(
     if stage in FINDING_STAGES:
         # A harvest inside a pesticide's pre-harvest interval is a finding the moment it is recorded,
         # not when someone next reads the batch. (Imported here: compliance builds on this module.)
-        from app.compliance import service as compliance
+        from app.compliance import findings
+        from app.compliance.evaluation import evaluate_batch
 
-        compliance.sync_findings(compliance.evaluate_batch(batch), actor, now)
+        findings.sync_findings(evaluate_batch(batch), actor, now)
     return AppendResult(event, created=True)
 
 

@@ -23,8 +23,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from app.batches.chain import ChainReport
 from app.batches.models import Batch
+from app.compliance.certifications import CERTIFICATION_KINDS, BatchCertification
 from app.compliance.rules import CHINA_TZ
-from app.compliance.service import CERTIFICATION_KINDS, BatchCertification
 
 FONT = "STSong-Light"
 

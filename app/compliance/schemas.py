@@ -10,8 +10,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.catalog.products import PRODUCTS
+from app.compliance.certifications import CERTIFICATION_KINDS
+from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
 from app.compliance.rules import DECLARABLE_COMPARATORS, OVERALL_VERDICTS, ROW_VERDICTS
-from app.compliance.service import CERTIFICATION_KINDS, FINDING_KINDS, FINDING_STATUSES
 from app.schemas import DecimalString, StrictSchema
 
 # Numeric(20, 6) holds up to 10^14; anything near that is a typo, not a measurement.

@@ -12,7 +12,8 @@ from app.auth import actor, require_roles
 from app.batches import service as batches
 from app.catalog.models import Standard
 from app.catalog.schemas import StandardOut
-from app.compliance import pdf, service
+from app.compliance import certifications, evaluation, findings, inspections, pdf, presenters, standards
+from app.compliance.evaluation import evaluate_batch
 from app.compliance.schemas import (
     BatchCertificationList,
     CertificationCreate,
@@ -36,7 +37,6 @@ blp = Blueprint(
     "compliance",
     __name__,
     url_prefix="/api/v1",
-    template_folder="templates",
     description="Standards compliance: inspections, clause-by-clause verdicts, findings and certifications",
 )
 
@@ -51,7 +51,7 @@ _BEARER = [{"bearerAuth": []}]
 @require_roles()
 def declare_standard(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
     """Declare a further standard (GB/T, NY/T, DB42, T/, Q/) the batch is held to."""
-    bound = service.declare_standard(actor(), batch_id, body["standard"])
+    bound = standards.declare_standard(actor(), batch_id, body["standard"])
     return {"batch_id": batch_id, "standard": bound.standard, "source": bound.source, "bound_at": bound.bound_at}
 
 
@@ -63,7 +63,7 @@ def declare_standard(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
 @require_roles()
 def register_standard(body: dict[str, Any]) -> Standard:
     """Register the caller's own enterprise standard; a limit looser than a mandatory one is refused."""
-    return service.register_standard(actor(), **body)
+    return standards.register_standard(actor(), **body)
 
 
 @blp.route("/batches/<int(max=2147483647):batch_id>/inspections", methods=["POST"])
@@ -74,7 +74,7 @@ def register_standard(body: dict[str, Any]) -> Standard:
 @require_roles({Role.inspector, Role.lab})
 def record_inspection(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
     """Record a test report: it enters the batch's chain, is judged, and opens findings."""
-    inspection, evaluation, opened = service.record_inspection(actor(), batch_id, **body)
+    inspection, evaluation, opened = inspections.record_inspection(actor(), batch_id, **body)
     return {
         "id": inspection.id,
         "batch_id": inspection.batch_id,
@@ -90,10 +90,10 @@ def record_inspection(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
 
 def compliance_of(batch_id: int) -> dict[str, Any]:
     """The compliance view of a batch the actor may read; findings are brought up to date first."""
-    batch = service.readable_batch(actor(), batch_id)
-    evaluation = service.evaluate_batch(batch)
-    service.sync_findings(evaluation)
-    return service.compliance_view(evaluation, service.findings_of(batch))
+    batch = batches.get_readable_batch(batch_id, actor())
+    evaluation = evaluate_batch(batch)
+    findings.sync_findings(evaluation)
+    return presenters.compliance_view(evaluation, findings.findings_of(batch))
 
 
 @blp.route("/batches/<int(max=2147483647):batch_id>/compliance")
@@ -106,14 +106,14 @@ def get_compliance(batch_id: int) -> dict[str, Any]:
 
 
 def compliance_pdf_response(batch_id: int) -> Response:
-    batch = service.readable_batch(actor(), batch_id)
-    evaluation = service.evaluate_batch(batch)
-    service.sync_findings(evaluation)
+    batch = batches.get_readable_batch(batch_id, actor())
+    evaluation = evaluate_batch(batch)
+    findings.sync_findings(evaluation)
     body = pdf.render(
         batch,
-        service.compliance_view(evaluation, service.findings_of(batch)),
+        presenters.compliance_view(evaluation, findings.findings_of(batch)),
         batches.verify_batch(batch),
-        service.batch_certifications(batch),
+        certifications.batch_certifications(batch),
     )
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="compliance-{batch.lot_code}.pdf"'
@@ -142,8 +142,8 @@ def get_compliance_pdf(batch_id: int) -> Response:
 @require_roles()
 def list_findings(args: dict[str, Any]) -> dict[str, Any]:
     """Findings by status and batch: all for inspectors, those of one's own batches for others."""
-    found = service.list_findings(actor(), args.get("status"), args.get("batch"))
-    return {"items": [service.finding_view(f) for f in found], "total": len(found)}
+    found = findings.list_findings(actor(), args.get("status"), args.get("batch"))
+    return {"items": [presenters.finding_view(f) for f in found], "total": len(found)}
 
 
 @blp.route("/findings/<int(max=2147483647):finding_id>/actions", methods=["POST"])
@@ -154,7 +154,7 @@ def list_findings(args: dict[str, Any]) -> dict[str, Any]:
 @require_roles()
 def record_action(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
     """The batch's custodian records its corrective action."""
-    return service.finding_view(service.record_action(actor(), finding_id, body["note"]))
+    return presenters.finding_view(findings.record_action(actor(), finding_id, body["note"]))
 
 
 @blp.route("/findings/<int(max=2147483647):finding_id>/close", methods=["POST"])
@@ -165,7 +165,7 @@ def record_action(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
 @require_roles({Role.inspector, Role.admin})
 def close_finding(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
     """An inspector verifies the corrective action and closes the finding."""
-    return service.finding_view(service.close_finding(actor(), finding_id, body["note"]))
+    return presenters.finding_view(findings.close_finding(actor(), finding_id, body["note"]))
 
 
 @blp.route("/certifications", methods=["POST"])
@@ -176,7 +176,7 @@ def close_finding(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
 @require_roles({Role.admin, Role.inspector})
 def create_certification(body: dict[str, Any]) -> dict[str, Any]:
     """Register a green food, organic, GI or compliance certificate."""
-    return service.certification_view(service.create_certification(actor(), **body))
+    return presenters.certification_view(certifications.create_certification(actor(), **body))
 
 
 @blp.route("/certifications", methods=["GET"])
@@ -186,8 +186,8 @@ def create_certification(body: dict[str, Any]) -> dict[str, Any]:
 @require_roles()
 def list_certifications(args: dict[str, Any]) -> dict[str, Any]:
     """The certification registry, by holder (organization code) and product."""
-    certs = service.list_certifications(args.get("holder"), args.get("product"))
-    return {"items": [service.certification_view(c) for c in certs], "total": len(certs)}
+    certs = certifications.list_certifications(args.get("holder"), args.get("product"))
+    return {"items": [presenters.certification_view(c) for c in certs], "total": len(certs)}
 
 
 @blp.route("/batches/<int(max=2147483647):batch_id>/certifications")
@@ -196,12 +196,12 @@ def list_certifications(args: dict[str, Any]) -> dict[str, Any]:
 @require_roles()
 def batch_certifications(batch_id: int) -> dict[str, Any]:
     """Certifications covering the batch, each valid, expired or not yet valid on the batch's date."""
-    batch = service.readable_batch(actor(), batch_id)
-    found = service.batch_certifications(batch)
-    judged_on, basis = service.reference_date(batch)
+    batch = batches.get_readable_batch(batch_id, actor())
+    found = certifications.batch_certifications(batch)
+    judged_on, basis = evaluation.reference_date(batch)
     return {
         "batch_id": batch.id,
         "judged_on": judged_on,
         "basis": basis,
-        "items": [service.certification_view(bc.certification, bc.status) for bc in found],
+        "items": [presenters.certification_view(bc.certification, bc.status) for bc in found],
     }

@@ -33,11 +33,11 @@ from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.service import chain_fields, public_url
 from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.models import Standard
-from app.compliance import service as compliance
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
 from app.lineage.models import LineageEdge
 from app.orgs.models import Organization, Site, User
+from app.public import compliance as public_compliance
 from app.public.cache import page_cache
 from app.public.facts import LEVELS, Translate, stage_facts, stage_name, term, translator
 from app.recalls.models import Recall, RecallItem
@@ -344,7 +344,7 @@ def _recall(batch: Batch, lang: str) -> dict[str, Any] | None:
 def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
     """Everything the consumer page and ``/api/v1/public/{code}`` show for one batch."""
     _ = translator()
-    summary = compliance.public_summary(batch)
+    summary = public_compliance.public_summary(batch)
     rows = _events(batch)
     report = _verify(batch, rows)
     product = batch.product

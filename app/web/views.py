@@ -28,7 +28,8 @@ from app.auth import Actor, current_actor
 from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
-from app.compliance import rules, service
+from app.compliance import certifications, evaluation, findings, inspections, presenters, rules
+from app.compliance.evaluation import evaluate_batch
 from app.compliance.models import Finding
 from app.compliance.schemas import InspectionCreate
 from app.compliance.views import compliance_pdf_response
@@ -166,8 +167,8 @@ def batch_list() -> str:
     # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
     # Judging also opens any finding the facts now call for, so the counts below are current.
     for batch, producer in db.session.execute(query).all():
-        evaluation = service.evaluate_batch(batch)
-        service.sync_findings(evaluation)
+        evaluation = evaluate_batch(batch)
+        findings.sync_findings(evaluation)
         if verdict in VERDICTS and evaluation.overall.verdict != verdict:
             continue
         items.append({"batch": batch, "producer": producer, "verdict": evaluation.overall.verdict})
@@ -193,10 +194,10 @@ def batch_list() -> str:
 def batch_page(batch_id: int) -> str:
     """One batch: verdict, clause table, pre-harvest intervals, findings, certifications, chain check."""
     batch = batches.get_batch(batch_id)
-    evaluation = service.evaluate_batch(batch)
-    service.sync_findings(evaluation)
+    evaluation = evaluate_batch(batch)
+    findings.sync_findings(evaluation)
     english = _english()
-    view = _desk_view(service.compliance_view(evaluation, service.findings_of(batch)), english)
+    view = _desk_view(presenters.compliance_view(evaluation, findings.findings_of(batch)), english)
     who = desk_actor()
     assert who is not None
     return render_template(
@@ -204,9 +205,9 @@ def batch_page(batch_id: int) -> str:
         batch=batch,
         view=view,
         chain=batches.verify_batch(batch),
-        certifications=_desk_certifications(service.batch_certifications(batch, evaluation.journey), english),
+        certifications=_desk_certifications(certifications.batch_certifications(batch, evaluation.journey), english),
         can_act=who.org.id == batch.custodian_org_id,
-        can_close=who.role in service.CLOSING_ROLES,
+        can_close=who.role in findings.CLOSING_ROLES,
         product=PRODUCTS[batch.product_key],
     )
 
@@ -227,11 +228,11 @@ def _desk_view(view: dict[str, Any], english: bool) -> dict[str, Any]:
     return view
 
 
-def _desk_certifications(found: list[service.BatchCertification], english: bool) -> list[dict[str, Any]]:
+def _desk_certifications(found: list[certifications.BatchCertification], english: bool) -> list[dict[str, Any]]:
     """Certifications for the desk page: each kind by its name in the page's language, never its key."""
     shown = []
     for bc in found:
-        cert = service.certification_view(bc.certification, bc.status)
+        cert = presenters.certification_view(bc.certification, bc.status)
         cert["kind_key"] = cert["kind"]
         cert["kind"] = cert["kind_en"] if english else cert["kind_zh"]
         shown.append({"certification": cert, "status": bc.status, "judged_on": bc.judged_on, "basis": bc.basis})
@@ -249,7 +250,7 @@ def batch_pdf(batch_id: int) -> Response:
 
 
 def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done: str) -> Response:
-    finding = service.get_finding(finding_id)
+    finding = findings.get_finding(finding_id)
     note = request.form.get("note", "").strip()
     target = url_for("web.batch_page", batch_id=finding.batch_id, _anchor=f"finding-{finding.id}")
     if not note:
@@ -270,14 +271,14 @@ def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done:
 @desk_required
 def finding_close(finding_id: int) -> Response:
     """Verify the corrective action and close the finding."""
-    return _finding_step(finding_id, service.close_finding, _("问题已核查关闭。"))
+    return _finding_step(finding_id, findings.close_finding, _("问题已核查关闭。"))
 
 
 @bp.post("/desk/findings/<int(max=2147483647):finding_id>/actions")
 @desk_required
 def finding_action(finding_id: int) -> Response:
     """Record the custodian's corrective action."""
-    return _finding_step(finding_id, service.record_action, _("整改措施已记录。"))
+    return _finding_step(finding_id, findings.record_action, _("整改措施已记录。"))
 
 
 # --- recording an inspection -------------------------------------------------------------------------
@@ -285,7 +286,7 @@ def finding_action(finding_id: int) -> Response:
 
 def _form_rows(batch: Batch) -> list[dict[str, str]]:
     """One row per parameter the batch is held to (with its unit), then a few blank rows."""
-    limits, _standards = service.bound_limits(batch, rules.local_date(dt.datetime.now(dt.UTC)))
+    limits, _standards = evaluation.bound_limits(batch, rules.local_date(dt.datetime.now(dt.UTC)))
     rows: dict[str, dict[str, str]] = {}
     for limit in limits:
         if limit.parameter in rows or not rules.judgeable(limit):
@@ -391,7 +392,7 @@ def inspection_form(batch_id: int) -> Any:
     if not errors:
         try:
             loaded = InspectionCreate().load(body)
-            service.record_inspection(who, batch.id, **loaded)
+            inspections.record_inspection(who, batch.id, **loaded)
         except ValidationError as exc:
             errors = _flatten(exc.normalized_messages(), index_map)
         except InvalidInput as exc:

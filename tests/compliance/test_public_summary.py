@@ -8,8 +8,8 @@ from flask import render_template
 from flask_babel import refresh
 
 from app.batches.models import Batch
-from app.compliance.service import public_summary
 from app.db import db
+from app.public.compliance import public_summary
 from tests.compliance.factories import post_inspection
 from tests.compliance.test_inspections_api import tea_results
 
@@ -28,7 +28,7 @@ def render(app, summary, lang):
     with app.test_request_context(f"/?lang={lang}"):
         # The tests share one app context, where Flask-Babel caches the locale; pick it afresh.
         refresh()
-        return render_template("compliance/_public_summary.html", summary=summary)
+        return render_template("public/_compliance.html", summary=summary)
 
 
 def test_a_passing_batch_lists_its_tests_and_only_valid_certifications(app, client, auth, producer, make_batch):

@@ -73,7 +73,7 @@ def test_certifications_say_what_date_validity_is_judged_on(client, journey):
 def _render(app, summary, lang: str) -> str:
     with app.test_request_context(f"/?lang={lang}"):
         refresh()  # the tests share one app context, where Flask-Babel caches the locale
-        return render_template("compliance/_public_summary.html", summary=summary)
+        return render_template("public/_compliance.html", summary=summary)
 
 
 def _test(parameter, zh, en, verdict, report_no, lab, tested_at):

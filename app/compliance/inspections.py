@@ -1,0 +1,163 @@
+"""Test reports: recorded all or nothing, entered in the batch's chain, judged, and followed by findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from app.auth import Actor
+from app.batches import service as batches
+from app.batches.models import Batch
+from app.catalog.models import Requirement
+from app.compliance import rules
+from app.compliance.evaluation import Evaluation, bound_limits, evaluate_batch
+from app.compliance.findings import sync_findings
+from app.compliance.models import Finding, Inspection, InspectionResult
+from app.compliance.standards import catalog_parameter_keys, is_known_parameter, nested_error
+from app.db import db, utcnow
+from app.errors import Conflict, Forbidden, InvalidInput
+from app.orgs.models import Role
+
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+INSPECTING_ROLES = frozenset({Role.inspector, Role.lab})
+
+
+def _expected_units(batch: Batch, parameter: str, on: dt.date, limits: list[rules.Limit]) -> tuple[list[str], str]:
+    """Units a result for ``parameter`` may come in, and where they were found."""
+    units = [lim.unit for lim in limits if lim.parameter == parameter and lim.unit]
+    if units:
+        return units, f"the standards bound to {batch.lot_code}"
+    catalog = list(
+        db.session.scalars(
+            select(Requirement.unit).where(Requirement.parameter_key == parameter, Requirement.unit.is_not(None))
+        )
+    )
+    return catalog, "the catalog"
+
+
+def record_inspection(
+    actor: Actor,
+    batch_id: int,
+    *,
+    report_no: str,
+    lab: str,
+    sampled_at: dt.datetime,
+    tested_at: dt.datetime,
+    results: list[dict[str, Any]],
+    now: dt.datetime | None = None,
+) -> tuple[Inspection, Evaluation, list[Finding]]:
+    """Store a test report, chain it into the batch's journey, judge the batch and open findings.
+
+    All or nothing: every result is checked before anything is written.
+    """
+    now = now or utcnow()
+    if actor.role not in INSPECTING_ROLES:
+        raise Forbidden(f"The role '{actor.role}' may not record inspections; inspectors and labs do.")
+    batch = batches.get_batch(batch_id)
+    report_no, lab = report_no.strip(), lab.strip()
+    if not report_no:
+        raise InvalidInput.field("report_no", "must not be blank")
+    if not lab:
+        raise InvalidInput.field("lab", "must not be blank")
+    if sampled_at > now + MAX_CLOCK_SKEW:
+        raise InvalidInput.field("sampled_at", "cannot be in the future")
+    if tested_at > now + MAX_CLOCK_SKEW:
+        raise InvalidInput.field("tested_at", "cannot be in the future")
+    if tested_at < sampled_at:
+        raise InvalidInput.field("tested_at", "cannot be before sampled_at")
+    if not results:
+        raise InvalidInput.field("results", "a report holds at least one result")
+    catalog_keys = catalog_parameter_keys()
+    limits, _ = bound_limits(batch, rules.local_date(sampled_at))
+    seen: set[str] = set()
+    rows = []
+    for n, result in enumerate(results):
+        parameter = result["parameter"].strip()
+        if not is_known_parameter(parameter, catalog_keys):
+            raise nested_error(
+                ["results", n, "parameter"],
+                f"{parameter!r} is not a known parameter key (e.g. 'lead', 'fluoride' or 'pesticide.<name>')",
+            )
+        if parameter in seen:
+            raise nested_error(["results", n, "parameter"], f"{parameter} appears twice in one report")
+        seen.add(parameter)
+        not_detected = bool(result.get("not_detected"))
+        value, lod = result.get("value"), result.get("lod")
+        if not_detected and value is not None:
+            raise nested_error(["results", n, "value"], "a result not detected carries its lod, not a value")
+        if not_detected and lod is None:
+            raise nested_error(["results", n, "lod"], "required when not_detected is true")
+        if not not_detected and value is None:
+            raise nested_error(["results", n, "value"], "required unless not_detected is true")
+        unit = rules.canonical_unit(result["unit"])
+        if not unit:
+            raise nested_error(["results", n, "unit"], "must not be blank")
+        expected, where = _expected_units(batch, parameter, rules.local_date(sampled_at), limits)
+        if expected and not any(rules.units_compatible(unit, u) for u in expected):
+            raise nested_error(
+                ["results", n, "unit"],
+                f"{parameter} in {unit!r} cannot be converted to {' / '.join(sorted(set(expected)))} "
+                f"(its unit in {where}); only mass fractions convert",
+            )
+        rows.append(
+            {
+                "parameter": parameter,
+                "value": value,
+                "unit": unit,
+                "not_detected": not_detected,
+                "lod": lod,
+                "method": (result.get("method") or "").strip() or None,
+            }
+        )
+
+    locked = batches.lock_batch(batch.id)
+    if db.session.scalar(
+        select(Inspection.id).where(Inspection.batch_id == locked.id, Inspection.report_no == report_no)
+    ):
+        raise Conflict(
+            f"report_no: {report_no!r} is already recorded for batch {locked.lot_code}",
+            {"json": {"report_no": ["already recorded for this batch"]}},
+        )
+    chained = {
+        "report_no": report_no,
+        "lab": lab,
+        "sampled_at": sampled_at.astimezone(dt.UTC).isoformat(),
+        "tested_at": tested_at.astimezone(dt.UTC).isoformat(),
+        "results": [
+            {
+                **{k: v for k, v in r.items() if k not in ("value", "lod")},
+                "value": rules.format_decimal(r["value"]),
+                "lod": rules.format_decimal(r["lod"]),
+            }
+            for r in rows
+        ],
+    }
+    batches.append_system_event(locked, actor, "inspection", chained, occurred_at=tested_at, now=now)
+    inspection = Inspection(
+        batch_id=locked.id,
+        report_no=report_no,
+        lab=lab,
+        sampled_at=sampled_at,
+        tested_at=tested_at,
+        recorded_by_id=actor.user.id,
+        recorded_org_id=actor.org.id,
+        created_at=now,
+        results=[
+            InspectionResult(
+                parameter_key=r["parameter"],
+                value=r["value"],
+                unit=r["unit"],
+                not_detected=r["not_detected"],
+                lod=r["lod"],
+                method=r["method"],
+            )
+            for r in rows
+        ],
+    )
+    db.session.add(inspection)
+    db.session.flush()
+    evaluation = evaluate_batch(locked)
+    opened = sync_findings(evaluation, actor, now)
+    return inspection, evaluation, opened

@@ -1,0 +1,196 @@
+"""Views of the verdict: JSON-safe dictionaries shared by the API, the desk and the PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from app.batches.models import Batch
+from app.compliance import rules
+from app.compliance.certifications import CERTIFICATION_KINDS
+from app.compliance.evaluation import Evaluation
+from app.compliance.models import Certification, Finding
+from app.compliance.standards import parameter_names
+from app.db import db
+from app.orgs.models import Organization, User
+
+# The notes ``rules.judge`` and ``rules.evaluate`` put on a clause row, as a Chinese reader reads them.
+ROW_NOTES_ZH: dict[str, str] = {
+    "not detected": "未检出",
+    "not detected; LOD at or below the limit": "未检出，检出限不高于限量",
+    "not detected, below the range": "未检出，低于规定范围",
+    "not detected; below the minimum": "未检出，低于最低要求",
+    "not detected; below the required value": "未检出，低于规定值",
+    "inconclusive: the LOD lies inside the range": "无法判定：检出限落在规定范围内",
+    "inconclusive: the LOD is above the limit": "无法判定：检出限高于限量",
+    "inconclusive: the LOD is above the minimum": "无法判定：检出限高于最低要求",
+    "inconclusive: not detected": "无法判定：未检出",
+    "no result for this parameter": "无该项检测结果",
+    "the result carries no value": "检测结果没有数值",
+    "no limit on record": "无限量记录",
+    "limit not numeric": "限量不是数值",
+    "no limit on record for this product in the standards bound to the batch": "本批次适用的标准中没有该产品的限量记录",
+}
+_UNIT_NOTE = re.compile(r"^result unit (?P<result>'.*') cannot be compared with limit unit (?P<limit>'.*'|None)$")
+_TEXT_LIMIT_NOTE = re.compile(r"^limit (?P<limit>'.*') cannot be judged automatically$")
+
+
+def note_zh(note: str | None) -> str | None:
+    """A clause row's note in Chinese; a note not known here is returned as it is."""
+    if note is None:
+        return None
+    if note in ROW_NOTES_ZH:
+        return ROW_NOTES_ZH[note]
+    if found := _UNIT_NOTE.match(note):
+        return f"结果单位 {found['result']} 无法与限量单位 {found['limit']} 比较"
+    if found := _TEXT_LIMIT_NOTE.match(note):
+        return f"限量 {found['limit']} 无法自动判定"
+    return note
+
+
+def row_view(row: rules.Row) -> dict[str, Any]:
+    limit = row.limit
+    m = row.measurement
+    zh, en = (limit.parameter_zh, limit.parameter_en) if limit else parameter_names(row.parameter)
+    return {
+        "standard": limit.standard if limit else None,
+        "edition": limit.edition if limit else None,
+        "mandatory": limit.mandatory if limit else None,
+        "binding": limit.binding if limit else None,
+        "clause": limit.clause if limit else None,
+        "parameter": row.parameter,
+        "parameter_zh": zh,
+        "parameter_en": en,
+        "comparator": limit.comparator if limit else None,
+        "limit": rules.format_decimal(limit.limit_value) if limit else None,
+        "limit_text": limit.limit_text if limit else None,
+        "unit": limit.unit if limit else None,
+        "provisional": row.provisional,
+        "value": rules.format_decimal(row.value),
+        "value_unit": row.value_unit,
+        "not_detected": bool(m and m.not_detected),
+        "report_no": m.report_no if m else None,
+        "verdict": row.verdict,
+        "governing": row.governing,
+        "note": row.note,
+        "note_zh": note_zh(row.note),
+    }
+
+
+def local_moment(moment: dt.datetime) -> str:
+    """A moment for people, in ISO 8601 in China time: its first ten characters are the date a
+    reader in Xianning would give it (22:30 UTC on the 27th is the 28th there).
+
+    A moment too close to the ends of the calendar to move keeps the offset it has.
+    """
+    try:
+        return moment.astimezone(rules.CHINA_TZ).isoformat()
+    except (OverflowError, ValueError):
+        return moment.isoformat()
+
+
+def interval_view(check: rules.IntervalCheck) -> dict[str, Any]:
+    """One pre-harvest check; its moments in China time, the dates the desk and the PDF print.
+
+    The breach itself was decided on the instants (``rules.check_intervals``), not on these dates.
+    """
+    return {
+        "pesticide": check.use.name,
+        "registration_no": check.use.registration_no,
+        "applied_at": local_moment(check.use.applied_at),
+        "phi_days": check.use.phi_days,
+        "safe_from": local_moment(check.safe_from),
+        "harvested_at": local_moment(check.harvested_at),
+        "planting_seq": check.use.planting_seq,
+        "harvest_seq": check.harvest_seq,
+        "breached": check.breached,
+        "days_short": check.days_short,
+    }
+
+
+def finding_view(finding: Finding) -> dict[str, Any]:
+    users = {s.user_id for s in finding.steps if s.user_id}
+    orgs = {s.org_id for s in finding.steps if s.org_id}
+    usernames = (
+        dict(db.session.execute(select(User.id, User.username).where(User.id.in_(users))).all()) if users else {}
+    )
+    org_codes = (
+        dict(db.session.execute(select(Organization.id, Organization.code).where(Organization.id.in_(orgs))).all())
+        if orgs
+        else {}
+    )
+    batch = db.session.get(Batch, finding.batch_id)
+    return {
+        "id": finding.id,
+        "batch_id": finding.batch_id,
+        "lot_code": batch.lot_code if batch else None,
+        "kind": finding.kind,
+        "subject": finding.subject,
+        "status": finding.status,
+        "opened_at": finding.opened_at,
+        "detail": finding.detail,
+        "steps": [
+            {
+                "action": s.action,
+                "note": s.note,
+                "user": usernames.get(s.user_id),
+                "org": org_codes.get(s.org_id),
+                "at": s.at,
+            }
+            for s in finding.steps
+        ],
+    }
+
+
+def compliance_view(evaluation: Evaluation, findings: list[Finding]) -> dict[str, Any]:
+    batch = evaluation.batch
+    return {
+        "batch_id": batch.id,
+        "lot_code": batch.lot_code,
+        "product": batch.product_key,
+        "verdict": evaluation.overall.verdict,
+        "provisional_basis": evaluation.overall.provisional_basis,
+        "reasons": evaluation.overall.reasons,
+        "evaluated_on": evaluation.evaluated_on,
+        "basis": evaluation.basis,
+        "standards": evaluation.standards,
+        "rows": [row_view(r) for r in evaluation.rows],
+        "inspections": [
+            {
+                "id": i.id,
+                "report_no": i.report_no,
+                "lab": i.lab,
+                "sampled_at": i.sampled_at,
+                "tested_at": i.tested_at,
+            }
+            for i in evaluation.inspections
+        ],
+        "findings": [finding_view(f) for f in findings],
+        "pre_harvest": [interval_view(c) for c in evaluation.pre_harvest],
+    }
+
+
+def certification_view(cert: Certification, status: str | None = None) -> dict[str, Any]:
+    holder = db.session.get(Organization, cert.holder_org_id)
+    zh, en = CERTIFICATION_KINDS.get(cert.kind, (cert.kind, cert.kind))
+    view = {
+        "id": cert.id,
+        "kind": cert.kind,
+        "kind_zh": zh,
+        "kind_en": en,
+        "number": cert.number,
+        "issuer": cert.issuer,
+        "holder": holder.code if holder else None,
+        "holder_name": holder.name if holder else None,
+        "product": cert.product_key,
+        "site": cert.site_id,
+        "scope": cert.scope,
+        "valid_from": cert.valid_from,
+        "valid_to": cert.valid_to,
+    }
+    if status is not None:
+        view["status"] = status
+    return view

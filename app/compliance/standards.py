@@ -1,0 +1,278 @@
+"""Standards a batch is held to: parameter keys, declared standards, editions, enterprise standards.
+
+A batch binds the mandatory floor and its product's defaults at creation; its custodian or producer
+may declare more. An organization may register its own enterprise standard (Q/...), never looser
+than a mandatory limit for the same parameter and product.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.auth import Actor
+from app.batches import service as batches
+from app.batches.models import BatchStandard
+from app.catalog.models import Requirement, Standard
+from app.catalog.parameters import KEYS_BY_ZH, known_keys
+from app.catalog.products import PRODUCTS
+from app.catalog.service import split_code
+from app.compliance import rules
+from app.db import db, utcnow
+from app.errors import Conflict, Forbidden, InvalidInput
+from app.orgs.models import Organization, Role
+
+_PESTICIDE_KEY = re.compile(r"^pesticide\.[a-z][a-z0-9_]{0,48}$")
+
+
+def nested_error(path: list[str | int], reason: str) -> InvalidInput:
+    """A 422 naming a nested field the way marshmallow does: {"results": {"1": {"unit": [...]}}}."""
+    errors: Any = [reason]
+    for part in reversed(path):
+        errors = {str(part): errors}
+    dotted = ".".join(str(p) for p in path)
+    return InvalidInput(f"{dotted}: {reason}", {"json": errors})
+
+
+def catalog_parameter_keys() -> set[str]:
+    return set(db.session.scalars(select(Requirement.parameter_key).distinct()))
+
+
+def is_known_parameter(key: str, catalog_keys: set[str] | None = None) -> bool:
+    if key in known_keys() or _PESTICIDE_KEY.match(key):
+        return True
+    return key in (catalog_keys if catalog_keys is not None else catalog_parameter_keys())
+
+
+def parameter_names(key: str) -> tuple[str, str | None]:
+    """Chinese and English names of a parameter key, from the catalog where it has them."""
+    row = db.session.execute(
+        select(Requirement.parameter_zh, Requirement.parameter_en)
+        .where(Requirement.parameter_key == key)
+        .order_by(Requirement.id)
+        .limit(1)
+    ).first()
+    if row is not None:
+        return row[0], row[1]
+    zh = min((name for name, k in KEYS_BY_ZH.items() if k == key), key=len, default=None)
+    if zh:
+        return zh, None
+    bare = key.removeprefix("pesticide.")
+    return bare, bare.replace("_", " ")
+
+
+def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.datetime | None = None) -> BatchStandard:
+    """The custodian or producer declares a further standard its batch is held to."""
+    now = now or utcnow()
+    # A batch the caller may not read is missing to it (404); one it reads but neither holds nor
+    # produced is refused (403), and may then be named.
+    batch = batches.get_readable_batch(batch_id, actor)
+    if actor.org.id not in (batch.custodian_org_id, batch.producer_org_id):
+        raise Forbidden(f"Only the custodian or the producer of batch {batch.lot_code} may declare its standards.")
+    std = db.session.get(Standard, standard_id)
+    if std is None:
+        raise InvalidInput.field("standard", f"no standard with id {standard_id}")
+    if not std.applies_to_product(batch.product_key):
+        raise InvalidInput.field(
+            "standard", f"{std.code} does not apply to {PRODUCTS[batch.product_key].name_en} ({batch.product_key})"
+        )
+    if std.owner_org_id is not None and std.owner_org_id != actor.org.id:
+        raise InvalidInput.field("standard", f"{std.code} is another organization's enterprise standard")
+    if db.session.get(BatchStandard, (batch.id, std.id)) is not None:
+        raise Conflict(
+            f"standard: batch {batch.lot_code} is already bound to {std.code}",
+            {"json": {"standard": ["already bound to this batch"]}},
+        )
+    bound = BatchStandard(batch=batch, standard=std, source="declared", bound_at=now)
+    db.session.add(bound)
+    db.session.flush()
+    return bound
+
+
+def editions_of(standards: list[Standard]) -> list[rules.Edition]:
+    """The standards as editions to choose from, each with when its named successor took over."""
+    successors = {s.superseded_by for s in standards if s.superseded_by}
+    effective = dict(
+        db.session.execute(select(Standard.code, Standard.effective).where(Standard.code.in_(successors))).all()
+    ) if successors else {}  # fmt: skip
+    return [
+        rules.Edition(
+            s.id,
+            s.code,
+            s.base_code,
+            s.edition,
+            s.effective,
+            superseded_by=s.superseded_by,
+            superseded_on=effective.get(s.superseded_by) if s.superseded_by else None,
+        )
+        for s in standards
+    ]
+
+
+def _mandatory_floor(product: str, parameter: str, on: dt.date) -> list[tuple[Standard, Requirement]]:
+    """The mandatory limits on ``parameter`` for ``product``, in the editions in force on ``on``."""
+    standards = [
+        s
+        for s in db.session.scalars(
+            select(Standard).where(Standard.mandatory.is_(True)).options(selectinload(Standard.requirements))
+        )
+        if s.applies_to_product(product) and s.code not in PRODUCTS[product].not_bound
+    ]
+    by_id = {s.id: s for s in standards}
+    chosen = rules.choose_editions(editions_of(standards), on)
+    floor = []
+    for choice in chosen:
+        if choice.chosen is None:
+            continue
+        std = by_id[choice.chosen.id]
+        for req in std.requirements:
+            if req.parameter_key == parameter and rules.requirement_applies(
+                req.scoped_product, std.applies_to, product
+            ):
+                floor.append((std, req))
+    return floor
+
+
+def as_limit(std: Standard, req: Requirement, binding: str | None = None) -> rules.Limit:
+    return rules.Limit(
+        requirement_id=req.id,
+        standard=std.code,
+        edition=std.edition,
+        clause=req.clause,
+        parameter=req.parameter_key,
+        comparator=req.comparator,
+        limit_value=req.limit_value,
+        limit_text=req.limit_text,
+        unit=req.unit,
+        provisional=req.provisional,
+        mandatory=std.mandatory,
+        binding=binding,
+        parameter_zh=req.parameter_zh,
+        parameter_en=req.parameter_en,
+    )
+
+
+def register_standard(
+    actor: Actor,
+    *,
+    code: str,
+    title_zh: str,
+    products: list[str],
+    requirements: list[dict[str, Any]],
+    owner_org_id: int,
+    level: str = "enterprise",
+    title_en: str | None = None,
+    effective: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Standard:
+    """An organization registers its own enterprise standard (Q/...).
+
+    Refused when any limit is looser than a mandatory limit on the same parameter and product
+    (Standardization Law: a recommended or enterprise standard may not fall below a mandatory one).
+    """
+    now = now or utcnow()
+    code = code.strip()
+    if level != "enterprise":
+        raise InvalidInput.field("level", "an organization registers enterprise standards only")
+    if not code.startswith("Q/") or len(code) < 4:
+        raise InvalidInput.field("code", "an enterprise standard's code starts with 'Q/' (e.g. Q/XNYP 0001 S-2026)")
+    owner = db.session.get(Organization, owner_org_id)
+    if owner is None:
+        raise InvalidInput.field("owner_org_id", f"no organization with id {owner_org_id}")
+    if actor.role != Role.admin and actor.org.id != owner.id:
+        raise Forbidden("An organization registers its own standards only (admins may register for any).")
+    if len(set(products)) != len(products):
+        raise InvalidInput.field("products", "a product is listed twice")
+    catalog_keys = catalog_parameter_keys()
+    today = rules.local_date(now)
+    prepared = []
+    for n, req in enumerate(requirements):
+        parameter = req["parameter"].strip()
+        if not is_known_parameter(parameter, catalog_keys):
+            raise nested_error(
+                ["requirements", n, "parameter"],
+                f"{parameter!r} is not a known parameter key (see the catalog, e.g. 'lead', 'fluoride', "
+                "or 'pesticide.<name>')",
+            )
+        comparator = req["comparator"]
+        limit = req.get("limit")
+        if comparator != "not_detected" and limit is None:
+            raise nested_error(["requirements", n, "limit"], f"a {comparator} requirement needs a numeric limit")
+        unit = rules.canonical_unit(req["unit"])
+        for product in products:
+            for std, floor_req in _mandatory_floor(product, parameter, today):
+                floor = as_limit(std, floor_req)
+                try:
+                    looser = rules.looser_than(comparator, limit, unit, floor)
+                except rules.UnitError:
+                    raise nested_error(
+                        ["requirements", n, "unit"],
+                        f"{unit!r} cannot be compared with {floor_req.unit!r}, the unit of {parameter} in "
+                        f"{std.code} clause {floor_req.clause or '-'}",
+                    ) from None
+                if looser:
+                    raise nested_error(
+                        ["requirements", n, "limit"],
+                        f"{parameter} {comparator} {rules.format_decimal(limit)} {unit} is looser than the mandatory "
+                        f"{std.code} clause {floor_req.clause or '-'} ({floor_req.comparator} "
+                        f"{rules.format_decimal(floor_req.limit_value)} {floor_req.unit} for {product})",
+                    )
+        zh, en = parameter_names(parameter)
+        prepared.append(
+            Requirement(
+                position=n + 1,
+                parameter_key=parameter,
+                parameter_zh=zh,
+                parameter_en=en,
+                parameter_raw=f"{zh} {en}" if en else zh,
+                unit=unit,
+                comparator=comparator,
+                limit_value=limit,
+                limit_text=None,
+                scope=None,
+                product_key=None,
+                clause=req.get("clause"),
+                method=req.get("method"),
+                # The owner's own declaration is the source of its limits.
+                verified=True,
+                confidence=None,
+                source=f"declared by {owner.code}",
+            )
+        )
+    if db.session.scalar(select(Standard.id).where(Standard.code == code)):
+        raise Conflict(f"code: a standard {code!r} exists", {"json": {"code": ["already exists"]}})
+    base, edition = split_code(code)
+    std = Standard(
+        code=code,
+        base_code=base,
+        edition=edition,
+        title_zh=title_zh,
+        title_en=title_en,
+        level="enterprise",
+        level_detail="enterprise",
+        mandatory=False,
+        kind="product",
+        status="registered",
+        issued=today,
+        effective=effective,
+        effective_note=None,
+        replaces=[],
+        superseded_by=None,
+        body=owner.name,
+        scope=None,
+        applies_to=list(products),
+        certification_only=None,
+        confidence=None,
+        sources=[],
+        notes=None,
+        extra={"registered_by": actor.user.username, "registered_at": now.isoformat()},
+        owner_org_id=owner.id,
+    )
+    std.requirements = prepared
+    db.session.add(std)
+    db.session.flush()
+    return std
