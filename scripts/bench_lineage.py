@@ -10,7 +10,7 @@ ten times the small one, each made of identical "families" of brick-tea lots:
 A household lot has exactly 1,000 descendants, six steps deep. 100 families make the big
 database (1,000 household lots, 101,000 batches), 10 the small one (10,100 batches).
 
-In the same run it times, on both databases, the API's trace (``lineage.trace``: one recursive
+In the same run it times, on both databases, the API's trace (``tracing.trace``: one recursive
 query plus building the answer) downstream from a household lot and upstream from a retail pack,
 checks the answers have the same shape, prints the medians and the big/small ratio (target:
 under 1.5), shows whether PostgreSQL walks ``lineage_edges`` through its indexes, and times
@@ -49,7 +49,7 @@ from app.batches import chain
 from app.batches.models import Batch, Event
 from app.catalog.service import default_catalog_path, load_catalog_file
 from app.db import db
-from app.lineage import service as lineage
+from app.lineage import trace as tracing
 from app.lineage.models import LineageEdge
 from app.orgs import service as orgs
 from app.orgs.models import Organization
@@ -243,7 +243,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def plan(root_id: int, direction: str) -> tuple[list[str], float]:
     """The lineage_edges indexes PostgreSQL used for the trace statement, and its median execution time (ms)."""
-    statement = lineage.trace_statement(root_id, direction, lineage.MAX_TRACE_DEPTH + 1)
+    statement = tracing.trace_statement(root_id, direction, tracing.MAX_TRACE_DEPTH + 1)
     compiled = statement.compile(dialect=db.session.get_bind().dialect)
     lines = [
         row[0]
@@ -270,8 +270,8 @@ def measure(url: str, families: int, repeat: int) -> dict[str, Any]:
         middle = families // 2
         household = genealogy.household_lots[middle * HOUSEHOLDS_PER_FAMILY]
         pack = genealogy.retail_packs[middle * sum(PACKS_PER_WHOLESALE) + 7]
-        down_ms, down = timed(lambda: lineage.trace(household, "downstream", lineage.MAX_TRACE_DEPTH), repeat)
-        up_ms, up = timed(lambda: lineage.trace(pack, "upstream", lineage.MAX_TRACE_DEPTH), repeat)
+        down_ms, down = timed(lambda: tracing.trace(household, "downstream", tracing.MAX_TRACE_DEPTH), repeat)
+        up_ms, up = timed(lambda: tracing.trace(pack, "upstream", tracing.MAX_TRACE_DEPTH), repeat)
         down_plan, down_sql = plan(household, "downstream")
         up_plan, up_sql = plan(pack, "upstream")
         figures = {

@@ -21,8 +21,8 @@ from app.batches.models import Batch, BatchStatus
 from app.custody.models import Transfer, TransferStatus
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.lineage import service as lineage
 from app.orgs.models import Organization
+from app.schemas import MAX_ID
 
 DIRECTIONS = ("incoming", "outgoing")
 
@@ -90,7 +90,7 @@ def create_transfer(
 
 
 def _visible_transfer(actor: Actor, transfer_id: int) -> Transfer:
-    transfer = db.session.get(Transfer, transfer_id) if 0 < transfer_id <= lineage.MAX_ID else None
+    transfer = db.session.get(Transfer, transfer_id) if 0 < transfer_id <= MAX_ID else None
     if transfer is None or not (actor.oversees or actor.org.id in (transfer.from_org_id, transfer.to_org_id)):
         raise NotFound(f"no transfer with id {transfer_id}")
     return transfer

@@ -9,12 +9,12 @@ from app.batches import service as batches
 from app.batches.models import UNITS, Batch
 from app.batches.schemas import LOT_CODE, _plausible_moment
 from app.db import db
-from app.lineage import service as lineage
+from app.lineage import trace as tracing
 from app.orgs.models import Organization
-from app.schemas import DecimalString, StrictSchema, quantity_field
+from app.schemas import MAX_ID, DecimalString, StrictSchema, quantity_field
 
 # Row ids are 32-bit integers on every database we run on.
-_ID = validate.Range(min=1, max=lineage.MAX_ID)
+_ID = validate.Range(min=1, max=MAX_ID)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -51,9 +51,9 @@ class TransformationCreate(StrictSchema):
 
 
 class TraceArgs(StrictSchema):
-    direction = fields.String(load_default="both", validate=validate.OneOf(lineage.DIRECTIONS))
+    direction = fields.String(load_default="both", validate=validate.OneOf(tracing.DIRECTIONS))
     depth = fields.Integer(
-        load_default=lineage.DEFAULT_TRACE_DEPTH, validate=validate.Range(min=1, max=lineage.MAX_TRACE_DEPTH)
+        load_default=tracing.DEFAULT_TRACE_DEPTH, validate=validate.Range(min=1, max=tracing.MAX_TRACE_DEPTH)
     )
 
 

@@ -13,8 +13,10 @@ from app.batches import service as batches
 from app.db import db
 from app.errors import NotFound
 from app.lineage import service as lineage
+from app.lineage import trace as tracing
 from app.lineage.models import LineageEdge, Transformation
 from app.lineage.schemas import LineageOut, LineageReportOut, SplitCreate, TraceArgs, TraceOut, TransformationCreate
+from app.schemas import MAX_ID
 
 blp = Blueprint(
     "lineage",
@@ -35,8 +37,8 @@ def _lineage_body(result: lineage.LineageResult) -> dict[str, Any]:
     }
 
 
-def _edge(edge: LineageEdge, unit: str) -> lineage.TraceEdge:
-    return lineage.TraceEdge(
+def _edge(edge: LineageEdge, unit: str) -> tracing.TraceEdge:
+    return tracing.TraceEdge(
         id=edge.id,
         source=edge.input_batch_id,
         target=edge.output_batch_id,
@@ -89,7 +91,7 @@ def create_transformation(body: dict[str, Any]) -> dict[str, Any]:
 def get_transformation(transformation_id: int) -> dict[str, Any]:
     """One transformation with its inputs, outputs and edges (the organization that did it, and oversight)."""
     who = actor()
-    transformation = db.session.get(Transformation, transformation_id) if transformation_id <= lineage.MAX_ID else None
+    transformation = db.session.get(Transformation, transformation_id) if transformation_id <= MAX_ID else None
     if transformation is None or not (who.oversees or transformation.actor_org_id == who.org.id):
         raise NotFound(f"no transformation with id {transformation_id}")
     return _lineage_body(lineage.load_transformation(transformation))
@@ -100,16 +102,16 @@ def get_transformation(transformation_id: int) -> dict[str, Any]:
 @blp.response(200, TraceOut)
 @blp.doc(security=SECURITY)
 @require_roles()
-def trace(args: dict[str, Any], batch_id: int) -> lineage.Trace:
+def trace(args: dict[str, Any], batch_id: int) -> tracing.Trace:
     """The lots a batch came from (upstream), went into (downstream), or both, up to ``depth`` steps."""
     batches.get_readable_batch(batch_id, actor())
-    return lineage.trace(batch_id, args["direction"], args["depth"])
+    return tracing.trace(batch_id, args["direction"], args["depth"])
 
 
 @blp.route("/batches/<int:batch_id>/verify-lineage", methods=["GET"])
 @blp.response(200, LineageReportOut)
 @blp.doc(security=SECURITY)
 @require_roles()
-def verify_lineage(batch_id: int) -> lineage.LineageReport:
+def verify_lineage(batch_id: int) -> tracing.LineageReport:
     """Recompute the chains of a batch and its ancestors, and check each output's commitment to its inputs."""
-    return lineage.verify_lineage(batches.get_readable_batch(batch_id, actor()))
+    return tracing.verify_lineage(batches.get_readable_batch(batch_id, actor()))

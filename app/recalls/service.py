@@ -31,9 +31,10 @@ from app.batches.models import Batch, BatchStatus, Event
 from app.custody.models import Transfer
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.lineage import service as lineage
+from app.lineage import trace as tracing
 from app.orgs.models import Organization, User
 from app.recalls.models import Recall, RecallItem
+from app.schemas import MAX_ID
 
 SEVERITIES: dict[str, tuple[str, str]] = {
     "I": ("一级召回", "Class I: has caused or may cause serious harm to health"),
@@ -68,7 +69,7 @@ def can_view(actor: Actor, recall: Recall) -> bool:
 
 
 def get_recall(actor: Actor, recall_id: int) -> Recall:
-    recall = db.session.get(Recall, recall_id) if 0 < recall_id <= lineage.MAX_ID else None
+    recall = db.session.get(Recall, recall_id) if 0 < recall_id <= MAX_ID else None
     if recall is None or not can_view(actor, recall):
         raise NotFound(f"no recall with id {recall_id}")
     return recall
@@ -142,7 +143,7 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
         raise InvalidInput.field("reason", "say why the lot is recalled")
     if severity not in SEVERITIES:
         raise InvalidInput.field("severity", f"must be one of {', '.join(SEVERITIES)}")
-    root = db.session.get(Batch, batch_id) if 0 < batch_id <= lineage.MAX_ID else None
+    root = db.session.get(Batch, batch_id) if 0 < batch_id <= MAX_ID else None
     if root is None or not service.can_read(actor, root):
         raise InvalidInput.field("batch", f"no batch with id {batch_id}")
     if not actor.oversees and root.producer_org_id != actor.org.id:
@@ -154,7 +155,7 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
             {"json": {"batch": [f"recall {already} is open"]}},
         )
 
-    graph = lineage.trace(root.id, "downstream", lineage.MAX_TRACE_DEPTH)
+    graph = tracing.trace(root.id, "downstream", tracing.MAX_TRACE_DEPTH)
     locked = _lock_all(n.id for n in graph.nodes)
     recall = Recall(
         batch_id=root.id, reason=reason, severity=severity, status="open", opened_by_id=actor.user.id, opened_at=now
@@ -324,7 +325,7 @@ def recall_report(recall: Recall) -> RecallReport:
         org_ids |= {transfer.from_org_id, transfer.to_org_id}
     orgs = {o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
     sales = _sales(ids, orgs)
-    parents = lineage.parents_of(ids)
+    parents = tracing.parents_of(ids)
     affected = []
     for item in sorted(items, key=lambda i: (i.depth, batches[i.batch_id].lot_code)):
         batch = batches[item.batch_id]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from app.db import db
-from app.lineage import service as lineage
+from app.lineage import trace as tracing
 from app.lineage.models import LineageEdge
 from tests.conftest import settle
 from tests.lineage.factories import T0, expect
@@ -110,7 +110,7 @@ def test_downstream_of_a_household_lot_through_the_diamond(client, auth, graph):
 
 
 def test_upstream_of_a_retail_lot_reaches_every_farm(graph):
-    nodes, edges = shape(graph, lineage.trace(graph["ids"]["R2"], "upstream", 50))
+    nodes, edges = shape(graph, tracing.trace(graph["ids"]["R2"], "upstream", 50))
     assert nodes == {
         "R2": ("root", 0),
         "M": ("ancestor", 1),
@@ -133,7 +133,7 @@ def test_upstream_of_a_retail_lot_reaches_every_farm(graph):
 
 
 def test_both_directions_from_the_diamond_joint(graph):
-    nodes, edges = shape(graph, lineage.trace(graph["ids"]["M"], "both", 50))
+    nodes, edges = shape(graph, tracing.trace(graph["ids"]["M"], "both", 50))
     assert nodes == {
         "H1": ("ancestor", 3),
         "H2": ("ancestor", 3),
@@ -158,30 +158,30 @@ def test_both_directions_from_the_diamond_joint(graph):
 
 
 def test_depth_bounds_the_walk_and_says_when_it_cut(graph):
-    two = lineage.trace(graph["ids"]["H1"], "downstream", 2)
+    two = tracing.trace(graph["ids"]["H1"], "downstream", 2)
     nodes, edges = shape(graph, two)
     assert set(nodes) == {"H1", "C", "P1", "P2", "R2"}
     assert edges == {("H1", "C"), ("C", "P1"), ("C", "P2"), ("C", "R2")}
     assert two.truncated is True
 
-    three = lineage.trace(graph["ids"]["H1"], "downstream", 3)
+    three = tracing.trace(graph["ids"]["H1"], "downstream", 3)
     nodes, edges = shape(graph, three)
     assert set(nodes) == {"H1", "C", "P1", "P2", "R2", "M"}
     # M -> R2 joins two lots within the bound; M -> R1 leads past it.
     assert edges == {("H1", "C"), ("C", "P1"), ("C", "P2"), ("C", "R2"), ("P1", "M"), ("P2", "M"), ("M", "R2")}
     assert three.truncated is True
 
-    four = lineage.trace(graph["ids"]["H1"], "downstream", 4)
+    four = tracing.trace(graph["ids"]["H1"], "downstream", 4)
     assert names(graph, [n.id for n in four.nodes]) == {"H1", "C", "P1", "P2", "R2", "M", "R1"}
     assert four.truncated is False
 
-    one = lineage.trace(graph["ids"]["R1"], "upstream", 1)
+    one = tracing.trace(graph["ids"]["R1"], "upstream", 1)
     assert shape(graph, one) == ({"R1": ("root", 0), "M": ("ancestor", 1)}, {("M", "R1")})
 
 
 def test_a_lot_without_lineage_is_its_own_trace(graph, make_batch):
     alone = make_batch(graph["user"], "5", "kg")
-    trace = lineage.trace(alone.id, "both", 10)
+    trace = tracing.trace(alone.id, "both", 10)
     assert [(n.id, n.relation) for n in trace.nodes] == [(alone.id, "root")]
     assert trace.edges == [] and trace.truncated is False
 
@@ -195,7 +195,7 @@ def test_the_trace_is_one_query(graph):
     engine = db.session.get_bind().engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        lineage.trace(graph["ids"]["M"], "both", 50)
+        tracing.trace(graph["ids"]["M"], "both", 50)
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1
