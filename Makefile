@@ -44,6 +44,10 @@ check-layout: $(BIN)/.installed
 	$(BIN)/python scripts/check_module_size.py app || status=1; \
 	exit $$status
 
+## typecheck: mypy on app/ with setup.cfg's [mypy] settings (not in lint yet: app/ still has errors)
+typecheck: $(BIN)/.installed-test
+	$(BIN)/mypy app
+
 ## bench: consumer page vs a floor route, and event appends, on PostgreSQL (see scripts/bench.py)
 bench: $(BIN)/.installed-test
 	$(BIN)/python scripts/bench.py
@@ -59,4 +63,4 @@ translations: $(BIN)/.installed-test
 	$(BIN)/pybabel compile -d app/translations
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache
