@@ -52,7 +52,7 @@ tokens_cli = AppGroup("tokens", help="API bearer tokens.")
 @catalog_cli.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
 def catalog_load(path: str | None) -> None:
-    """Load the catalog YAML (default: ../shared/standards/catalog.yaml); safe to repeat."""
+    """Load the catalog YAML (default: the project's app/catalog/data/catalog.yaml); safe to repeat."""
     from app.catalog.service import default_catalog_path, load_catalog_file
 
     source = path or str(default_catalog_path())

@@ -51,8 +51,12 @@ class LoadReport:
 
 
 def default_catalog_path() -> Path:
-    """The curated catalog, ``../shared/standards/catalog.yaml`` beside the checkout."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "catalog.yaml"
+    """The project's standards catalog, ``app/catalog/data/catalog.yaml`` (see its README).
+
+    A path beside this module, so it holds in a clone, an editable install and an installed
+    package alike (setup.cfg ships it as package data); nothing outside the package is read.
+    """
+    return Path(__file__).resolve().parent / "data" / "catalog.yaml"
 
 
 def split_code(code: str) -> tuple[str, str | None]:
