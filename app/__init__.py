@@ -7,7 +7,7 @@ from typing import Any
 
 import flask_babel
 import flask_swagger_ui
-from flask import Flask, request, send_from_directory
+from flask import Flask, jsonify, request, send_from_directory
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -99,7 +99,7 @@ def _commit_per_request(app: Flask) -> None:
             # A race another request won (a unique key taken between our check and our commit).
             db.session.rollback()
             app.logger.warning("integrity error at commit on %s %s", request.method, request.path, exc_info=True)
-            conflict = app.json.response(error_body(409, "The request conflicts with a concurrent change; retry it."))
+            conflict = jsonify(error_body(409, "The request conflicts with a concurrent change; retry it."))
             conflict.status_code = 409
             return conflict
         return response

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, MetaData, Numeric, event
@@ -69,6 +69,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base every model subclasses. mypy cannot take an attribute such as ``db.Model`` as a base
+# class (python/mypy#8603), so it checks against ``Base``, whose body Flask-SQLAlchemy copies
+# into ``db.Model`` (same registry, same type map); at run time it is ``db.Model`` itself.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> dt.datetime:

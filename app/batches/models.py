@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import ProductLine, Standard
-from app.db import db, utcnow
+from app.db import Model, utcnow
 from app.orgs.models import Organization, Site, User
 
 
@@ -25,7 +25,7 @@ class BatchStatus(enum.StrEnum):
 UNITS = ("kg", "t", "g", "L", "mL", "piece", "box", "brick")
 
 
-class Batch(db.Model):
+class Batch(Model):
     __tablename__ = "batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,7 +56,7 @@ class Batch(db.Model):
     standards: Mapped[list[BatchStandard]] = relationship(back_populates="batch")
 
 
-class Event(db.Model):
+class Event(Model):
     """One fact in a batch's journey. Never updated or deleted: corrections are amendments."""
 
     __tablename__ = "events"
@@ -88,7 +88,7 @@ class Event(db.Model):
     site: Mapped[Site | None] = relationship()
 
 
-class BatchStandard(db.Model):
+class BatchStandard(Model):
     """A standard a batch is held to, and why: mandatory floor, product default, or declared."""
 
     __tablename__ = "batch_standards"

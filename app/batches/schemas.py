@@ -26,7 +26,7 @@ LOT_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$", error="1-40 le
 class UTCDateTime(fields.DateTime):
     """Datetimes leave in UTC, whatever zone they arrived in, so a value reads the same everywhere."""
 
-    def _serialize(self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+    def _serialize(self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | float | None:
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(dt.UTC)
         return super()._serialize(value, attr, obj, **kwargs)

@@ -145,6 +145,8 @@ def create_batch(
         raise InvalidInput.field("produced_at", "cannot be in the future")
     if gtin is not None and not _gtin_ok(gtin):
         raise InvalidInput.field("gtin", "must be 8, 12, 13 or 14 digits with a valid check digit")
+    # Declared apart from its first value so mypy narrows each assignment: the lookup may find none.
+    producer_org: Organization | None
     producer_org = actor.org
     if producer is not None and producer != actor.org.code:
         producer_org = db.session.scalar(select(Organization).where(Organization.code == producer))

@@ -7,7 +7,7 @@ fields (``ProductSpec.extra_fields``). Unknown keys are refused.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -17,7 +17,15 @@ from app.errors import InvalidInput
 from app.schemas import StrictSchema
 
 _note = fields.String(validate=validate.Length(max=2000))
-_text = {"validate": validate.Length(min=1, max=200)}
+
+
+class _TextOptions(TypedDict):
+    """The options of a short free-text field; typed so ``**_text`` is checked key by key."""
+
+    validate: validate.Length
+
+
+_text: _TextOptions = {"validate": validate.Length(min=1, max=200)}
 
 
 class PlantingInput(StrictSchema):

@@ -41,7 +41,7 @@ from app.schemas import ErrorOut, page_of
 
 blp = Blueprint("batches", __name__, url_prefix="/api/v1", description="Batches, their events and the hash chain")
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 # Query strings refuse unknown keys as bodies do (webargs would drop them): a misspelt filter
 # (``prodcut=mahua``) must fail, not silently list everything.
 QUERY: dict[str, Any] = {"location": "query", "unknown": RAISE}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Date, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db
+from app.db import Model, db
 
 product_default_standards = Table(
     "product_default_standards",
@@ -19,7 +19,7 @@ product_default_standards = Table(
 )
 
 
-class ProductLine(db.Model):
+class ProductLine(Model):
     __tablename__ = "product_lines"
 
     key: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -35,7 +35,7 @@ class ProductLine(db.Model):
     )
 
 
-class Standard(db.Model):
+class Standard(Model):
     __tablename__ = "standards"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +74,7 @@ class Standard(db.Model):
         return "all" in self.applies_to or product_key in self.applies_to
 
 
-class Requirement(db.Model):
+class Requirement(Model):
     __tablename__ = "requirements"
     __table_args__ = (UniqueConstraint("standard_id", "position"),)
 

@@ -137,7 +137,7 @@ def _decimal(text: Any) -> Decimal | None:
 
 
 def measurements_of(
-    inspections: list[Inspection], chained: dict[str, dict[str, Any]]
+    inspections: list[Inspection], chained: dict[str | None, dict[str, Any]]
 ) -> tuple[list[rules.Measurement], list[str]]:
     """The results a verdict may rest on: each report's results as its hash chain holds them.
 

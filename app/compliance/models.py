@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db, utcnow
+from app.db import Model, utcnow
 
 
-class Inspection(db.Model):
+class Inspection(Model):
     __tablename__ = "inspections"
     __table_args__ = (UniqueConstraint("batch_id", "report_no"),)
 
@@ -31,7 +31,7 @@ class Inspection(db.Model):
     )
 
 
-class InspectionResult(db.Model):
+class InspectionResult(Model):
     __tablename__ = "inspection_results"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +46,7 @@ class InspectionResult(db.Model):
     inspection: Mapped[Inspection] = relationship(back_populates="results")
 
 
-class Certification(db.Model):
+class Certification(Model):
     """三品一标 and the 承诺达标合格证: who holds it, for what, where, and for how long."""
 
     __tablename__ = "certifications"
@@ -64,7 +64,7 @@ class Certification(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Finding(db.Model):
+class Finding(Model):
     """A failed verdict or a pre-harvest-interval breach, followed up until an inspector closes it."""
 
     __tablename__ = "findings"
@@ -83,7 +83,7 @@ class Finding(db.Model):
     __table_args__ = (UniqueConstraint("batch_id", "kind", "subject"),)
 
 
-class FindingStep(db.Model):
+class FindingStep(Model):
     __tablename__ = "finding_steps"
 
     id: Mapped[int] = mapped_column(primary_key=True)

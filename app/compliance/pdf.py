@@ -107,7 +107,8 @@ def reasons_zh(view: dict[str, Any]) -> list[str]:
 
 def _table(data: list[list[Any]], widths: list[float], header: bool = True) -> Table:
     table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
-    style = [
+    # Commands differ in length; left to itself mypy infers one tuple of a union, which TableStyle refuses.
+    style: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa59d")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),

@@ -114,10 +114,11 @@ def interval_view(check: rules.IntervalCheck) -> dict[str, Any]:
 def finding_view(finding: Finding) -> dict[str, Any]:
     users = {s.user_id for s in finding.steps if s.user_id}
     orgs = {s.org_id for s in finding.steps if s.org_id}
-    usernames = (
+    # Keyed by id; a step with no user (or org) looks up None and finds nothing.
+    usernames: dict[int | None, str] = (
         dict(db.session.execute(select(User.id, User.username).where(User.id.in_(users))).all()) if users else {}
     )
-    org_codes = (
+    org_codes: dict[int | None, str] = (
         dict(db.session.execute(select(Organization.id, Organization.code).where(Organization.id.in_(orgs))).all())
         if orgs
         else {}

@@ -193,6 +193,7 @@ def choose_editions(editions: Iterable[Edition], on: dt.date) -> list[EditionCho
         dated = [e for e in group if e.effective is not None and e.effective <= on]
         if dated:
             best = max(dated, key=lambda e: (e.effective, e.edition or "", e.code))
+            assert best.effective is not None  # ``dated`` holds only editions with a date
             choices.append(EditionChoice(base, best, f"in force since {best.effective.isoformat()}", codes))
             continue
         undated = [e for e in group if e.effective is None]

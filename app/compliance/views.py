@@ -40,7 +40,7 @@ blp = Blueprint(
     description="Standards compliance: inspections, clause-by-clause verdicts, findings and certifications",
 )
 
-_BEARER = [{"bearerAuth": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 @blp.route("/batches/<int(max=2147483647):batch_id>/standards", methods=["POST"])

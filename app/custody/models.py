@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.batches.models import Batch
-from app.db import db, utcnow
+from app.db import Model, utcnow
 from app.orgs.models import Organization
 
 
@@ -20,7 +20,7 @@ class TransferStatus(enum.StrEnum):
     rejected = "rejected"
 
 
-class Transfer(db.Model):
+class Transfer(Model):
     __tablename__ = "transfers"
 
     id: Mapped[int] = mapped_column(primary_key=True)

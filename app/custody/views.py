@@ -23,7 +23,7 @@ from app.custody.schemas import (
 from app.schemas import page_of
 
 blp = Blueprint("custody", __name__, url_prefix="/api/v1", description="Custody transfers between organizations")
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 @blp.route("/batches/<int:batch_id>/transfers", methods=["POST"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from marshmallow import ValidationError
@@ -28,6 +28,9 @@ from app.demo.schemas import FILES
 from app.errors import InvalidInput, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import Organization, Site, User
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13
 
 # isort: split
 # All the demo takes from batches and compliance, in one place: both are being split into modules
@@ -82,8 +85,11 @@ class Loader:
         self.sites: dict[str, Site] = {}
         self.batches: dict[str, Batch] = {}
 
-    def missing(self, kind: str, found: Any) -> bool:
-        """Count ``found`` (a row, or None) as present or to be created; true when it is missing."""
+    def missing(self, found: object, kind: str) -> TypeIs[None]:
+        """Count ``found`` (a row, or None) as present or to be created; true when it is missing.
+
+        ``found`` comes first so that ``TypeIs`` narrows it: a row once this answers false.
+        """
         (self.present if found is not None else self.created)[kind] += 1
         return found is None
 
@@ -93,12 +99,12 @@ class Loader:
     def organization(self, where: str, spec: Entry) -> None:
         with naming(where, spec):
             org = db.session.scalar(select(Organization).where(Organization.code == spec["code"]))
-            if self.missing("organizations", org):
+            if self.missing(org, "organizations"):
                 org = orgs.create_organization(**{k: v for k, v in spec.items() if k not in ("users", "sites")})
         for user_where, user_spec in each(where, "users", spec["users"]):
             with naming(user_where, user_spec):
                 user = db.session.scalar(select(User).where(User.username == user_spec["username"]))
-                if self.missing("users", user):
+                if self.missing(user, "users"):
                     password = DEMO_PASSWORDS.get(user_spec["username"])
                     user = orgs.create_user(**user_spec, org_code=org.code, password=password)
             self.actors[user.username] = Actor(user=user, org=user.organization)
@@ -108,12 +114,12 @@ class Loader:
                     select(Site).where(Site.organization_id == org.id, Site.name == site_spec["name"])
                 )
                 self.sites[site_spec["name"]] = (
-                    orgs.create_site(org, **site_spec) if self.missing("sites", site) else site
+                    orgs.create_site(org, **site_spec) if self.missing(site, "sites") else site
                 )
 
     def batch(self, where: str, spec: Entry) -> None:
         batch = db.session.scalar(select(Batch).where(Batch.lot_code == spec["lot_code"]))
-        if self.missing("batches", batch):
+        if self.missing(batch, "batches"):
             with naming(where, spec):
                 who = find(self.actors, spec["recorded_by"], "recorded_by")
                 # The lot is opened with its first record (a grown product's, months before harvest)...
@@ -138,7 +144,7 @@ class Loader:
         with naming(where, spec):
             batch = find(self.batches, spec["lot_code"], "lot_code")
             key = (Inspection.batch_id == batch.id, Inspection.report_no == spec["report_no"])
-            if self.missing("inspections", db.session.scalar(select(Inspection.id).where(*key))):
+            if self.missing(db.session.scalar(select(Inspection.id).where(*key)), "inspections"):
                 lab = find(self.actors, spec["recorded_by"], "recorded_by")
                 # The report enters the chain after the batch's last record, as a lab filing it would.
                 last = max(e.recorded_at for e in events_of(batch))
@@ -151,7 +157,7 @@ class Loader:
     def certification(self, where: str, spec: Entry) -> None:
         with naming(where, spec):
             stored = db.session.scalar(select(Certification.id).where(Certification.number == spec["number"]))
-            if self.missing("certifications", stored):
+            if self.missing(stored, "certifications"):
                 # A licence for one site (an orchard) covers only the lots from that site.
                 create_certification(
                     find(self.actors, spec["recorded_by"], "recorded_by"), kind=spec["kind"],

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db, utcnow
+from app.db import Model, utcnow
 
 
-class Transformation(db.Model):
+class Transformation(Model):
     """A merge, a split or a change of product: inputs taken, outputs made, and the yield."""
 
     __tablename__ = "transformations"
@@ -27,7 +27,7 @@ class Transformation(db.Model):
     yield_pct: Mapped[Decimal | None]
 
 
-class LineageEdge(db.Model):
+class LineageEdge(Model):
     """``quantity`` of the input batch (in its unit) went into the output batch."""
 
     __tablename__ = "lineage_edges"

@@ -104,7 +104,7 @@ class TransformationOut(Schema):
     kind = fields.String(required=True)
     occurred_at = fields.DateTime(required=True)
     recorded_at = fields.DateTime(required=True)
-    actor_org = fields.Function(lambda t: db.session.get(Organization, t.actor_org_id).code, required=True)
+    actor_org = fields.Function(lambda t: db.session.get_one(Organization, t.actor_org_id).code, required=True)
     process = fields.Dict(required=True)
     yield_pct = DecimalString(allow_none=True)
 

@@ -433,9 +433,9 @@ def _run(
 
     # The outputs' first events are written after the inputs' records, so they commit to heads
     # that already include the taking itself.
-    for position, out in enumerate(made):
+    for position, made_batch in enumerate(made):
         service.append_system_event(
-            out,
+            made_batch,
             actor,
             chain_kind,
             {
@@ -451,7 +451,7 @@ def _run(
                     }
                     for take in takes
                 ],
-                "made": {"quantity": q3(out.quantity), "unit": out.unit},
+                "made": {"quantity": q3(made_batch.quantity), "unit": made_batch.unit},
                 "process": process,
             },
             occurred_at=occurred_at,

@@ -24,7 +24,7 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Lineage (split, merge, transform), trace and lineage verification",
 )
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def _lineage_body(result: lineage.LineageResult) -> dict[str, Any]:

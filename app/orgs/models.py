@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db, utcnow
+from app.db import Model, utcnow
 
 
 class OrgKind(enum.StrEnum):
@@ -38,7 +38,7 @@ def _in(column: str, enum_cls: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(m.value) for m in enum_cls)})"
 
 
-class Organization(db.Model):
+class Organization(Model):
     __tablename__ = "organizations"
     __table_args__ = (CheckConstraint(_in("kind", OrgKind), name="kind"),)
 
@@ -60,7 +60,7 @@ class Organization(db.Model):
     members: Mapped[list[Organization]] = relationship(back_populates="cooperative")
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
 
@@ -77,7 +77,7 @@ class User(db.Model):
     organization: Mapped[Organization] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored, so a database leak reveals no token."""
 
     __tablename__ = "api_tokens"
@@ -94,7 +94,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Site(db.Model):
+class Site(Model):
     """A plot, pond, tea garden, orchard, factory or warehouse of an organization."""
 
     __tablename__ = "sites"

@@ -234,6 +234,7 @@ def _verify(batch: Batch, rows: list[Any]) -> chain.ChainReport:
 def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[dict[str, Any]]:
     entries = []
     for entry in build_journey(events):
+        row: Any = entry.event  # a row from ``_events``: the event with its site's and organization's names
         system = entry.stage in SYSTEM_KINDS
         facts = [] if system else stage_facts(batch.product_key, entry.stage, entry.data, lang, _)
         # Facts an amendment changed carry a mark: compare with the event as first recorded.
@@ -247,7 +248,7 @@ def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[d
                 "occurred_at": entry.occurred_at,
                 "date": local_date(entry.occurred_at, lang),
                 "place": place(entry.event, lang, _),
-                "by": in_lang(entry.event.org_name, entry.event.org_name_en, lang),
+                "by": in_lang(row.org_name, row.org_name_en, lang),
                 "corrected": entry.amended,
                 "facts": [
                     {"key": f.key, "label": f.label, "value": f.value, "corrected": entry.amended and f not in original}

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.api import Blueprint as ApiBlueprint
 from app.batches.models import Batch
@@ -42,7 +43,7 @@ def _localized(response: Response) -> Response:
 
 
 @bp.get("/t/<public_code>")
-def consumer_page(public_code: str) -> Response:
+def consumer_page(public_code: str) -> BaseResponse:
     """The consumer page: product, origin, producer, journey, standards, chain check, recall."""
     lang = page_lang()
     found = consumer.stamp(public_code)

@@ -16,6 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from app.recalls.models import Recall
 from app.recalls.service import COLUMNS, SEVERITIES, local_time
@@ -69,6 +70,7 @@ def to_xlsx(recall: Recall, rows: list[dict[str, Any]], affected: int) -> bytes:
     """The sheet: header frozen, autofilter over every column, dates and quantities as real values."""
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
     sheet.title = f"召回 Recall {recall.id}"
     sheet.append([label for _, label in COLUMNS])
     for row in rows:

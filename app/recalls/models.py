@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.batches.models import Batch
-from app.db import db, utcnow
+from app.db import Model, utcnow
 
 
-class Recall(db.Model):
+class Recall(Model):
     __tablename__ = "recalls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +29,7 @@ class Recall(db.Model):
     items: Mapped[list[RecallItem]] = relationship(back_populates="recall", order_by="RecallItem.depth")
 
 
-class RecallItem(db.Model):
+class RecallItem(Model):
     __tablename__ = "recall_items"
 
     recall_id: Mapped[int] = mapped_column(ForeignKey("recalls.id"), primary_key=True)

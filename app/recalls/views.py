@@ -13,7 +13,7 @@ from app.recalls.schemas import RecallClose, RecallCreate, RecallList, RecallLis
 from app.schemas import page_of
 
 blp = Blueprint("recalls", __name__, url_prefix="/api/v1", description="Recalls: affected lots, holders, sales")
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import Actor, current_actor
 from app.batches import service as batches
@@ -122,7 +123,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     """Sign out."""
     session.clear()
     return redirect(url_for("web.login"))
@@ -133,7 +134,7 @@ def logout() -> Response:
 
 @bp.get("/desk/")
 @desk_required
-def desk_home() -> Response:
+def desk_home() -> BaseResponse:
     return redirect(url_for("web.batch_list"))
 
 
@@ -163,7 +164,7 @@ def batch_list() -> str:
         )
         if c
     )
-    items = []
+    items: list[dict[str, Any]] = []
     # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
     # Judging also opens any finding the facts now call for, so the counts below are current.
     for batch, producer in db.session.execute(query).all():
@@ -249,7 +250,7 @@ def batch_pdf(batch_id: int) -> Response:
 # --- findings ---------------------------------------------------------------------------------------
 
 
-def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done: str) -> Response:
+def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done: str) -> BaseResponse:
     finding = findings.get_finding(finding_id)
     note = request.form.get("note", "").strip()
     target = url_for("web.batch_page", batch_id=finding.batch_id, _anchor=f"finding-{finding.id}")
@@ -269,14 +270,14 @@ def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done:
 
 @bp.post("/desk/findings/<int(max=2147483647):finding_id>/close")
 @desk_required
-def finding_close(finding_id: int) -> Response:
+def finding_close(finding_id: int) -> BaseResponse:
     """Verify the corrective action and close the finding."""
     return _finding_step(finding_id, findings.close_finding, _("问题已核查关闭。"))
 
 
 @bp.post("/desk/findings/<int(max=2147483647):finding_id>/actions")
 @desk_required
-def finding_action(finding_id: int) -> Response:
+def finding_action(finding_id: int) -> BaseResponse:
     """Record the custodian's corrective action."""
     return _finding_step(finding_id, findings.record_action, _("整改措施已记录。"))
 
