@@ -10,7 +10,7 @@ from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.recalls import export, service
 from app.recalls.schemas import RecallClose, RecallCreate, RecallList, RecallListArgs, RecallReportOut
-from app.schemas import page_of
+from app.schemas import Page
 
 blp = Blueprint("recalls", __name__, url_prefix="/api/v1", description="Recalls: affected lots, holders, sales")
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -33,14 +33,9 @@ def open_recall(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, RecallList)
 @blp.doc(security=SECURITY)
 @require_roles()
-def list_recalls(args: dict[str, Any]) -> dict[str, Any]:
+def list_recalls(args: dict[str, Any]) -> Page:
     """The recalls the caller may see, newest first; filter by status (open, closed)."""
-    recalls, total = service.list_recalls(
-        actor(), status=args.get("status"), page=args["page"], per_page=args["per_page"]
-    )
-    counts = service.affected_counts(r.id for r in recalls)
-    items = [service.describe(r, counts.get(r.id, 0)) for r in recalls]
-    return page_of(items, args["page"], args["per_page"], total)
+    return service.list_recalls(actor(), status=args.get("status"), page=args["page"], per_page=args["per_page"])
 
 
 @blp.route("/recalls/<int:recall_id>", methods=["GET"])
