@@ -439,4 +439,5 @@ def report_body(report: RecallReport) -> dict[str, Any]:
         "summary": report.summary,
         "holders": report.holders,
         "items": report.items,
+        "meta": {"total": len(report.items)},
     }
