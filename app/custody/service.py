@@ -10,6 +10,7 @@ stage events: the batch is on the road, and its next record is the receipt or th
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -71,7 +72,8 @@ def create_transfer(
         to_org=receiver,
         status=TransferStatus.pending,
         occurred_at=occurred_at,
-        transport=transport or {},
+        # A temperature arrives as an exact Decimal; the record keeps it as its string.
+        transport={k: str(v) if isinstance(v, Decimal) else v for k, v in (transport or {}).items()},
         created_by_id=actor.user.id,
         created_at=now,
     )

@@ -5,7 +5,6 @@ Each view loads its schema, calls one service function and dumps.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from app.api import Blueprint
@@ -38,12 +37,8 @@ def create_transfer(body: dict[str, Any], batch_id: int) -> Transfer:
         batch_id,
         to_org=body["to_org"],
         occurred_at=body["occurred_at"],
-        transport=_json_safe(body["transport"]),
+        transport=body["transport"],
     )
-
-
-def _json_safe(transport: dict[str, Any]) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in transport.items()}
 
 
 @blp.route("/transfers", methods=["GET"])

@@ -432,6 +432,11 @@ def describe(recall: Recall, affected: int) -> dict[str, Any]:
     }
 
 
+def recall_body(recall: Recall) -> dict[str, Any]:
+    """The recall's whole report, as the API answers it."""
+    return report_body(recall_report(recall))
+
+
 def report_body(report: RecallReport) -> dict[str, Any]:
     """The recall with every affected lot, its holder, transfers and sales."""
     return {

@@ -21,7 +21,6 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -32,11 +31,8 @@ from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
 from app.compliance import certifications, evaluation, findings, inspections, presenters, reports, rules
 from app.compliance.evaluation import evaluate_batch
-from app.compliance.models import Finding
 from app.compliance.schemas import InspectionCreate
-from app.db import db
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
-from app.orgs.models import Organization
 from app.orgs.service import check_password
 
 bp = Blueprint("web", __name__, template_folder="templates")
@@ -144,41 +140,9 @@ def batch_list() -> str:
     product = request.args.get("product") or None
     county = request.args.get("county") or None
     verdict = request.args.get("verdict") or None
-    query = (
-        select(Batch, Organization)
-        .join(Organization, Organization.id == Batch.producer_org_id)
-        .order_by(Batch.created_at.desc(), Batch.id.desc())
-    )
-    if product in PRODUCTS:
-        query = query.where(Batch.product_key == product)
-    if county:
-        query = query.where(Organization.county == county)
-    counties = sorted(
-        c
-        for c in db.session.scalars(
-            select(Organization.county)
-            .join(Batch, Batch.producer_org_id == Organization.id)
-            .where(Organization.county.is_not(None))
-            .distinct()
-        )
-        if c
-    )
-    items: list[dict[str, Any]] = []
-    # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
-    # Judging also opens any finding the facts now call for, so the counts below are current.
-    for batch, producer in db.session.execute(query).all():
-        evaluation = evaluate_batch(batch)
-        findings.sync_findings(evaluation)
-        if verdict in VERDICTS and evaluation.overall.verdict != verdict:
-            continue
-        items.append({"batch": batch, "producer": producer, "verdict": evaluation.overall.verdict})
-    open_findings = dict(
-        db.session.execute(
-            select(Finding.batch_id, func.count()).where(Finding.status != "closed").group_by(Finding.batch_id)
-        ).all()
-    )
-    for item in items:
-        item["open_findings"] = open_findings.get(item["batch"].id, 0)
+    who = desk_actor()
+    assert who is not None
+    items, counties = reports.desk_batches(who, product=product, county=county, verdict=verdict)
     return render_template(
         "web/batches.html",
         items=items,
