@@ -28,7 +28,7 @@ definition: the check asks the database whether the object satisfies the clause.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 
@@ -74,7 +74,7 @@ def require_role(actor: Actor, roles: frozenset[str], doing: str) -> None:
         raise Forbidden(f"The role '{actor.role}' may not {doing}; allowed: {', '.join(sorted(roles))}.")
 
 
-def _holds(query: Select[tuple[int]]) -> bool:
+def _holds(query: Select[Any]) -> bool:
     return bool(db.session.scalar(select(exists(query))))
 
 
@@ -102,7 +102,7 @@ def readable_batches(actor: Actor) -> ColumnElement[bool] | None:
     )
 
 
-def _readable_batch_ids(actor: Actor) -> Select[tuple[int]] | None:
+def _readable_batch_ids(actor: Actor) -> Select[Any] | None:
     clause = readable_batches(actor)
     return None if clause is None else select(Batch.id).where(clause)
 

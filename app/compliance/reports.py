@@ -93,7 +93,7 @@ def desk_batches(
         )
         if c
     )
-    items = []
+    items: list[dict[str, Any]] = []
     # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
     # Judging also opens any finding the facts now call for, so the counts below are current.
     for batch, producer in db.session.execute(query).all():
