@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 
 from app.batches.models import Batch
+from app.catalog.models import Standard
 from app.compliance.models import Finding
 from app.custody.models import Transfer
 from app.db import db
@@ -66,12 +67,6 @@ def reads_all(actor: Actor) -> bool:
 
 def oversees(actor: Actor) -> bool:
     return actor.role in OVERSIGHT_ROLES
-
-
-def require_role(actor: Actor, roles: frozenset[str], doing: str) -> None:
-    """Forbidden unless the actor's role is one of ``roles``; ``doing`` completes "may not ..."."""
-    if actor.role not in roles:
-        raise Forbidden(f"The role '{actor.role}' may not {doing}; allowed: {', '.join(sorted(roles))}.")
 
 
 def _holds(query: Select[Any]) -> bool:
@@ -143,6 +138,11 @@ def require_batch_creator(actor: Actor) -> None:
 def can_declare_standard(actor: Actor, batch: Batch) -> bool:
     """The custodian or the producer declares what further standards a batch is held to."""
     return actor.org.id in (batch.custodian_org_id, batch.producer_org_id)
+
+
+def can_bind_standard(actor: Actor, standard: Standard) -> bool:
+    """A catalog standard binds any batch; an enterprise standard only its owner's batches."""
+    return standard.owner_org_id is None or standard.owner_org_id == actor.org.id
 
 
 def can_register_standard(actor: Actor, owner: Organization) -> bool:

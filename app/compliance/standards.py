@@ -80,7 +80,7 @@ def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.date
         raise InvalidInput.field(
             "standard", f"{std.code} does not apply to {PRODUCTS[batch.product_key].name_en} ({batch.product_key})"
         )
-    if std.owner_org_id is not None and std.owner_org_id != actor.org.id:
+    if not access.can_bind_standard(actor, std):
         raise InvalidInput.field("standard", f"{std.code} is another organization's enterprise standard")
     if db.session.get(BatchStandard, (batch.id, std.id)) is not None:
         raise Conflict(
