@@ -1,4 +1,8 @@
-"""Who is calling: bearer tokens for the API, session login for the web pages, and roles."""
+"""Who is calling: bearer tokens for the API, session login for the web pages.
+
+What a caller may then do is app/access.py's to say; ``require_roles`` only turns a role set
+from there into a 403 before the view runs.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,9 @@ from sqlalchemy import select
 
 from app.db import db, utcnow
 from app.errors import Forbidden, Unauthorized
-from app.orgs.models import ApiToken, Organization, Role, User
+from app.orgs.models import ApiToken, Organization, User
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Roles that oversee: read every batch and record, and may act on any (invariant 4).
-OVERSIGHT_ROLES = frozenset({Role.inspector, Role.admin})
-# The public testing centre reads every batch too (it is sent samples of any), but acts on none.
-READ_ALL_ROLES = OVERSIGHT_ROLES | {Role.lab}
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,6 @@ class Actor:
     @property
     def role(self) -> str:
         return self.user.role
-
-    @property
-    def oversees(self) -> bool:
-        return self.user.role in OVERSIGHT_ROLES
-
-    @property
-    def reads_all(self) -> bool:
-        return self.user.role in READ_ALL_ROLES
 
 
 def hash_token(token: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -126,10 +127,17 @@ class PageArgs(StrictSchema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class PageMeta(Schema):
+class ListMeta(Schema):
+    """``meta`` of every list: the total, and the page asked for when the list is paginated."""
+
+    total = fields.Integer(required=True, metadata={"description": "items over all pages"})
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class PageMeta(ListMeta):
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
 
 
 class ErrorOut(Schema):
@@ -139,5 +147,25 @@ class ErrorOut(Schema):
     errors = fields.Dict()
 
 
-def page_of(items: list[Any], page: int, per_page: int, total: int) -> dict[str, Any]:
-    return {"items": items, "meta": {"page": page, "per_page": per_page, "total": total}}
+@dataclass(frozen=True)
+class Page:
+    """A list as a service returns it and every list endpoint dumps it: ``{items, meta}``.
+
+    ``total`` counts the items over all pages; ``page`` and ``per_page`` are set when paginated.
+    """
+
+    items: Sequence[Any]
+    total: int
+    page: int | None = None
+    per_page: int | None = None
+
+    @classmethod
+    def whole(cls, items: Sequence[Any]) -> Page:
+        """An unpaginated list: every item, and their number."""
+        return cls(list(items), len(items))
+
+    @property
+    def meta(self) -> dict[str, int]:
+        if self.page is None or self.per_page is None:
+            return {"total": self.total}
+        return {"page": self.page, "per_page": self.per_page, "total": self.total}

@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from app.batches.models import UNITS, BatchStatus
 from app.batches.service import public_url
 from app.catalog.products import PRODUCTS, STAGE_NAMES
-from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
+from app.schemas import MAX_ID, ListMeta, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
 
 # Dates outside this window are typing mistakes, and far enough out they overflow on the way to UTC.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -228,6 +228,7 @@ class BulkEventOut(EventOut):
 
 class BulkEventsOut(Schema):
     items = fields.List(fields.Nested(BulkEventOut), required=True, metadata={"description": "in request order"})
+    meta = fields.Nested(ListMeta, required=True)
 
 
 class EventAmendmentOut(Schema):
@@ -263,6 +264,7 @@ class BatchJourneyOut(Schema):
     batch_id = fields.Integer(required=True)
     lot_code = fields.String(required=True)
     items = fields.List(fields.Nested(JourneyEntryItemOut), required=True)
+    meta = fields.Nested(ListMeta, required=True)
     events = fields.List(
         fields.Nested(EventOut), metadata={"description": "every stored event; present with ?raw=true"}
     )

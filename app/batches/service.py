@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, text
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.orm import selectinload
 
+from app import access
 from app.auth import Actor
 from app.batches import chain
+from app.batches.journey import build_journey
 from app.batches.models import UNITS, Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, later_stages, validate_stage_data
 from app.batches.vocabulary import SYSTEM_KINDS
@@ -27,11 +30,10 @@ from app.catalog.models import ProductLine
 from app.catalog.service import applicable_mandatory
 from app.custody.models import Transfer, TransferStatus
 from app.db import db, utcnow
-from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from app.orgs.models import Organization, OrgKind, Role, Site, User
-from app.schemas import MAX_ID
+from app.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.orgs.models import Organization, OrgKind, Site, User
+from app.schemas import MAX_ID, Page
 
-CREATOR_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor})
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 # Stages whose record can break a pre-harvest interval (安全间隔期): the spraying, the harvest, a correction.
 FINDING_STAGES = frozenset({"planting", "harvest", "amendment"})
@@ -135,8 +137,8 @@ def create_batch(
     the cooperative holds it.
     """
     now = now or utcnow()
-    if check_role and actor.role not in CREATOR_ROLES:
-        raise Forbidden(f"The role '{actor.role}' may not create batches.")
+    if check_role:
+        access.require_batch_creator(actor)
     line = db.session.get(ProductLine, product)
     if line is None:
         raise InvalidInput.field("product", f"unknown product {product!r}")
@@ -318,7 +320,8 @@ def append_event(
     digest = request_digest(
         {"stage": stage, "occurred_at": occurred_at.isoformat(), "data": data, "site": site, "amends_seq": amends_seq}
     )
-    batch = lock_batch(batch_id)
+    # A batch the caller may not read is missing to it (404); one it reads but does not hold is 403.
+    batch = lock_batch(access.get_readable_batch(actor, batch_id).id)
     if idempotency_key is not None:
         stored = db.session.scalar(
             select(Event).where(Event.batch_id == batch.id, Event.idempotency_key == idempotency_key)
@@ -331,8 +334,7 @@ def append_event(
             return AppendResult(stored, created=False)
     else:
         stored = None
-    if actor.org.id != batch.custodian_org_id:
-        raise Forbidden(f"Only the custodian ({batch.custodian.code}) may add events to batch {batch.lot_code}.")
+    access.require_custodian(actor, batch, "add events to")
     if stored is not None:
         raise Conflict("Idempotency-Key was already used for a different request on this batch.")
     if batch.status in (BatchStatus.consumed, BatchStatus.recalled):
@@ -438,45 +440,69 @@ def verify_batch(batch: Batch) -> chain.ChainReport:
     return chain.verify(links, expected_head=batch.head_hash)
 
 
-# Who reads which batch (invariant 4): one rule for every endpoint that shows a batch.
+def _batch_loads() -> list[Any]:
+    # Everything BatchOut reads, in a fixed number of queries however long the page.
+    return [
+        selectinload(Batch.product),
+        selectinload(Batch.custodian),
+        selectinload(Batch.producer),
+        selectinload(Batch.site),
+        selectinload(Batch.standards).selectinload(BatchStandard.standard),
+    ]
 
 
-def readable_clause(reader: Actor) -> ColumnElement[bool] | None:
-    """The batches ``reader`` may see, as a WHERE clause on Batch; None when it may see them all."""
-    if reader.reads_all:
-        return None
-    org_id = reader.org.id
-    through_transfer = select(Transfer.batch_id).where(
-        or_(Transfer.from_org_id == org_id, Transfer.to_org_id == org_id)
-    )
-    members = select(Organization.id).where(Organization.cooperative_id == org_id)
-    return or_(
-        Batch.custodian_org_id == org_id,
-        Batch.producer_org_id == org_id,
-        Batch.id.in_(through_transfer),
-        Batch.producer_org_id.in_(members),
-    )
-
-
-def get_readable_batch(batch_id: int, reader: Actor) -> Batch:
-    """The batch, if ``reader`` may read it; otherwise NotFound, exactly as for a missing one."""
-    if not 0 < batch_id <= MAX_ID:
-        raise NotFound(f"no batch with id {batch_id}")
-    query = select(Batch).where(Batch.id == batch_id)
-    clause = readable_clause(reader)
+def list_batches(
+    actor: Actor,
+    *,
+    product: str | None = None,
+    status: str | None = None,
+    custodian: str | None = None,
+    created_from: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """The batches ``actor`` may read, newest first; ``custodian`` is an organization code."""
+    conditions: list[ColumnElement[bool]] = []
+    clause = access.readable_batches(actor)
     if clause is not None:
-        query = query.where(clause)
-    batch = db.session.scalar(query)
-    if batch is None:
-        raise NotFound(f"no batch with id {batch_id}")
-    return batch
+        conditions.append(clause)
+    if product is not None:
+        conditions.append(Batch.product_key == product)
+    if status is not None:
+        conditions.append(Batch.status == status)
+    if custodian is not None:
+        conditions.append(Batch.custodian_org_id.in_(select(Organization.id).where(Organization.code == custodian)))
+    if created_from is not None:
+        conditions.append(Batch.created_at >= created_from)
+    if created_before is not None:
+        conditions.append(Batch.created_at < created_before)
+    total = db.session.scalar(select(func.count(Batch.id)).where(*conditions)) or 0
+    rows = db.session.scalars(
+        select(Batch)
+        .where(*conditions)
+        .options(*_batch_loads())
+        .order_by(Batch.created_at.desc(), Batch.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(list(rows), total, page, per_page)
 
 
-def can_read(reader: Actor, batch: Batch) -> bool:
-    clause = readable_clause(reader)
-    if clause is None:
-        return True
-    return bool(db.session.scalar(select(exists().where(Batch.id == batch.id, clause))))
+def journey(actor: Actor, batch_id: int, *, raw: bool = False) -> dict[str, Any]:
+    """A readable batch's journey in order, corrections applied; ``raw`` adds every stored event."""
+    batch = access.get_readable_batch(actor, batch_id)
+    events = events_of(batch)
+    entries = build_journey(events)
+    out: dict[str, Any] = {
+        "batch_id": batch.id,
+        "lot_code": batch.lot_code,
+        "items": entries,
+        "meta": {"total": len(entries)},
+    }
+    if raw:
+        out["events"] = events
+    return out
 
 
 MAX_BULK_EVENTS = 200
@@ -507,7 +533,7 @@ def append_events(
         key = f"bulk:{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}#{index}" if idempotency_key else None
         try:
             with db.session.begin_nested():
-                batch = get_readable_batch(batch_id, actor)
+                batch = access.get_readable_batch(actor, batch_id)
                 results[index] = append_event(batch.id, actor, idempotency_key=key, now=now, **item)
         except DomainError as exc:
             fields = (exc.errors or {}).get("json")

@@ -1,9 +1,8 @@
 """The batches API: create and find batches, append and read their events, verify their chain.
 
-Who may read what (invariant 4): inspectors and admins read every batch; anyone else reads the
-batches their organization holds, produced, handed over or was offered through a transfer, and a
-cooperative also reads its member households' batches. A batch you may not read is a 404, the same
-as one that does not exist, so ids cannot be probed. Only the custodian writes (the service checks).
+Who may read and write which batch is app/access.py's to say: a batch you may not read is a 404,
+the same as one that does not exist, so ids cannot be probed; only the custodian writes. Each view
+loads its schema, calls one service function and dumps.
 """
 
 from __future__ import annotations
@@ -12,14 +11,12 @@ import datetime as dt
 from typing import Any
 
 from marshmallow import RAISE
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import selectinload
 
+from app import access
 from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import service
-from app.batches.journey import build_journey
-from app.batches.models import Batch, BatchStandard
+from app.batches.models import Batch
 from app.batches.schemas import (
     BatchCreate,
     BatchJourneyOut,
@@ -34,10 +31,7 @@ from app.batches.schemas import (
     EventsQuery,
     IdempotencyHeaders,
 )
-from app.batches.service import get_readable_batch, readable_clause
-from app.db import db
-from app.orgs.models import Organization
-from app.schemas import ErrorOut, page_of
+from app.schemas import ErrorOut, Page
 
 blp = Blueprint("batches", __name__, url_prefix="/api/v1", description="Batches, their events and the hash chain")
 
@@ -49,24 +43,13 @@ QUERY: dict[str, Any] = {"location": "query", "unknown": RAISE}
 CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
-def _batch_loads() -> list[Any]:
-    # Everything BatchOut reads, in a fixed number of queries however long the page.
-    return [
-        selectinload(Batch.product),
-        selectinload(Batch.custodian),
-        selectinload(Batch.producer),
-        selectinload(Batch.site),
-        selectinload(Batch.standards).selectinload(BatchStandard.standard),
-    ]
-
-
 @blp.route("/batches", methods=["POST"])
 @blp.arguments(BatchCreate)
 @blp.response(201, BatchOut)
 @blp.alt_response(403, schema=ErrorOut, description="The role may not create batches.")
 @blp.alt_response(409, schema=ErrorOut, description="The lot code is taken.")
 @blp.doc(security=BEARER)
-@require_roles(service.CREATOR_ROLES)
+@require_roles(access.BATCH_CREATOR_ROLES)
 def create_batch(body: dict[str, Any]) -> Batch:
     """Create a batch held by the caller's organization (farmer, cooperative, processor)."""
     return service.create_batch(actor(), **body)
@@ -77,35 +60,21 @@ def create_batch(body: dict[str, Any]) -> Batch:
 @blp.response(200, BatchList)
 @blp.doc(security=BEARER)
 @require_roles()
-def list_batches(args: dict[str, Any]) -> dict[str, Any]:
+def list_batches(args: dict[str, Any]) -> Page:
     """List the batches the caller may read, newest first; filter by product, status, custodian, date."""
-    conditions: list[ColumnElement[bool]] = []
-    clause = readable_clause(actor())
-    if clause is not None:
-        conditions.append(clause)
-    if "product" in args:
-        conditions.append(Batch.product_key == args["product"])
-    if "status" in args:
-        conditions.append(Batch.status == args["status"])
-    if "custodian" in args:
-        conditions.append(
-            Batch.custodian_org_id.in_(select(Organization.id).where(Organization.code == args["custodian"]))
-        )
-    if "from_" in args:
-        conditions.append(Batch.created_at >= dt.datetime.combine(args["from_"], dt.time(), CHINA))
-    if "to" in args:
-        conditions.append(Batch.created_at < dt.datetime.combine(args["to"] + dt.timedelta(days=1), dt.time(), CHINA))
-    total = db.session.scalar(select(func.count(Batch.id)).where(*conditions)) or 0
-    page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(
-        select(Batch)
-        .where(*conditions)
-        .options(*_batch_loads())
-        .order_by(Batch.created_at.desc(), Batch.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return page_of(list(rows), page, per_page, total)
+    # A day in the filter is a China day: its bounds as moments, for the service.
+    created_from = dt.datetime.combine(args["from_"], dt.time(), CHINA) if "from_" in args else None
+    created_before = dt.datetime.combine(args["to"] + dt.timedelta(days=1), dt.time(), CHINA) if "to" in args else None
+    return service.list_batches(
+        actor(),
+        product=args.get("product"),
+        status=args.get("status"),
+        custodian=args.get("custodian"),
+        created_from=created_from,
+        created_before=created_before,
+        page=args["page"],
+        per_page=args["per_page"],
+    )
 
 
 @blp.route("/batches/<int(min=1, max=2147483647):batch_id>", methods=["GET"])
@@ -115,7 +84,7 @@ def list_batches(args: dict[str, Any]) -> dict[str, Any]:
 @require_roles()
 def get_batch(batch_id: int) -> Batch:
     """One batch: custodian, producer, status, chain head and the standards it is bound to."""
-    return get_readable_batch(batch_id, actor())
+    return access.get_readable_batch(actor(), batch_id)
 
 
 @blp.route("/batches/<int(min=1, max=2147483647):batch_id>/events", methods=["POST"])
@@ -134,9 +103,7 @@ def get_batch(batch_id: int) -> Batch:
 @require_roles()
 def append_event(body: dict[str, Any], headers: dict[str, Any], batch_id: int) -> tuple[Any, int]:
     """Append a stage event, or an amendment naming the seq it corrects (custodian only)."""
-    who = actor()
-    batch = get_readable_batch(batch_id, who)
-    result = service.append_event(batch.id, who, idempotency_key=headers.get("idempotency_key"), **body)
+    result = service.append_event(batch_id, actor(), idempotency_key=headers.get("idempotency_key"), **body)
     return result.event, 201 if result.created else 200
 
 
@@ -156,7 +123,7 @@ def append_events(body: dict[str, Any], headers: dict[str, Any]) -> tuple[Any, i
     """Append up to 200 events to any batches the caller holds, all or nothing (a cooperative's day of logging)."""
     results = service.append_events(actor(), body["events"], idempotency_key=headers.get("idempotency_key"))
     replayed = all(not r.created for r in results)
-    return {"items": [r.event for r in results]}, 200 if replayed else 201
+    return Page.whole([r.event for r in results]), 200 if replayed else 201
 
 
 @blp.route("/batches/<int(min=1, max=2147483647):batch_id>/events", methods=["GET"])
@@ -167,12 +134,7 @@ def append_events(body: dict[str, Any], headers: dict[str, Any]) -> tuple[Any, i
 @require_roles()
 def journey(args: dict[str, Any], batch_id: int) -> dict[str, Any]:
     """The journey in order, corrections applied and kept; ``raw=true`` adds every stored event."""
-    batch = get_readable_batch(batch_id, actor())
-    events = service.events_of(batch)
-    out: dict[str, Any] = {"batch_id": batch.id, "lot_code": batch.lot_code, "items": build_journey(events)}
-    if args["raw"]:
-        out["events"] = events
-    return out
+    return service.journey(actor(), batch_id, raw=args["raw"])
 
 
 @blp.route("/batches/<int(min=1, max=2147483647):batch_id>/verify", methods=["GET"])
@@ -182,4 +144,4 @@ def journey(args: dict[str, Any], batch_id: int) -> dict[str, Any]:
 @require_roles()
 def verify(batch_id: int) -> Any:
     """Recompute the batch's hash chain from the stored rows; name the first event that is off."""
-    return service.verify_batch(get_readable_batch(batch_id, actor()))
+    return service.verify_batch(access.get_readable_batch(actor(), batch_id))

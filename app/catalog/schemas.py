@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.catalog.products import PRODUCTS, STAGE_NAMES
 from app.catalog.service import KINDS, LEVELS
-from app.schemas import DecimalString, StrictSchema
+from app.schemas import DecimalString, ListMeta, StrictSchema
 
 
 class RequirementOut(Schema):
@@ -58,7 +58,7 @@ class StandardOut(StandardSummary):
 
 class StandardList(Schema):
     items = fields.List(fields.Nested(StandardSummary), required=True)
-    total = fields.Integer(required=True)
+    meta = fields.Nested(ListMeta, required=True)
 
 
 class StandardQuery(StrictSchema):
@@ -91,6 +91,7 @@ class ProductOut(Schema):
 
 class ProductList(Schema):
     items = fields.List(fields.Nested(ProductOut), required=True)
+    meta = fields.Nested(ListMeta, required=True)
 
 
 def stage_label(stage: str) -> tuple[str, str]:

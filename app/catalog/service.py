@@ -11,14 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from app.batches.stages import describe_stage
 from app.catalog.models import ProductLine, Requirement, Standard
 from app.catalog.parameters import parameter_key, split_names
 from app.catalog.products import PRODUCTS
 from app.db import db
 from app.errors import InvalidInput, NotFound
+from app.schemas import Page
 
 log = logging.getLogger(__name__)
 
@@ -358,3 +360,67 @@ def applicable_mandatory(product_key: str) -> list[Standard]:
     spec = PRODUCTS.get(product_key)
     not_bound = spec.not_bound if spec else {}
     return [s for s in rows if s.applies_to_product(product_key) and s.code not in not_bound]
+
+
+def product_view(line: ProductLine) -> dict[str, Any]:
+    """A product line as the API shows it: stages in order with their fields, default and mandatory standards."""
+    return {
+        "key": line.key,
+        "name_zh": line.name_zh,
+        "name_en": line.name_en,
+        "county_zh": line.county_zh,
+        "county_en": line.county_en,
+        "lot_prefix": line.lot_prefix,
+        "stages": [describe_stage(line.key, s) for s in line.stages],
+        "default_standards": line.default_standards,
+        "mandatory_standards": applicable_mandatory(line.key),
+    }
+
+
+def list_products() -> Page:
+    lines = db.session.scalars(select(ProductLine).order_by(ProductLine.key))
+    return Page.whole([product_view(line) for line in lines])
+
+
+def list_standards(
+    *,
+    product: str | None = None,
+    level: str | None = None,
+    kind: str | None = None,
+    mandatory: bool | None = None,
+    q: str | None = None,
+) -> Page:
+    """The catalog by product, level, kind, mandatory and a text query on code and titles."""
+    query = select(Standard).order_by(Standard.code)
+    if level is not None:
+        query = query.where(Standard.level == level)
+    if kind is not None:
+        query = query.where(Standard.kind == kind)
+    if mandatory is not None:
+        query = query.where(Standard.mandatory.is_(mandatory))
+    if q is not None:
+        # Escape LIKE wildcards so a search for "50%" means what it says.
+        text = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{text}%"
+        query = query.where(
+            or_(
+                Standard.code.ilike(pattern, escape="\\"),
+                Standard.title_zh.ilike(pattern, escape="\\"),
+                Standard.title_en.ilike(pattern, escape="\\"),
+            )
+        )
+    rows = list(db.session.scalars(query))
+    if product is not None:
+        # applies_to is a short JSON list; filtering in Python keeps one query for both databases.
+        rows = [s for s in rows if s.applies_to_product(product)]
+    return Page.whole(rows)
+
+
+def get_standard(standard_id: int) -> Standard:
+    """One standard with its requirements."""
+    std = db.session.scalar(
+        select(Standard).where(Standard.id == standard_id).options(selectinload(Standard.requirements))
+    )
+    if std is None:
+        raise NotFound(f"no standard with id {standard_id}")
+    return std

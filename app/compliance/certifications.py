@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import access
 from app.auth import Actor
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
@@ -15,11 +16,8 @@ from app.compliance import rules
 from app.compliance.evaluation import reference_date
 from app.compliance.models import Certification
 from app.db import db, utcnow
-from app.errors import Conflict, Forbidden, InvalidInput
-from app.orgs.models import Organization, Role, Site
-
-CERTIFYING_ROLES = frozenset({Role.inspector, Role.admin})
-
+from app.errors import Conflict, InvalidInput
+from app.orgs.models import Organization, Site
 
 CERTIFICATION_KINDS: dict[str, tuple[str, str]] = {
     "green_food": ("绿色食品", "Green Food"),
@@ -44,8 +42,7 @@ def create_certification(
     now: dt.datetime | None = None,
 ) -> Certification:
     now = now or utcnow()
-    if actor.role not in CERTIFYING_ROLES:
-        raise Forbidden(f"The role '{actor.role}' may not register certifications; admins and inspectors do.")
+    access.require_certifier(actor)
     if kind not in CERTIFICATION_KINDS:
         raise InvalidInput.field("kind", f"must be one of {', '.join(CERTIFICATION_KINDS)}")
     if product not in PRODUCTS:
@@ -83,6 +80,7 @@ def create_certification(
 
 
 def list_certifications(holder: str | None = None, product: str | None = None) -> list[Certification]:
+    """The registry (open to every signed-in user), by holder's organization code and product."""
     query = select(Certification).order_by(Certification.valid_from.desc(), Certification.id)
     if holder is not None:
         query = query.join(Organization, Organization.id == Certification.holder_org_id).where(

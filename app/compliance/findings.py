@@ -11,19 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app import access
 from app.auth import Actor
-from app.batches import service as batches
 from app.batches.models import Batch
 from app.compliance import rules
 from app.compliance.evaluation import Evaluation
 from app.compliance.models import Finding, FindingStep
-from app.compliance.presenters import interval_view
+from app.compliance.presenters import finding_view, interval_view
 from app.db import db, utcnow
-from app.errors import Conflict, Forbidden, NotFound
-from app.orgs.models import Role
-
-CLOSING_ROLES = frozenset({Role.inspector, Role.admin})
-
+from app.errors import Conflict
+from app.schemas import Page
 
 FINDING_KINDS = ("failed_verdict", "pre_harvest_interval")
 FINDING_STATUSES = ("open", "action_recorded", "closed")
@@ -122,24 +119,12 @@ def sync_findings(evaluation: Evaluation, actor: Actor | None = None, now: dt.da
     return opened
 
 
-def get_finding(finding_id: int) -> Finding:
-    finding = db.session.get(Finding, finding_id)
-    if finding is None:
-        raise NotFound(f"no finding with id {finding_id}")
-    return finding
-
-
 def record_action(actor: Actor, finding_id: int, note: str, now: dt.datetime | None = None) -> Finding:
     """The batch's custodian records what it did about a finding."""
     now = now or utcnow()
-    finding = get_finding(finding_id)
     # A finding on a batch the caller may not read is missing to it, exactly as a missing one is.
-    try:
-        batch = batches.get_readable_batch(finding.batch_id, actor)
-    except NotFound:
-        raise NotFound(f"no finding with id {finding_id}") from None
-    if actor.org.id != batch.custodian_org_id:
-        raise Forbidden(f"Only the custodian ({batch.custodian.code}) records corrective actions for {batch.lot_code}.")
+    finding = access.get_readable_finding(actor, finding_id)
+    access.require_finding_actor(actor, db.session.get_one(Batch, finding.batch_id))
     if finding.status == "closed":
         raise Conflict(f"Finding {finding.id} is closed.")
     _step(finding, "action", actor, note.strip(), now)
@@ -151,9 +136,8 @@ def record_action(actor: Actor, finding_id: int, note: str, now: dt.datetime | N
 def close_finding(actor: Actor, finding_id: int, note: str, now: dt.datetime | None = None) -> Finding:
     """An inspector verifies the corrective action and closes the finding."""
     now = now or utcnow()
-    if actor.role not in CLOSING_ROLES:
-        raise Forbidden(f"The role '{actor.role}' may not close findings; inspectors verify and close them.")
-    finding = get_finding(finding_id)
+    access.require_finding_closer(actor)
+    finding = access.get_readable_finding(actor, finding_id)
     if finding.status == "closed":
         raise Conflict(f"Finding {finding.id} is already closed.")
     if finding.status != "action_recorded":
@@ -164,18 +148,17 @@ def close_finding(actor: Actor, finding_id: int, note: str, now: dt.datetime | N
     return finding
 
 
-def list_findings(actor: Actor, status: str | None = None, batch_id: int | None = None) -> list[Finding]:
+def list_findings(actor: Actor, status: str | None = None, batch_id: int | None = None) -> Page:
+    """The findings of the batches ``actor`` may read, newest first, with every step."""
     query = select(Finding).options(selectinload(Finding.steps)).order_by(Finding.opened_at.desc(), Finding.id.desc())
     if status:
         query = query.where(Finding.status == status)
     if batch_id is not None:
         query = query.where(Finding.batch_id == batch_id)
-    if not (actor.oversees or actor.role == Role.lab):
-        mine = select(Batch.id).where(
-            (Batch.custodian_org_id == actor.org.id) | (Batch.producer_org_id == actor.org.id)
-        )
-        query = query.where(Finding.batch_id.in_(mine))
-    return list(db.session.scalars(query))
+    clause = access.readable_findings(actor)
+    if clause is not None:
+        query = query.where(clause)
+    return Page.whole([finding_view(f) for f in db.session.scalars(query)])
 
 
 def findings_of(batch: Batch) -> list[Finding]:

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
+from app import access
 from app.auth import Actor
 from app.batches import service as batches
 from app.batches.models import Batch
@@ -17,11 +18,9 @@ from app.compliance.findings import sync_findings
 from app.compliance.models import Finding, Inspection, InspectionResult
 from app.compliance.standards import catalog_parameter_keys, is_known_parameter, nested_error
 from app.db import db, utcnow
-from app.errors import Conflict, Forbidden, InvalidInput
-from app.orgs.models import Role
+from app.errors import Conflict, InvalidInput
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
-INSPECTING_ROLES = frozenset({Role.inspector, Role.lab})
 
 
 def _expected_units(batch: Batch, parameter: str, on: dt.date, limits: list[rules.Limit]) -> tuple[list[str], str]:
@@ -53,9 +52,8 @@ def record_inspection(
     All or nothing: every result is checked before anything is written.
     """
     now = now or utcnow()
-    if actor.role not in INSPECTING_ROLES:
-        raise Forbidden(f"The role '{actor.role}' may not record inspections; inspectors and labs do.")
-    batch = batches.get_batch(batch_id)
+    access.require_inspector(actor)
+    batch = access.get_readable_batch(actor, batch_id)
     report_no, lab = report_no.strip(), lab.strip()
     if not report_no:
         raise InvalidInput.field("report_no", "must not be blank")

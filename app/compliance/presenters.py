@@ -12,7 +12,7 @@ from app.batches.models import Batch
 from app.compliance import rules
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.evaluation import Evaluation
-from app.compliance.models import Certification, Finding
+from app.compliance.models import Certification, Finding, Inspection
 from app.compliance.standards import parameter_names
 from app.db import db
 from app.orgs.models import Organization, User
@@ -108,6 +108,21 @@ def interval_view(check: rules.IntervalCheck) -> dict[str, Any]:
         "harvest_seq": check.harvest_seq,
         "breached": check.breached,
         "days_short": check.days_short,
+    }
+
+
+def inspection_view(inspection: Inspection, evaluation: Evaluation, opened: list[Finding]) -> dict[str, Any]:
+    """A recorded test report with the verdict it led to and the findings it opened."""
+    return {
+        "id": inspection.id,
+        "batch_id": inspection.batch_id,
+        "report_no": inspection.report_no,
+        "lab": inspection.lab,
+        "sampled_at": inspection.sampled_at,
+        "tested_at": inspection.tested_at,
+        "results": inspection.results,
+        "verdict": evaluation.overall.verdict,
+        "findings_opened": [f.id for f in opened],
     }
 
 

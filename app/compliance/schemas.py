@@ -13,7 +13,7 @@ from app.catalog.products import PRODUCTS
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
 from app.compliance.rules import DECLARABLE_COMPARATORS, OVERALL_VERDICTS, ROW_VERDICTS
-from app.schemas import DecimalString, StrictSchema
+from app.schemas import DecimalString, ListMeta, StrictSchema
 
 # Numeric(20, 6) holds up to 10^14; anything near that is a typo, not a measurement.
 _AMOUNT = validate.Range(min=0, max=Decimal("1e12"))
@@ -196,7 +196,7 @@ class FindingOut(Schema):
 
 class FindingList(Schema):
     items = fields.List(fields.Nested(FindingOut), required=True)
-    total = fields.Integer(required=True)
+    meta = fields.Nested(ListMeta, required=True)
 
 
 class FindingQuery(StrictSchema):
@@ -281,7 +281,7 @@ class CertificationOut(Schema):
 
 class CertificationList(Schema):
     items = fields.List(fields.Nested(CertificationOut), required=True)
-    total = fields.Integer(required=True)
+    meta = fields.Nested(ListMeta, required=True)
 
 
 class CertificationQuery(StrictSchema):
@@ -294,3 +294,4 @@ class BatchCertificationList(Schema):
     judged_on = fields.Date(required=True, metadata={"description": "harvest, else production, else creation date"})
     basis = fields.String(required=True)
     items = fields.List(fields.Nested(CertificationOut), required=True)
+    meta = fields.Nested(ListMeta, required=True)

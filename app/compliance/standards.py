@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import access
 from app.auth import Actor
-from app.batches import service as batches
 from app.batches.models import BatchStandard
 from app.catalog.models import Requirement, Standard
 from app.catalog.parameters import KEYS_BY_ZH, known_keys
@@ -24,7 +24,7 @@ from app.catalog.service import split_code
 from app.compliance import rules
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput
-from app.orgs.models import Organization, Role
+from app.orgs.models import Organization
 
 _PESTICIDE_KEY = re.compile(r"^pesticide\.[a-z][a-z0-9_]{0,48}$")
 
@@ -70,8 +70,8 @@ def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.date
     now = now or utcnow()
     # A batch the caller may not read is missing to it (404); one it reads but neither holds nor
     # produced is refused (403), and may then be named.
-    batch = batches.get_readable_batch(batch_id, actor)
-    if actor.org.id not in (batch.custodian_org_id, batch.producer_org_id):
+    batch = access.get_readable_batch(actor, batch_id)
+    if not access.can_declare_standard(actor, batch):
         raise Forbidden(f"Only the custodian or the producer of batch {batch.lot_code} may declare its standards.")
     std = db.session.get(Standard, standard_id)
     if std is None:
@@ -80,7 +80,7 @@ def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.date
         raise InvalidInput.field(
             "standard", f"{std.code} does not apply to {PRODUCTS[batch.product_key].name_en} ({batch.product_key})"
         )
-    if std.owner_org_id is not None and std.owner_org_id != actor.org.id:
+    if not access.can_bind_standard(actor, std):
         raise InvalidInput.field("standard", f"{std.code} is another organization's enterprise standard")
     if db.session.get(BatchStandard, (batch.id, std.id)) is not None:
         raise Conflict(
@@ -183,7 +183,7 @@ def register_standard(
     owner = db.session.get(Organization, owner_org_id)
     if owner is None:
         raise InvalidInput.field("owner_org_id", f"no organization with id {owner_org_id}")
-    if actor.role != Role.admin and actor.org.id != owner.id:
+    if not access.can_register_standard(actor, owner):
         raise Forbidden("An organization registers its own standards only (admins may register for any).")
     if len(set(products)) != len(products):
         raise InvalidInput.field("products", "a product is listed twice")

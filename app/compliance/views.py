@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Response
 
+from app import access
 from app.api import Blueprint
 from app.auth import actor, require_roles
-from app.batches import service as batches
+from app.batches.models import BatchStandard
 from app.catalog.models import Standard
 from app.catalog.schemas import StandardOut
-from app.compliance import certifications, evaluation, findings, inspections, pdf, presenters, standards
-from app.compliance.evaluation import evaluate_batch
+from app.compliance import certifications, findings, inspections, presenters, reports, standards
 from app.compliance.schemas import (
     BatchCertificationList,
     CertificationCreate,
@@ -31,7 +31,7 @@ from app.compliance.schemas import (
     StandardCreate,
     StandardDeclare,
 )
-from app.orgs.models import Role
+from app.schemas import Page
 
 blp = Blueprint(
     "compliance",
@@ -49,10 +49,9 @@ _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 @blp.alt_response(409, description="The batch is already bound to this standard.")
 @blp.doc(security=_BEARER)
 @require_roles()
-def declare_standard(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
+def declare_standard(body: dict[str, Any], batch_id: int) -> BatchStandard:
     """Declare a further standard (GB/T, NY/T, DB42, T/, Q/) the batch is held to."""
-    bound = standards.declare_standard(actor(), batch_id, body["standard"])
-    return {"batch_id": batch_id, "standard": bound.standard, "source": bound.source, "bound_at": bound.bound_at}
+    return standards.declare_standard(actor(), batch_id, body["standard"])
 
 
 @blp.route("/standards", methods=["POST"])
@@ -71,29 +70,10 @@ def register_standard(body: dict[str, Any]) -> Standard:
 @blp.response(201, InspectionOut)
 @blp.alt_response(409, description="This report number is already recorded for the batch.")
 @blp.doc(security=_BEARER)
-@require_roles({Role.inspector, Role.lab})
+@require_roles(access.INSPECTING_ROLES)
 def record_inspection(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
     """Record a test report: it enters the batch's chain, is judged, and opens findings."""
-    inspection, evaluation, opened = inspections.record_inspection(actor(), batch_id, **body)
-    return {
-        "id": inspection.id,
-        "batch_id": inspection.batch_id,
-        "report_no": inspection.report_no,
-        "lab": inspection.lab,
-        "sampled_at": inspection.sampled_at,
-        "tested_at": inspection.tested_at,
-        "results": inspection.results,
-        "verdict": evaluation.overall.verdict,
-        "findings_opened": [f.id for f in opened],
-    }
-
-
-def compliance_of(batch_id: int) -> dict[str, Any]:
-    """The compliance view of a batch the actor may read; findings are brought up to date first."""
-    batch = batches.get_readable_batch(batch_id, actor())
-    evaluation = evaluate_batch(batch)
-    findings.sync_findings(evaluation)
-    return presenters.compliance_view(evaluation, findings.findings_of(batch))
+    return presenters.inspection_view(*inspections.record_inspection(actor(), batch_id, **body))
 
 
 @blp.route("/batches/<int(max=2147483647):batch_id>/compliance")
@@ -102,23 +82,7 @@ def compliance_of(batch_id: int) -> dict[str, Any]:
 @require_roles()
 def get_compliance(batch_id: int) -> dict[str, Any]:
     """The verdict (pass, fail, incomplete) and one row per requirement, clause by clause."""
-    return compliance_of(batch_id)
-
-
-def compliance_pdf_response(batch_id: int) -> Response:
-    batch = batches.get_readable_batch(batch_id, actor())
-    evaluation = evaluate_batch(batch)
-    findings.sync_findings(evaluation)
-    body = pdf.render(
-        batch,
-        presenters.compliance_view(evaluation, findings.findings_of(batch)),
-        batches.verify_batch(batch),
-        certifications.batch_certifications(batch),
-    )
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="compliance-{batch.lot_code}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return reports.compliance_of(actor(), batch_id)
 
 
 @blp.route("/batches/<int(max=2147483647):batch_id>/compliance.pdf")
@@ -132,7 +96,7 @@ def compliance_pdf_response(batch_id: int) -> Response:
 @require_roles()
 def get_compliance_pdf(batch_id: int) -> Response:
     """The compliance report as a PDF, in Chinese."""
-    return compliance_pdf_response(batch_id)
+    return reports.compliance_pdf_response(actor(), batch_id)
 
 
 @blp.route("/findings")
@@ -140,10 +104,9 @@ def get_compliance_pdf(batch_id: int) -> Response:
 @blp.response(200, FindingList)
 @blp.doc(security=_BEARER)
 @require_roles()
-def list_findings(args: dict[str, Any]) -> dict[str, Any]:
-    """Findings by status and batch: all for inspectors, those of one's own batches for others."""
-    found = findings.list_findings(actor(), args.get("status"), args.get("batch"))
-    return {"items": [presenters.finding_view(f) for f in found], "total": len(found)}
+def list_findings(args: dict[str, Any]) -> Page:
+    """Findings by status and batch, on the batches the caller may read."""
+    return findings.list_findings(actor(), args.get("status"), args.get("batch"))
 
 
 @blp.route("/findings/<int(max=2147483647):finding_id>/actions", methods=["POST"])
@@ -162,7 +125,7 @@ def record_action(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
 @blp.response(200, FindingOut)
 @blp.alt_response(409, description="Already closed, or no corrective action recorded yet.")
 @blp.doc(security=_BEARER)
-@require_roles({Role.inspector, Role.admin})
+@require_roles(access.FINDING_CLOSING_ROLES)
 def close_finding(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
     """An inspector verifies the corrective action and closes the finding."""
     return presenters.finding_view(findings.close_finding(actor(), finding_id, body["note"]))
@@ -173,7 +136,7 @@ def close_finding(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
 @blp.response(201, CertificationOut)
 @blp.alt_response(409, description="A certification with this number is registered.")
 @blp.doc(security=_BEARER)
-@require_roles({Role.admin, Role.inspector})
+@require_roles(access.CERTIFYING_ROLES)
 def create_certification(body: dict[str, Any]) -> dict[str, Any]:
     """Register a green food, organic, GI or compliance certificate."""
     return presenters.certification_view(certifications.create_certification(actor(), **body))
@@ -184,10 +147,9 @@ def create_certification(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, CertificationList)
 @blp.doc(security=_BEARER)
 @require_roles()
-def list_certifications(args: dict[str, Any]) -> dict[str, Any]:
+def list_certifications(args: dict[str, Any]) -> Page:
     """The certification registry, by holder (organization code) and product."""
-    certs = certifications.list_certifications(args.get("holder"), args.get("product"))
-    return {"items": [presenters.certification_view(c) for c in certs], "total": len(certs)}
+    return reports.certification_registry(args.get("holder"), args.get("product"))
 
 
 @blp.route("/batches/<int(max=2147483647):batch_id>/certifications")
@@ -196,12 +158,4 @@ def list_certifications(args: dict[str, Any]) -> dict[str, Any]:
 @require_roles()
 def batch_certifications(batch_id: int) -> dict[str, Any]:
     """Certifications covering the batch, each valid, expired or not yet valid on the batch's date."""
-    batch = batches.get_readable_batch(batch_id, actor())
-    found = certifications.batch_certifications(batch)
-    judged_on, basis = evaluation.reference_date(batch)
-    return {
-        "batch_id": batch.id,
-        "judged_on": judged_on,
-        "basis": basis,
-        "items": [presenters.certification_view(bc.certification, bc.status) for bc in found],
-    }
+    return reports.batch_certifications_of(actor(), batch_id)

@@ -10,19 +10,20 @@ stage events: the batch is on the road, and its next record is the receipt or th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
+from app import access
 from app.auth import Actor
 from app.batches import service
 from app.batches.models import Batch, BatchStatus
 from app.custody.models import Transfer, TransferStatus
 from app.db import db, utcnow
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput
 from app.orgs.models import Organization
-from app.schemas import MAX_ID
+from app.schemas import Page
 
 DIRECTIONS = ("incoming", "outgoing")
 
@@ -48,9 +49,8 @@ def create_transfer(
     """Ship a batch to another organization; custody moves when the receiver accepts."""
     now = now or utcnow()
     # A batch the caller may not read does not exist for it (404); one it reads but does not hold is 403.
-    batch = service.lock_batch(service.get_readable_batch(batch_id, actor).id)
-    if batch.custodian_org_id != actor.org.id:
-        raise Forbidden(f"Only the custodian ({batch.custodian.code}) may transfer batch {batch.lot_code}.")
+    batch = service.lock_batch(access.get_readable_batch(actor, batch_id).id)
+    access.require_custodian(actor, batch, "transfer")
     receiver = db.session.scalar(select(Organization).where(Organization.code == to_org))
     if receiver is None:
         raise InvalidInput.field("to_org", f"no organization with code {to_org!r}")
@@ -72,7 +72,8 @@ def create_transfer(
         to_org=receiver,
         status=TransferStatus.pending,
         occurred_at=occurred_at,
-        transport=transport or {},
+        # A temperature arrives as an exact Decimal; the record keeps it as its string.
+        transport={k: str(v) if isinstance(v, Decimal) else v for k, v in (transport or {}).items()},
         created_by_id=actor.user.id,
         created_at=now,
     )
@@ -89,22 +90,14 @@ def create_transfer(
     return transfer
 
 
-def _visible_transfer(actor: Actor, transfer_id: int) -> Transfer:
-    transfer = db.session.get(Transfer, transfer_id) if 0 < transfer_id <= MAX_ID else None
-    if transfer is None or not (actor.oversees or actor.org.id in (transfer.from_org_id, transfer.to_org_id)):
-        raise NotFound(f"no transfer with id {transfer_id}")
-    return transfer
-
-
 def get_transfer(actor: Actor, transfer_id: int) -> Transfer:
-    """One transfer, for the two organizations it concerns (and oversight)."""
-    return _visible_transfer(actor, transfer_id)
+    """One transfer, for whoever may read its batch."""
+    return access.get_readable_transfer(actor, transfer_id)
 
 
 def _decide(actor: Actor, transfer_id: int, verb: str) -> tuple[Transfer, Batch]:
-    transfer = _visible_transfer(actor, transfer_id)
-    if transfer.to_org_id != actor.org.id:
-        raise Forbidden(f"Only the receiving organization ({transfer.to_org.code}) may {verb} transfer {transfer.id}.")
+    transfer = access.get_readable_transfer(actor, transfer_id)
+    access.require_receiver(actor, transfer, verb)
     # Lock the batch first, then re-read the transfer: two clicks on "accept" must not both pass.
     batch = service.lock_batch(transfer.batch_id)
     db.session.refresh(transfer)
@@ -166,15 +159,9 @@ def reject_transfer(
     return transfer
 
 
-@dataclass
-class TransferPage:
-    items: list[Transfer]
-    total: int
-
-
 def list_transfers(
     actor: Actor, *, direction: str, status: str | None = None, page: int = 1, per_page: int = 50
-) -> TransferPage:
+) -> Page:
     """The caller's organization's incoming or outgoing transfers, newest first."""
     if direction not in DIRECTIONS:
         raise InvalidInput.field("direction", f"must be one of {', '.join(DIRECTIONS)}", location="query")
@@ -186,4 +173,4 @@ def list_transfers(
     items = db.session.scalars(
         query.order_by(Transfer.created_at.desc(), Transfer.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    return TransferPage(items=list(items), total=total)
+    return Page(list(items), total, page, per_page)

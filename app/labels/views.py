@@ -14,10 +14,10 @@ from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, request
 from marshmallow import ValidationError
 
+from app import access
 from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import service as batches
-from app.batches.service import get_readable_batch
 from app.errors import InvalidInput
 from app.labels import qr
 from app.labels.schemas import QrArgs
@@ -50,8 +50,8 @@ def qr_response(kind: str, url: str, size: int, *, public: bool) -> Response:
 
 
 def _batch_qr(kind: str, batch_id: int, size: int) -> Response:
-    # The batches API's read rule, so a batch one may not read is a 404 here too.
-    batch = get_readable_batch(batch_id, actor())
+    # The batches' read rule, so a batch one may not read is a 404 here too.
+    batch = access.get_readable_batch(actor(), batch_id)
     return qr_response(kind, batches.public_url(current_app.config["PUBLIC_BASE_URL"], batch), size, public=False)
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, utcnow
+
+if TYPE_CHECKING:
+    from app.orgs.models import Organization
 
 
 class Transformation(Model):
@@ -25,6 +28,8 @@ class Transformation(Model):
     actor_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     process: Mapped[dict[str, Any]]
     yield_pct: Mapped[Decimal | None]
+
+    actor_org: Mapped[Organization] = relationship()
 
 
 class LineageEdge(Model):

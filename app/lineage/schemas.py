@@ -8,9 +8,7 @@ from marshmallow import Schema, fields, validate
 from app.batches import service as batches
 from app.batches.models import UNITS, Batch
 from app.batches.schemas import LOT_CODE, _plausible_moment
-from app.db import db
 from app.lineage import trace as tracing
-from app.orgs.models import Organization
 from app.schemas import MAX_ID, DecimalString, StrictSchema, quantity_field
 
 # Row ids are 32-bit integers on every database we run on.
@@ -104,7 +102,7 @@ class TransformationOut(Schema):
     kind = fields.String(required=True)
     occurred_at = fields.DateTime(required=True)
     recorded_at = fields.DateTime(required=True)
-    actor_org = fields.Function(lambda t: db.session.get_one(Organization, t.actor_org_id).code, required=True)
+    actor_org = fields.Function(lambda t: t.actor_org.code, required=True)
     process = fields.Dict(required=True)
     yield_pct = DecimalString(allow_none=True)
 
@@ -113,7 +111,7 @@ class LineageOut(Schema):
     transformation = fields.Nested(TransformationOut, required=True)
     inputs = fields.List(fields.Nested(LineageTakenOut), required=True)
     outputs = fields.List(fields.Nested(LineageBatchOut), required=True)
-    edges = fields.List(fields.Nested(LineageEdgeOut), required=True)
+    edges = fields.List(fields.Nested(LineageEdgeOut), attribute="trace_edges", required=True)
 
 
 class TraceNodeOut(Schema):

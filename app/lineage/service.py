@@ -26,6 +26,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from app import access
 from app.auth import Actor
 from app.batches import service
 from app.batches.models import UNITS, Batch, BatchStatus
@@ -34,6 +35,7 @@ from app.catalog.models import ProductLine
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.lineage.models import LineageEdge, Transformation
+from app.lineage.trace import TraceEdge
 
 QUANTUM = Decimal("0.001")  # the Quantity column keeps three places
 # A yield beyond this is a slip of units (grams in, tonnes out), not a process; the column holds
@@ -110,6 +112,24 @@ class LineageResult:
     edges: list[LineageEdge]
     input_totals: dict[str, Decimal] = field(default_factory=dict)
     output_totals: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def trace_edges(self) -> list[TraceEdge]:
+        """The edges as the trace gives them: each quantity in its input's unit."""
+        units = {t.batch.id: t.batch.unit for t in self.inputs}
+        return [
+            TraceEdge(
+                id=e.id,
+                source=e.input_batch_id,
+                target=e.output_batch_id,
+                quantity=e.quantity,
+                unit=units[e.input_batch_id],
+                kind=e.kind,
+                occurred_at=e.occurred_at,
+                transformation=e.transformation_id,
+            )
+            for e in self.edges
+        ]
 
 
 class _Errors:
@@ -217,7 +237,7 @@ def _load_inputs(actor: Actor, takes: Sequence[Take], paths: _Paths) -> dict[int
     locked: dict[int, Batch] = {}
     for batch_id in sorted(seen):
         try:
-            locked[batch_id] = service.lock_batch(service.get_readable_batch(batch_id, actor).id)
+            locked[batch_id] = service.lock_batch(access.get_readable_batch(actor, batch_id).id)
         except NotFound:
             errors.add(paths.input(seen[batch_id], "batch"), f"no batch with id {batch_id}")
     if errors:
@@ -226,7 +246,7 @@ def _load_inputs(actor: Actor, takes: Sequence[Take], paths: _Paths) -> dict[int
     forbidden = _Errors()
     for index, take in enumerate(takes):
         batch = locked[take.batch]
-        if batch.custodian_org_id != actor.org.id:
+        if not access.can_write_batch(actor, batch):
             forbidden.add(
                 paths.input(index, "batch"),
                 f"batch {batch.lot_code} is held by {batch.custodian.code}; only its custodian may take from it",
@@ -496,7 +516,7 @@ def split_batch(
             errors.add(["parts", index, "quantity"], "must be greater than zero")
     if errors:
         raise InvalidInput(errors.first(), {"json": errors.json})
-    parent = service.get_readable_batch(batch_id, actor)  # 404 for a lot the caller may not read
+    parent = access.get_readable_batch(actor, batch_id)  # 404 for a lot the caller may not read
     total = sum((Decimal(p) for p in parts), Decimal(0))
     codes = list(lot_codes or [None] * len(parts))
     outputs = [
@@ -514,6 +534,11 @@ def split_batch(
         kind="split",
         paths=_SPLIT_PATHS,
     )
+
+
+def get_transformation(actor: Actor, transformation_id: int) -> LineageResult:
+    """One transformation as it was made, for whoever may read one of its inputs or outputs."""
+    return load_transformation(access.get_readable_transformation(actor, transformation_id))
 
 
 def load_transformation(transformation: Transformation) -> LineageResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.orgs.models import OrgKind, Role
-from app.schemas import StrictSchema
+from app.schemas import ListMeta, StrictSchema
 
 
 class OrganizationCreate(StrictSchema):
@@ -36,6 +36,7 @@ class OrganizationOut(Schema):
 
 class OrganizationList(Schema):
     items = fields.List(fields.Nested(OrganizationOut), required=True)
+    meta = fields.Nested(ListMeta, required=True)
 
 
 class UserCreate(StrictSchema):
@@ -59,3 +60,4 @@ class UserOut(Schema):
 
 class UserList(Schema):
     items = fields.List(fields.Nested(UserOut), required=True)
+    meta = fields.Nested(ListMeta, required=True)

@@ -15,6 +15,7 @@ from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.orgs.credit_code import credit_code_error
 from app.orgs.models import ApiToken, Organization, OrgKind, Role, Site, User
+from app.schemas import Page
 
 _passwords = PasswordHasher()
 _MASKED_ID = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$|^\d{6}\*{8}\d{3}[\dX]$")
@@ -187,3 +188,11 @@ def create_site(
     db.session.add(site)
     db.session.flush()
     return site
+
+
+def list_organizations() -> Page:
+    return Page.whole(db.session.scalars(select(Organization).order_by(Organization.code)).all())
+
+
+def list_users() -> Page:
+    return Page.whole(db.session.scalars(select(User).order_by(User.username)).all())

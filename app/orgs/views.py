@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
+from app import access
 from app.api import Blueprint
 from app.auth import require_roles
-from app.db import db
 from app.orgs import service
-from app.orgs.models import Organization, Role, User
+from app.orgs.models import Organization, User
 from app.orgs.schemas import (
     OrganizationCreate,
     OrganizationList,
@@ -19,6 +17,7 @@ from app.orgs.schemas import (
     UserList,
     UserOut,
 )
+from app.schemas import Page
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1", description="Organizations and users (admin)")
 
@@ -27,7 +26,7 @@ blp = Blueprint("orgs", __name__, url_prefix="/api/v1", description="Organizatio
 @blp.arguments(OrganizationCreate)
 @blp.response(201, OrganizationOut)
 @blp.doc(security=[{"bearerAuth": []}])
-@require_roles({Role.admin})
+@require_roles(access.ADMIN_ROLES)
 def create_organization(body: dict[str, Any]) -> Organization:
     """Register an organization."""
     cooperative = body.pop("cooperative", None)
@@ -37,17 +36,17 @@ def create_organization(body: dict[str, Any]) -> Organization:
 @blp.route("/organizations", methods=["GET"])
 @blp.response(200, OrganizationList)
 @blp.doc(security=[{"bearerAuth": []}])
-@require_roles({Role.admin})
-def list_organizations() -> dict[str, Any]:
+@require_roles(access.ADMIN_ROLES)
+def list_organizations() -> Page:
     """List organizations."""
-    return {"items": db.session.scalars(select(Organization).order_by(Organization.code)).all()}
+    return service.list_organizations()
 
 
 @blp.route("/users", methods=["POST"])
 @blp.arguments(UserCreate)
 @blp.response(201, UserOut)
 @blp.doc(security=[{"bearerAuth": []}])
-@require_roles({Role.admin})
+@require_roles(access.ADMIN_ROLES)
 def create_user(body: dict[str, Any]) -> User:
     """Create a user in an organization."""
     org = body.pop("org")
@@ -57,7 +56,7 @@ def create_user(body: dict[str, Any]) -> User:
 @blp.route("/users", methods=["GET"])
 @blp.response(200, UserList)
 @blp.doc(security=[{"bearerAuth": []}])
-@require_roles({Role.admin})
-def list_users() -> dict[str, Any]:
+@require_roles(access.ADMIN_ROLES)
+def list_users() -> Page:
     """List users."""
-    return {"items": db.session.scalars(select(User).order_by(User.username)).all()}
+    return service.list_users()

@@ -376,3 +376,21 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
         "tests": _tests(batch, lang),
         "compliance": summary,
     }
+
+
+def ping_row(public_code: str) -> Any:
+    """The benchmark floor's one indexed lookup: lot code and status by public code, or None."""
+    return db.session.execute(select(Batch.lot_code, Batch.status).where(Batch.public_code == public_code)).first()
+
+
+def index_batches(page: int, per_page: int) -> list[Batch]:
+    """The index page's batches, newest first, with what its cards show loaded."""
+    return list(
+        db.session.scalars(
+            select(Batch)
+            .options(joinedload(Batch.product), joinedload(Batch.producer), joinedload(Batch.site))
+            .order_by(Batch.created_at.desc(), Batch.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )

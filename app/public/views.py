@@ -12,13 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 from flask_babel import get_locale
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.api import Blueprint as ApiBlueprint
-from app.batches.models import Batch
-from app.db import db
 from app.errors import NotFound
 from app.public import consumer
 from app.public.cache import page_cache
@@ -74,7 +70,7 @@ def _base_url() -> str:
 @bp.get("/t/<public_code>/ping")
 def ping(public_code: str) -> Response:
     """Benchmark floor: one indexed SELECT by public code and a tiny template."""
-    row = db.session.execute(select(Batch.lot_code, Batch.status).where(Batch.public_code == public_code)).first()
+    row = consumer.ping_row(public_code)
     if row is None:
         return make_response(render_template("public/ping.html", lot_code=None, status=None), 404)
     return make_response(render_template("public/ping.html", lot_code=row.lot_code, status=row.status))
@@ -85,17 +81,8 @@ def index() -> Response:
     listed = current_app.config.get("APP_ENV") != "production"
     # Bounded: a page number past the last one is merely empty, never a database overflow.
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
-    batches: list[Batch] = []
-    if listed:
-        batches = list(
-            db.session.scalars(
-                select(Batch)
-                .options(joinedload(Batch.product), joinedload(Batch.producer), joinedload(Batch.site))
-                .order_by(Batch.created_at.desc(), Batch.id.desc())
-                .offset((page - 1) * INDEX_PER_PAGE)
-                .limit(INDEX_PER_PAGE + 1)
-            )
-        )
+    # One more than a page, to know whether there is a next one.
+    batches = consumer.index_batches(page, INDEX_PER_PAGE + 1) if listed else []
     lang = page_lang()
     cards = [
         {

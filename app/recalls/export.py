@@ -18,6 +18,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.auth import Actor
+from app.recalls import service
 from app.recalls.models import Recall
 from app.recalls.service import COLUMNS, SEVERITIES, local_time
 
@@ -104,3 +106,14 @@ def to_xlsx(recall: Recall, rows: list[dict[str, Any]], affected: int) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def recall_csv(actor: Actor, recall_id: int) -> bytes:
+    """The recall sheet of a recall the actor may read, as CSV."""
+    return to_csv(service.sheet_rows(service.recall_report(service.get_recall(actor, recall_id))))
+
+
+def recall_xlsx(actor: Actor, recall_id: int) -> bytes:
+    """The recall sheet of a recall the actor may read, as XLSX."""
+    report = service.recall_report(service.get_recall(actor, recall_id))
+    return to_xlsx(report.recall, service.sheet_rows(report), len(report.items))

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.lineage.service import q3
 from app.recalls.service import SEVERITIES, STATUSES
-from app.schemas import MAX_ID, PageArgs, PageMeta, StrictSchema
+from app.schemas import MAX_ID, ListMeta, PageArgs, PageMeta, StrictSchema
 
 
 class RecallCreate(StrictSchema):
@@ -111,3 +111,4 @@ class RecallReportOut(RecallBriefOut):
     summary = fields.Nested(RecallSummaryOut, required=True)
     holders = fields.List(fields.Nested(RecallHolderOut), required=True)
     items = fields.List(fields.Nested(RecallAffectedOut), required=True)
+    meta = fields.Nested(ListMeta, required=True)

@@ -22,19 +22,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
+from app import access
 from app.auth import Actor
 from app.batches import service
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStatus, Event
 from app.custody.models import Transfer
 from app.db import db, utcnow
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.lineage import trace as tracing
 from app.orgs.models import Organization, User
 from app.recalls.models import Recall, RecallItem
-from app.schemas import MAX_ID
+from app.schemas import Page
 
 SEVERITIES: dict[str, tuple[str, str]] = {
     "I": ("一级召回", "Class I: has caused or may cause serious harm to health"),
@@ -49,59 +50,25 @@ STATUSES = ("open", "closed")
 # ---------------------------------------------------------------------------------------------
 
 
-def _opener_org_id(recall: Recall) -> int | None:
-    if recall.opened_by_id is None:
-        return None
-    return db.session.scalar(select(User.organization_id).where(User.id == recall.opened_by_id))
-
-
-def can_view(actor: Actor, recall: Recall) -> bool:
-    """Oversight, the organization that opened it, the root's producer, and whoever holds an affected lot."""
-    if actor.oversees or actor.org.id in (_opener_org_id(recall), recall.batch.producer_org_id):
-        return True
-    holding = db.session.scalar(
-        select(RecallItem.batch_id)
-        .join(Batch, Batch.id == RecallItem.batch_id)
-        .where(RecallItem.recall_id == recall.id, Batch.custodian_org_id == actor.org.id)
-        .limit(1)
-    )
-    return holding is not None
-
-
 def get_recall(actor: Actor, recall_id: int) -> Recall:
-    recall = db.session.get(Recall, recall_id) if 0 < recall_id <= MAX_ID else None
-    if recall is None or not can_view(actor, recall):
-        raise NotFound(f"no recall with id {recall_id}")
-    return recall
+    """One recall, for whoever may read a lot it affects (app/access.py)."""
+    return access.get_readable_recall(actor, recall_id)
 
 
-def list_recalls(
-    actor: Actor, *, status: str | None = None, page: int = 1, per_page: int = 50
-) -> tuple[list[Recall], int]:
-    """The recalls the actor may see, newest first."""
+def list_recalls(actor: Actor, *, status: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+    """The recalls the actor may see, newest first, each described with its number of affected lots."""
     query = select(Recall)
     if status is not None:
         query = query.where(Recall.status == status)
-    if not actor.oversees:
-        root = db.aliased(Batch)
-        held = (
-            select(RecallItem.recall_id)
-            .join(Batch, Batch.id == RecallItem.batch_id)
-            .where(Batch.custodian_org_id == actor.org.id)
-        )
-        openers = select(User.id).where(User.organization_id == actor.org.id)
-        query = query.join(root, root.id == Recall.batch_id).where(
-            or_(
-                Recall.opened_by_id.in_(openers),
-                root.producer_org_id == actor.org.id,
-                Recall.id.in_(held),
-            )
-        )
+    clause = access.readable_recalls(actor)
+    if clause is not None:
+        query = query.where(clause)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.session.scalars(
+    recalls = db.session.scalars(
         query.order_by(Recall.opened_at.desc(), Recall.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    return list(items), total
+    counts = affected_counts(r.id for r in recalls)
+    return Page([describe(r, counts.get(r.id, 0)) for r in recalls], total, page, per_page)
 
 
 def affected_counts(recall_ids: Iterable[int]) -> dict[int, int]:
@@ -143,11 +110,12 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
         raise InvalidInput.field("reason", "say why the lot is recalled")
     if severity not in SEVERITIES:
         raise InvalidInput.field("severity", f"must be one of {', '.join(SEVERITIES)}")
-    root = db.session.get(Batch, batch_id) if 0 < batch_id <= MAX_ID else None
-    if root is None or not service.can_read(actor, root):
-        raise InvalidInput.field("batch", f"no batch with id {batch_id}")
-    if not actor.oversees and root.producer_org_id != actor.org.id:
-        raise Forbidden("Only an inspector, an administrator or the lot's producer may recall it.")
+    try:
+        root = access.get_readable_batch(actor, batch_id)
+    except NotFound:
+        # The lot is named in the body, so a missing (or hidden) one is a field error.
+        raise InvalidInput.field("batch", f"no batch with id {batch_id}") from None
+    access.require_recall_opener(actor, root)
     already = db.session.scalar(select(Recall.id).where(Recall.batch_id == root.id, Recall.status == "open"))
     if already is not None:
         raise Conflict(
@@ -192,8 +160,7 @@ def close_recall(actor: Actor, recall_id: int, *, reason: str, now: dt.datetime 
     """Record that the recall action is complete. The batches stay recalled; the history stays."""
     now = now or utcnow()
     recall = get_recall(actor, recall_id)
-    if not (actor.oversees or actor.org.id == _opener_org_id(recall)):
-        raise Forbidden("Only an inspector, an administrator or the organization that opened the recall may close it.")
+    access.require_recall_closer(actor, recall)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.field("reason", "say why the recall is closed")
@@ -465,6 +432,11 @@ def describe(recall: Recall, affected: int) -> dict[str, Any]:
     }
 
 
+def recall_body(recall: Recall) -> dict[str, Any]:
+    """The recall's whole report, as the API answers it."""
+    return report_body(recall_report(recall))
+
+
 def report_body(report: RecallReport) -> dict[str, Any]:
     """The recall with every affected lot, its holder, transfers and sales."""
     return {
@@ -472,4 +444,5 @@ def report_body(report: RecallReport) -> dict[str, Any]:
         "summary": report.summary,
         "holders": report.holders,
         "items": report.items,
+        "meta": {"total": len(report.items)},
     }

@@ -10,7 +10,7 @@ from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.recalls import export, service
 from app.recalls.schemas import RecallClose, RecallCreate, RecallList, RecallListArgs, RecallReportOut
-from app.schemas import page_of
+from app.schemas import Page
 
 blp = Blueprint("recalls", __name__, url_prefix="/api/v1", description="Recalls: affected lots, holders, sales")
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -24,8 +24,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @require_roles()
 def open_recall(body: dict[str, Any]) -> dict[str, Any]:
     """Recall a lot and every lot made from it (inspector, administrator, or the lot's producer)."""
-    recall = service.open_recall(actor(), batch_id=body["batch"], reason=body["reason"], severity=body["severity"])
-    return service.report_body(service.recall_report(recall))
+    return service.recall_body(
+        service.open_recall(actor(), batch_id=body["batch"], reason=body["reason"], severity=body["severity"])
+    )
 
 
 @blp.route("/recalls", methods=["GET"])
@@ -33,14 +34,9 @@ def open_recall(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, RecallList)
 @blp.doc(security=SECURITY)
 @require_roles()
-def list_recalls(args: dict[str, Any]) -> dict[str, Any]:
+def list_recalls(args: dict[str, Any]) -> Page:
     """The recalls the caller may see, newest first; filter by status (open, closed)."""
-    recalls, total = service.list_recalls(
-        actor(), status=args.get("status"), page=args["page"], per_page=args["per_page"]
-    )
-    counts = service.affected_counts(r.id for r in recalls)
-    items = [service.describe(r, counts.get(r.id, 0)) for r in recalls]
-    return page_of(items, args["page"], args["per_page"], total)
+    return service.list_recalls(actor(), status=args.get("status"), page=args["page"], per_page=args["per_page"])
 
 
 @blp.route("/recalls/<int:recall_id>", methods=["GET"])
@@ -49,7 +45,7 @@ def list_recalls(args: dict[str, Any]) -> dict[str, Any]:
 @require_roles()
 def get_recall(recall_id: int) -> dict[str, Any]:
     """One recall: each affected lot, who holds it, where, what it came from, its transfers and sales."""
-    return service.report_body(service.recall_report(service.get_recall(actor(), recall_id)))
+    return service.recall_body(service.get_recall(actor(), recall_id))
 
 
 @blp.route("/recalls/<int:recall_id>/close", methods=["POST"])
@@ -59,8 +55,7 @@ def get_recall(recall_id: int) -> dict[str, Any]:
 @require_roles()
 def close_recall(body: dict[str, Any], recall_id: int) -> dict[str, Any]:
     """Close a recall whose action is complete, saying why; the lots stay recalled and the history stays."""
-    recall = service.close_recall(actor(), recall_id, reason=body["reason"])
-    return service.report_body(service.recall_report(recall))
+    return service.recall_body(service.close_recall(actor(), recall_id, reason=body["reason"]))
 
 
 def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
@@ -73,9 +68,7 @@ def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
 @require_roles()
 def export_csv(recall_id: int) -> Response:
     """The recall sheet as CSV (UTF-8 with BOM, so Excel shows the Chinese)."""
-    report = service.recall_report(service.get_recall(actor(), recall_id))
-    body = export.to_csv(service.sheet_rows(report))
-    return _attachment(body, "text/csv; charset=utf-8", f"recall-{recall_id}.csv")
+    return _attachment(export.recall_csv(actor(), recall_id), "text/csv; charset=utf-8", f"recall-{recall_id}.csv")
 
 
 @blp.route("/recalls/<int:recall_id>/export.xlsx", methods=["GET"])
@@ -84,6 +77,4 @@ def export_csv(recall_id: int) -> Response:
 @require_roles()
 def export_xlsx(recall_id: int) -> Response:
     """The recall sheet as XLSX: sortable and filterable, with the recall described on a second sheet."""
-    report = service.recall_report(service.get_recall(actor(), recall_id))
-    body = export.to_xlsx(report.recall, service.sheet_rows(report), len(report.items))
-    return _attachment(body, XLSX, f"recall-{recall_id}.xlsx")
+    return _attachment(export.recall_xlsx(actor(), recall_id), XLSX, f"recall-{recall_id}.xlsx")

@@ -21,27 +21,22 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
+from app import access
 from app.auth import Actor, current_actor
 from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
-from app.compliance import certifications, evaluation, findings, inspections, presenters, rules
+from app.compliance import certifications, evaluation, findings, inspections, presenters, reports, rules
 from app.compliance.evaluation import evaluate_batch
-from app.compliance.models import Finding
 from app.compliance.schemas import InspectionCreate
-from app.compliance.views import compliance_pdf_response
-from app.db import db
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
-from app.orgs.models import Organization, Role
 from app.orgs.service import check_password
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
-DESK_ROLES = frozenset({Role.inspector, Role.admin})
 VERDICTS = ("pass", "fail", "incomplete")
 BLANK_RESULT_ROWS = 3
 # The most result rows a posted form is read for, unless the batch's own form offers more.
@@ -87,7 +82,7 @@ def desk_required(view: F) -> F:
         who = desk_actor()
         if who is None:
             return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-        if who.role not in DESK_ROLES:
+        if who.role not in access.DESK_ROLES:
             raise Forbidden(_("检查台仅供检查员和管理员使用。"))
         return view(*args, **kwargs)
 
@@ -112,7 +107,7 @@ def login() -> Any:
     if user is None:
         error = _("用户名或密码不正确。")
         return render_template("web/login.html", next=next_url, error=error, username=username), 401
-    if user.role not in DESK_ROLES:
+    if user.role not in access.DESK_ROLES:
         error = _("检查台仅供检查员和管理员使用。")
         return render_template("web/login.html", next=next_url, error=error, username=username), 403
     # A fresh session on sign-in: nothing from before (a planted session id or token) carries over.
@@ -145,41 +140,9 @@ def batch_list() -> str:
     product = request.args.get("product") or None
     county = request.args.get("county") or None
     verdict = request.args.get("verdict") or None
-    query = (
-        select(Batch, Organization)
-        .join(Organization, Organization.id == Batch.producer_org_id)
-        .order_by(Batch.created_at.desc(), Batch.id.desc())
-    )
-    if product in PRODUCTS:
-        query = query.where(Batch.product_key == product)
-    if county:
-        query = query.where(Organization.county == county)
-    counties = sorted(
-        c
-        for c in db.session.scalars(
-            select(Organization.county)
-            .join(Batch, Batch.producer_org_id == Organization.id)
-            .where(Organization.county.is_not(None))
-            .distinct()
-        )
-        if c
-    )
-    items: list[dict[str, Any]] = []
-    # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
-    # Judging also opens any finding the facts now call for, so the counts below are current.
-    for batch, producer in db.session.execute(query).all():
-        evaluation = evaluate_batch(batch)
-        findings.sync_findings(evaluation)
-        if verdict in VERDICTS and evaluation.overall.verdict != verdict:
-            continue
-        items.append({"batch": batch, "producer": producer, "verdict": evaluation.overall.verdict})
-    open_findings = dict(
-        db.session.execute(
-            select(Finding.batch_id, func.count()).where(Finding.status != "closed").group_by(Finding.batch_id)
-        ).all()
-    )
-    for item in items:
-        item["open_findings"] = open_findings.get(item["batch"].id, 0)
+    who = desk_actor()
+    assert who is not None
+    items, counties = reports.desk_batches(who, product=product, county=county, verdict=verdict)
     return render_template(
         "web/batches.html",
         items=items,
@@ -194,21 +157,21 @@ def batch_list() -> str:
 @desk_required
 def batch_page(batch_id: int) -> str:
     """One batch: verdict, clause table, pre-harvest intervals, findings, certifications, chain check."""
-    batch = batches.get_batch(batch_id)
+    who = desk_actor()
+    assert who is not None
+    batch = access.get_readable_batch(who, batch_id)
     evaluation = evaluate_batch(batch)
     findings.sync_findings(evaluation)
     english = _english()
     view = _desk_view(presenters.compliance_view(evaluation, findings.findings_of(batch)), english)
-    who = desk_actor()
-    assert who is not None
     return render_template(
         "web/batch.html",
         batch=batch,
         view=view,
         chain=batches.verify_batch(batch),
         certifications=_desk_certifications(certifications.batch_certifications(batch, evaluation.journey), english),
-        can_act=who.org.id == batch.custodian_org_id,
-        can_close=who.role in findings.CLOSING_ROLES,
+        can_act=access.can_act_on_finding(who, batch),
+        can_close=access.can_close_finding(who),
         product=PRODUCTS[batch.product_key],
     )
 
@@ -244,21 +207,23 @@ def _desk_certifications(found: list[certifications.BatchCertification], english
 @desk_required
 def batch_pdf(batch_id: int) -> Response:
     """The compliance report PDF, for a signed-in inspector."""
-    return compliance_pdf_response(batch_id)
+    who = desk_actor()
+    assert who is not None
+    return reports.compliance_pdf_response(who, batch_id)
 
 
 # --- findings ---------------------------------------------------------------------------------------
 
 
 def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done: str) -> BaseResponse:
-    finding = findings.get_finding(finding_id)
+    who = desk_actor()
+    assert who is not None
+    finding = access.get_readable_finding(who, finding_id)
     note = request.form.get("note", "").strip()
     target = url_for("web.batch_page", batch_id=finding.batch_id, _anchor=f"finding-{finding.id}")
     if not note:
         flash(_("请填写说明。"), "error")
         return redirect(target)
-    who = desk_actor()
-    assert who is not None
     try:
         step(who, finding_id, note)
     except (Forbidden, Conflict) as exc:
@@ -378,9 +343,9 @@ def _flatten(errors: Any, index_map: list[int], prefix: str = "") -> dict[str, s
 @desk_required
 def inspection_form(batch_id: int) -> Any:
     """Record a test report: every row is checked, and nothing is stored unless all are right."""
-    batch = batches.get_batch(batch_id)
     who = desk_actor()
     assert who is not None
+    batch = access.get_readable_batch(who, batch_id)
     if request.method == "GET":
         return render_template(
             "web/inspection_form.html", batch=batch, rows=_form_rows(batch), values={}, errors={}, can_record=True

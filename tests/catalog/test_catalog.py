@@ -150,7 +150,7 @@ def test_one_product_and_an_unknown_one(client):
 
 def test_standards_filters(client):
     all_items = client.get("/api/v1/standards").get_json()
-    assert all_items["total"] == len(SOURCE["standards"])
+    assert all_items["meta"]["total"] == len(SOURCE["standards"])
     mandatory = client.get("/api/v1/standards?mandatory=true&product=brick_tea").get_json()["items"]
     codes = {s["code"] for s in mandatory}
     assert {"GB 19965-2005", "GB 2762-2022", "GB 2763-2026"} <= codes
@@ -160,7 +160,7 @@ def test_standards_filters(client):
     assert tracing and all(s["kind"] == "traceability" and s["level"] == "industry" for s in tracing)
     by_text = client.get("/api/v1/standards?q=青砖茶").get_json()["items"]
     assert {s["code"] for s in by_text} >= {"GB/T 9833.9-2013", "T/CTMA 006-2019"}
-    assert client.get("/api/v1/standards?q=9833.9").get_json()["total"] == 1
+    assert client.get("/api/v1/standards?q=9833.9").get_json()["meta"]["total"] == 1
     bad = client.get("/api/v1/standards?level=galactic")
     assert bad.status_code == 422
     assert "level" in bad.get_json()["errors"]["query"]
