@@ -14,20 +14,21 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.catalog.models import ProductLine, Requirement, Standard
+from app.catalog.models import BASES, STATUSES, ProductLine, Requirement, Standard
 from app.catalog.parameters import parameter_key, split_names
-from app.catalog.products import PRODUCTS
+from app.catalog.products import FORM_NAMES, OTHER_FOODS, PRODUCTS
+from app.compliance import rules
 from app.db import db
 from app.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
 REQUIREMENT_KEYS = (
-    "parameter", "scope", "product", "unit", "comparator", "limit",
-    "clause", "verified", "confidence", "source", "method",
+    "parameter", "scope", "product", "forms", "unit", "comparator", "limit", "basis", "grading",
+    "temporary_mrl", "not_detected_below", "clause", "verified", "confidence", "source", "method",
 )  # fmt: skip
 STANDARD_KEYS = (
-    "code", "title_zh", "title_en", "level", "mandatory", "status", "issued", "effective",
+    "code", "title_zh", "title_en", "level", "mandatory", "status", "status_note", "issued", "effective",
     "replaces", "body", "scope", "applies_to", "kind", "certification_only", "confidence",
     "sources", "notes", "requirements",
 )  # fmt: skip
@@ -44,6 +45,8 @@ class LoadReport:
     unchanged: int = 0
     requirements: int = 0
     repaired: list[str] = field(default_factory=list)
+    # Loaded, but worth a reviewer's eye: a voluntary limit looser than a mandatory one.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -128,6 +131,11 @@ def _as_list(value: Any) -> list[Any]:
 def _standard_fields(item: dict[str, Any]) -> dict[str, Any]:
     code = str(item["code"]).strip()
     base, edition = split_code(code)
+    status = item.get("status")
+    if status not in STATUSES:
+        raise InvalidInput(
+            f"{code}: status {status!r} is not one of {', '.join(STATUSES)} (the source's wording goes in status_note)"
+        )
     mandatory = bool(item.get("mandatory"))
     issued, issued_note = _date(item.get("issued"))
     effective, effective_note = _date(item.get("effective"))
@@ -144,7 +152,8 @@ def _standard_fields(item: dict[str, Any]) -> dict[str, Any]:
         "level_detail": str(item["level"]),
         "mandatory": mandatory,
         "kind": derive_kind(item, mandatory),
-        "status": None if item.get("status") is None else str(item["status"]),
+        "status": status,
+        "status_note": None if item.get("status_note") is None else str(item["status_note"]),
         "issued": issued,
         "effective": effective,
         "effective_note": effective_note,
@@ -160,14 +169,67 @@ def _standard_fields(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _requirement_fields(req: dict[str, Any], position: int, code: str) -> dict[str, Any]:
+def _flag(req: dict[str, Any], key: str, where: str) -> bool:
+    value = req.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{where}: {key} must be true or false, not {value!r}")
+    return value
+
+
+def _scope(req: dict[str, Any], applies_to: list[str], where: str) -> tuple[str | None, list[str]]:
+    """The product and forms a requirement binds, checked against the product lines and their forms.
+
+    In a standard that covers several foods (``all``, or more than one product line) a requirement
+    with neither would bind every one of them, so it is refused: the catalog must say which.
+    """
+    product = req.get("product")
+    if product is not None and product not in PRODUCTS:
+        raise InvalidInput(f"{where}: product {product!r} is not a product line ({', '.join(PRODUCTS)})")
+    forms = req.get("forms") or []
+    if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
+        raise InvalidInput(f"{where}: forms must be a list of form tags, not {forms!r}")
+    if len(set(forms)) != len(forms):
+        raise InvalidInput(f"{where}: a form is listed twice in {forms}")
+    if product is not None:
+        allowed = set(PRODUCTS[product].forms)
+        whose = f"forms of {product}"
+    else:
+        lines = list(PRODUCTS) if "all" in applies_to else [p for p in applies_to if p in PRODUCTS]
+        allowed = {f for p in lines for f in PRODUCTS[p].forms}
+        whose = f"forms of {', '.join(lines) or 'no product line'}"
+    for form in forms:
+        if form not in FORM_NAMES and form not in OTHER_FOODS:
+            raise InvalidInput(
+                f"{where}: form {form!r} is not a known form tag ({', '.join([*FORM_NAMES, *OTHER_FOODS])})"
+            )
+        if form not in allowed and form not in OTHER_FOODS:
+            raise InvalidInput(f"{where}: form {form!r} is not one of the {whose} ({', '.join(sorted(allowed))})")
+    several = "all" in applies_to or len(applies_to) > 1
+    if several and product is None and not forms:
+        raise InvalidInput(
+            f"{where}: no product or forms given, but the standard covers several foods "
+            f"({', '.join(applies_to)}); without a scope it would bind every one of them. "
+            "Name the product (and the forms) it binds."
+        )
+    return product, list(forms)
+
+
+def _requirement_fields(req: dict[str, Any], position: int, code: str, applies_to: list[str]) -> dict[str, Any]:
     raw = str(req["parameter"]).strip()
+    where = f"{code}: requirement {position} ({raw})"
     comparator = str(req.get("comparator") or "").strip()
     if comparator not in COMPARATORS:
         raise InvalidInput(f"{code}: requirement {raw!r} has comparator {comparator!r}; use one of {COMPARATORS}")
     zh, en = split_names(raw)
     limit_value, limit_text = _limit(req.get("limit"))
     verified = req.get("verified")
+    product, forms = _scope(req, applies_to, where)
+    basis = req.get("basis", "as_is")
+    if basis not in BASES:
+        raise InvalidInput(f"{where}: basis {basis!r} is not one of {', '.join(BASES)}")
+    below, below_text = _limit(req.get("not_detected_below"))
+    if below_text is not None:
+        raise InvalidInput(f"{where}: not_detected_below must be a number, not {below_text!r}")
     return {
         "position": position,
         "parameter_key": parameter_key(raw),
@@ -179,7 +241,12 @@ def _requirement_fields(req: dict[str, Any], position: int, code: str) -> dict[s
         "limit_value": limit_value,
         "limit_text": limit_text,
         "scope": req.get("scope"),
-        "product_key": req.get("product"),
+        "product_key": product,
+        "forms": forms,
+        "basis": basis,
+        "grading": _flag(req, "grading", where),
+        "temporary_mrl": _flag(req, "temporary_mrl", where),
+        "not_detected_below": below,
         "clause": None if req.get("clause") is None else str(req["clause"]),
         "method": req.get("method"),
         # Only an explicit true counts as verified; anything else is shown as provisional.
@@ -201,6 +268,8 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
         raise InvalidInput("the catalog has no 'standards' list")
     existing = {s.code: s for s in db.session.scalars(select(Standard).options(selectinload(Standard.requirements)))}
     seen: set[str] = set()
+    parsed = []
+    # Parse and check everything before writing anything: a refused catalog changes nothing.
     for item in items:
         values = _standard_fields(item)
         code = values["code"]
@@ -208,9 +277,13 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
             raise InvalidInput(f"standard {code} appears twice in the catalog")
         seen.add(code)
         reqs = [
-            _requirement_fields(_repair_requirement(dict(r), code, report), i, code)
+            _requirement_fields(_repair_requirement(dict(r), code, report), i, code, values["applies_to"])
             for i, r in enumerate(item.get("requirements") or [], start=1)
         ]
+        parsed.append((values, reqs))
+    report.warnings = looser_voluntary_limits(parsed)
+    for values, reqs in parsed:
+        code = values["code"]
         report.requirements += len(reqs)
         std = existing.get(code)
         if std is None:
@@ -239,6 +312,75 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
     return report
 
 
+def _bound_products(std: dict[str, Any], req: dict[str, Any]) -> list[str]:
+    """The product lines a parsed requirement binds (none when it names only foods outside them)."""
+    if req["product_key"] is not None:
+        return [req["product_key"]]
+    if req["forms"] and all(f in OTHER_FOODS for f in req["forms"]):
+        return []
+    return [p for p in PRODUCTS if "all" in std["applies_to"] or p in std["applies_to"]]
+
+
+def _competes(req: dict[str, Any], product: str, other: dict[str, Any], other_product: str) -> bool:
+    """Two requirements bind the same thing: parameter, product, basis, and forms that overlap."""
+    return (
+        product == other_product
+        and req["parameter_key"] == other["parameter_key"]
+        and req["basis"] == other["basis"]
+        and (not req["forms"] or not other["forms"] or bool(set(req["forms"]) & set(other["forms"])))
+    )
+
+
+def looser_voluntary_limits(parsed: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[str]:
+    """Where a voluntary standard (GB/T, NY/T, DB, T/, ...) sets a looser limit than a mandatory one.
+
+    Same parameter, product, overlapping forms and the same basis; units converted as the verdict
+    converts them (pairs that cannot convert are not compared). The load goes ahead: the strictest
+    limit still governs a verdict; this only tells a reviewer that the voluntary figure says less.
+    Only standards in force are compared.
+    """
+    floor = [
+        (std, req, product)
+        for std, reqs in parsed
+        if std["mandatory"] and std["status"] == "in_force"
+        for req in reqs
+        if req["comparator"] in (*rules.UPPER, *rules.LOWER) and req["limit_value"] is not None
+        for product in _bound_products(std, req)
+    ]
+    warnings = []
+    for std, reqs in parsed:
+        if std["mandatory"] or std["status"] != "in_force":
+            continue
+        for req in reqs:
+            if req["comparator"] not in (*rules.UPPER, *rules.LOWER) or req["limit_value"] is None:
+                continue
+            for product in _bound_products(std, req):
+                for m_std, m_req, m_product in floor:
+                    if not _competes(req, product, m_req, m_product):
+                        continue
+                    limit = rules.Limit(
+                        requirement_id=0, standard=m_std["code"], edition=m_std["edition"], clause=m_req["clause"],
+                        parameter=m_req["parameter_key"], comparator=m_req["comparator"],
+                        limit_value=m_req["limit_value"], limit_text=None, unit=m_req["unit"],
+                        provisional=not m_req["verified"], mandatory=True,
+                    )  # fmt: skip
+                    unit = req["unit"] or m_req["unit"] or ""
+                    try:
+                        looser = rules.looser_than(req["comparator"], req["limit_value"], unit, limit)
+                    except rules.UnitError:
+                        continue
+                    if looser:
+                        warnings.append(
+                            f"{std['code']} clause {req['clause'] or '-'}: {req['parameter_key']} "
+                            f"{req['comparator']} {rules.format_decimal(req['limit_value'])} {req['unit'] or ''} "
+                            f"for {product} is looser than the mandatory {m_std['code']} clause "
+                            f"{m_req['clause'] or '-'} ({m_req['comparator']} "
+                            f"{rules.format_decimal(m_req['limit_value'])} {m_req['unit'] or ''}); "
+                            "the strictest limit still governs"
+                        )
+    return warnings
+
+
 def _link_supersession() -> None:
     standards = db.session.scalars(select(Standard)).all()
     successor = {old: s.code for s in standards for old in s.replaces}
@@ -258,6 +400,7 @@ def _sync_products() -> None:
             "county_en": spec.county_en,
             "lot_prefix": spec.lot_prefix,
             "stages": list(spec.stages),
+            "forms": list(spec.forms),
         }
         if line is None:
             line = ProductLine(key=spec.key, **values)
@@ -265,7 +408,7 @@ def _sync_products() -> None:
         elif not _same(line, values):
             for k, v in values.items():
                 setattr(line, k, v)
-        wanted = [by_code[c] for c in spec.default_standards if c in by_code]
+        wanted = [by_code[c] for c in spec.default_standards if c in by_code and by_code[c].binds]
         if {s.code for s in line.default_standards} != {s.code for s in wanted}:
             line.default_standards = wanted
 
@@ -278,19 +421,33 @@ def load_catalog_file(path: str | Path) -> LoadReport:
     return load_catalog(data)
 
 
+def _number(value: Decimal) -> int | float:
+    number = value.normalize()
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
 def _export_requirement(r: Requirement) -> dict[str, Any]:
     out: dict[str, Any] = {"parameter": r.parameter_raw}
     if r.scope is not None:
         out["scope"] = r.scope
     if r.product_key is not None:
         out["product"] = r.product_key
+    if r.forms:
+        out["forms"] = list(r.forms)
     out["unit"] = r.unit
     out["comparator"] = r.comparator
     if r.limit_value is not None:
-        number = r.limit_value.normalize()
-        out["limit"] = int(number) if number == number.to_integral_value() else float(number)
+        out["limit"] = _number(r.limit_value)
     else:
         out["limit"] = r.limit_text
+    if r.basis != "as_is":
+        out["basis"] = r.basis
+    if r.grading:
+        out["grading"] = True
+    if r.temporary_mrl:
+        out["temporary_mrl"] = True
+    if r.not_detected_below is not None:
+        out["not_detected_below"] = _number(r.not_detected_below)
     if r.clause is not None:
         out["clause"] = r.clause
     out["verified"] = r.verified
@@ -319,6 +476,7 @@ def export_catalog() -> dict[str, Any]:
             "level": s.level_detail,
             "mandatory": s.mandatory,
             "status": s.status,
+            "status_note": s.status_note,
             "issued": s.issued if s.issued else issued_note,
             "effective": s.effective if s.effective else s.effective_note,
             "replaces": s.replaces or None,
@@ -335,7 +493,7 @@ def export_catalog() -> dict[str, Any]:
         }
         items.append({k: v for k, v in item.items() if v is not None or k in ("issued", "effective")})
     products = {p.key: {"zh": p.name_zh, "en": p.name_en, "county": p.county_zh} for p in PRODUCTS.values()}
-    return {"meta": {"schema_version": 0.1, "exported_by": "youpin-trace", "products": products}, "standards": items}
+    return {"meta": {"schema_version": 0.2, "exported_by": "youpin-trace", "products": products}, "standards": items}
 
 
 def export_catalog_file(path: str | Path) -> int:
@@ -353,8 +511,11 @@ def get_product(key: str) -> ProductLine:
 
 
 def applicable_mandatory(product_key: str) -> list[Standard]:
-    """The mandatory national standards that bind every batch of a product (invariant 7)."""
+    """The mandatory national standards that bind every batch of a product (invariant 7).
+
+    Only standards in force: a withdrawn or uncertain one (GB 16565-2003) binds nothing.
+    """
     rows = db.session.scalars(select(Standard).where(Standard.mandatory.is_(True)).order_by(Standard.code))
     spec = PRODUCTS.get(product_key)
     not_bound = spec.not_bound if spec else {}
-    return [s for s in rows if s.applies_to_product(product_key) and s.code not in not_bound]
+    return [s for s in rows if s.binds and s.applies_to_product(product_key) and s.code not in not_bound]
