@@ -12,7 +12,11 @@ from app.db import db
 from tests.compliance.factories import post_inspection, rows_for
 
 TEA_PESTICIDES = ("flonicamid", "fenpyroximate", "imidacloprid", "acetamiprid", "bifenthrin", "carbendazim",
-                  "cypermethrin", "fenvalerate")  # fmt: skip
+                  "cypermethrin", "fenvalerate",
+                  # Added by the 2026-12 catalog audit (provisional 2016-list values, glyphosate carried over).
+                  "glyphosate", "hch", "ddt", "methamidophos", "carbofuran", "glufosinate", "indoxacarb",
+                  "pymetrozine", "chlorfenapyr", "deltamethrin", "difenoconazole", "thiamethoxam",
+                  "cyhalothrin")  # fmt: skip
 
 
 def tea_results(**overrides):
@@ -83,9 +87,9 @@ def test_the_edition_is_chosen_by_the_sampling_date(client, inspector_headers, m
     after = make_batch()
     post_inspection(client, inspector_headers, after.id, [glyphosate], sampled_at="2026-03-05T10:00:00+08:00")
     body = compliance(client, inspector_headers, after.id)
-    # GB 2763-2026 sets no glyphosate limit for tea: "no limit on record", never a pass.
+    # GB 2763-2026 carries the 2021 tea glyphosate limit over (audit 2026-12), provisionally.
     [row] = rows_for(body, "pesticide.glyphosate")
-    assert (row["standard"], row["verdict"], row["governing"]) == (None, "no_limit", False)
+    assert (row["standard"], row["limit"], row["verdict"], row["provisional"]) == ("GB 2763-2026", "1", "pass", True)
     assert rows_for(body, "pesticide.flonicamid")[0]["standard"] == "GB 2763-2026"
 
 
