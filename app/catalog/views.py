@@ -26,6 +26,7 @@ def _product_view(line: ProductLine) -> dict[str, Any]:
         "county_zh": line.county_zh,
         "county_en": line.county_en,
         "lot_prefix": line.lot_prefix,
+        "forms": line.forms,
         "stages": [describe_stage(line.key, s) for s in line.stages],
         "default_standards": line.default_standards,
         "mandatory_standards": service.applicable_mandatory(line.key),
@@ -51,7 +52,7 @@ def get_product(key: str) -> dict[str, Any]:
 @blp.arguments(StandardQuery, location="query")
 @blp.response(200, StandardList)
 def list_standards(args: dict[str, Any]) -> dict[str, Any]:
-    """Search the catalog by product, level, kind, mandatory and a text query."""
+    """Search the catalog by product, level, kind, mandatory, status and a text query."""
     query = select(Standard).order_by(Standard.code)
     if "level" in args:
         query = query.where(Standard.level == args["level"])
@@ -59,6 +60,8 @@ def list_standards(args: dict[str, Any]) -> dict[str, Any]:
         query = query.where(Standard.kind == args["kind"])
     if "mandatory" in args:
         query = query.where(Standard.mandatory.is_(args["mandatory"]))
+    if "status" in args:
+        query = query.where(Standard.status == args["status"])
     if "q" in args:
         # Escape LIKE wildcards so a search for "50%" means what it says.
         text = args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
