@@ -66,6 +66,8 @@ def catalog_load(path: str | None) -> None:
     )
     for note in report.repaired:
         click.echo(f"  repaired a split parameter name: {note}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}")
 
 
 @catalog_cli.command("export")

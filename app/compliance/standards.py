@@ -256,7 +256,7 @@ def register_standard(
         level_detail="enterprise",
         mandatory=False,
         kind="product",
-        status="registered",
+        status="in_force",
         issued=today,
         effective=effective,
         effective_note=None,
