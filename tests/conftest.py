@@ -61,6 +61,10 @@ def app(database_url: str) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "SECRET_KEY": "test-secret",
+            # argon2's lowest cost: the tests check passwords, not the hash's strength.
+            "PASSWORD_HASH_TIME_COST": 1,
+            "PASSWORD_HASH_MEMORY_COST": 8,
+            "PASSWORD_HASH_PARALLELISM": 1,
         }
     )
     with app.app_context():
