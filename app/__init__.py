@@ -13,7 +13,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 
 from app.config import Settings
-from app.db import db
+from app.db import db, init_engines
 
 migrate = Migrate(compare_type=True, render_as_batch=True)
 babel = Babel()
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url)
 
     db.init_app(app)
+    init_engines(app)
     _import_models()
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
