@@ -59,8 +59,8 @@ def _path(m: int, leaves: Sequence[bytes]) -> list[bytes]:
         return []
     k = _split(n)
     if m < k:
-        return _path(m, leaves[:k]) + [root(leaves[k:])]
-    return _path(m - k, leaves[k:]) + [root(leaves[:k])]
+        return [*_path(m, leaves[:k]), root(leaves[k:])]
+    return [*_path(m - k, leaves[k:]), root(leaves[:k])]
 
 
 def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
@@ -78,8 +78,8 @@ def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
         return [] if complete else [root(leaves)]
     k = _split(n)
     if m <= k:
-        return _subproof(m, leaves[:k], complete) + [root(leaves[k:])]
-    return _subproof(m - k, leaves[k:], False) + [root(leaves[:k])]
+        return [*_subproof(m, leaves[:k], complete), root(leaves[k:])]
+    return [*_subproof(m - k, leaves[k:], False), root(leaves[:k])]
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], expected_root: bytes) -> bool:
@@ -104,9 +104,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
     return sn == 0 and r == expected_root
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
     """RFC 9162 section 2.1.4.2: does the tree of ``new_size`` leaves extend the one of ``old_size``?"""
     if not 0 <= old_size <= new_size:
         return False

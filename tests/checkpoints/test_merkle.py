@@ -15,8 +15,10 @@ import pytest
 
 from app.checkpoints import merkle
 
-LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                      "606162636465666768696a6b6c6d6e6f")]  # fmt: skip
+LEAVES = [
+    bytes.fromhex(h)
+    for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f")
+]
 ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -61,8 +63,13 @@ def test_roots_of_the_rfc_vectors(size):
 
 @pytest.mark.parametrize(
     ("index", "size", "path"),
-    [(0, 1, []), (0, 8, ["l1", "n23", "n4567"]), (5, 8, ["l4", "n67", "n0123"]), (2, 3, ["n01"]),
-     (1, 5, ["0", "n23", "l4"])],  # fmt: skip
+    [
+        (0, 1, []),
+        (0, 8, ["l1", "n23", "n4567"]),
+        (5, 8, ["l4", "n67", "n0123"]),
+        (2, 3, ["n01"]),
+        (1, 5, ["0", "n23", "l4"]),
+    ],
 )
 def test_inclusion_proofs_of_the_rfc_vectors(index, size, path):
     want = [merkle.leaf_hash(LEAVES[0]) if name == "0" else bytes.fromhex(H[name]) for name in path]
@@ -72,8 +79,13 @@ def test_inclusion_proofs_of_the_rfc_vectors(index, size, path):
 
 @pytest.mark.parametrize(
     ("old", "new", "path"),
-    [(1, 1, []), (1, 8, ["l1", "n23", "n4567"]), (6, 8, ["n45", "n67", "n0123"]), (2, 5, ["n23", "l4"]),
-     (6, 7, ["n45", "l6", "n0123"])],  # fmt: skip
+    [
+        (1, 1, []),
+        (1, 8, ["l1", "n23", "n4567"]),
+        (6, 8, ["n45", "n67", "n0123"]),
+        (2, 5, ["n23", "l4"]),
+        (6, 7, ["n45", "l6", "n0123"]),
+    ],
 )
 def test_consistency_proofs_of_the_rfc_vectors(old, new, path):
     proof = merkle.consistency_proof(old, hashes(new))
@@ -98,9 +110,9 @@ def test_every_leaf_of_every_small_tree_is_proven_and_a_changed_proof_is_not(siz
         assert merkle.verify_inclusion(index, size, leaves[index], proof, top)
         assert not merkle.verify_inclusion(index, size, flipped(leaves[index]), proof, top)
         assert not merkle.verify_inclusion(index, size, leaves[index], proof, flipped(top))
-        assert not merkle.verify_inclusion(index, size, leaves[index], proof + [top], top)
+        assert not merkle.verify_inclusion(index, size, leaves[index], [*proof, top], top)
         for at in range(len(proof)):
-            changed = proof[:at] + [flipped(proof[at])] + proof[at + 1 :]
+            changed = [*proof[:at], flipped(proof[at]), *proof[at + 1 :]]
             assert not merkle.verify_inclusion(index, size, leaves[index], changed, top)
             assert not merkle.verify_inclusion(index, size, leaves[index], proof[:at] + proof[at + 1 :], top)
         if size > 1:
@@ -121,10 +133,10 @@ def test_every_pair_of_sizes_is_consistent_and_a_changed_proof_is_not(new):
         assert not merkle.verify_consistency(old, new, old_root, flipped(new_root), proof)
         if old < new:
             for at in range(len(proof)):
-                changed = proof[:at] + [flipped(proof[at])] + proof[at + 1 :]
+                changed = [*proof[:at], flipped(proof[at]), *proof[at + 1 :]]
                 assert not merkle.verify_consistency(old, new, old_root, new_root, changed)
             # A tree whose first ``old`` leaves were rewritten is not an extension of the old one.
-            forked = [flipped(leaves[0])] + leaves[1:]
+            forked = [flipped(leaves[0]), *leaves[1:]]
             assert not merkle.verify_consistency(
                 old, new, old_root, merkle.root(forked), merkle.consistency_proof(old, forked)
             )
