@@ -112,9 +112,9 @@ def _leaf_rows(limit: int | None = None) -> list[_LeafRow]:
     return [_LeafRow(*row) for row in db.session.execute(query)]
 
 
-def _tree_of(checkpoint: Checkpoint) -> list[bytes]:
+def _tree_of(checkpoint: Checkpoint, rows: Sequence[_LeafRow] | None = None) -> list[bytes]:
     """The leaf hashes of ``checkpoint``'s tree; Conflict when the stored leaves no longer give its root."""
-    rows = _leaf_rows(checkpoint.tree_size)
+    rows = _leaf_rows(checkpoint.tree_size) if rows is None else rows[: checkpoint.tree_size]
     hashes = [row.recomputed() for row in rows]
     contiguous = [row.leaf_index for row in rows] == list(range(checkpoint.tree_size))
     if not contiguous or merkle.root(hashes).hex() != checkpoint.root_hash:
@@ -204,10 +204,10 @@ class CreateResult:
     left_out: list[LeftOut] = field(default_factory=list)
 
 
-def _last_leaves() -> dict[str, _LeafRow]:
+def _last_leaves(rows: Iterable[_LeafRow]) -> dict[str, _LeafRow]:
     """Each lot code's newest leaf."""
     last: dict[str, _LeafRow] = {}
-    for row in _leaf_rows():
+    for row in rows:
         if row.lot_code not in last or row.seq > last[row.lot_code].seq:
             last[row.lot_code] = row
     return last
@@ -219,10 +219,11 @@ def create_checkpoint(signer: Signer, now: dt.datetime) -> CreateResult:
     latest = latest_checkpoint()
     if latest is not None and latest.hash != statement_for(latest).digest():
         raise Conflict(f"checkpoint {latest.id} as stored does not hash to its recorded hash; the log was changed")
-    tree = _tree_of(latest) if latest is not None else []
-    if len(_leaf_rows()) != len(tree):
+    rows = _leaf_rows()
+    tree = _tree_of(latest, rows) if latest is not None else []
+    if len(rows) != len(tree):
         raise Conflict("the leaf log holds leaves that no checkpoint signed; it was changed in the database")
-    last = _last_leaves()
+    last = _last_leaves(rows)
     heads = _heads()
     left_out = [
         LeftOut(lot_code, f"checkpoint {row.checkpoint_id} anchored it (seq {row.seq}), but the batch is gone")

@@ -214,3 +214,18 @@ def test_export_writes_the_checkpoint_file_the_api_serves(client, cli, anchored,
     assert result.exit_code == 0 and "checkpoint 1 written" in result.output
     assert json.loads(out.read_text()) == json.loads(saved.read_text())
     assert json.loads(cli.invoke(args=["checkpoints", "export", "-", "--id", "1"]).output)["checkpoint"]["id"] == 1
+
+
+def test_a_leaf_slipped_into_the_log_stops_the_next_checkpoint(cli, anchored, checkpoint):
+    saved = anchored[2]
+    db.session.execute(
+        text(
+            "INSERT INTO checkpoint_leaves (leaf_index, checkpoint_id, lot_code, seq, head_hash, leaf_hash) "
+            "VALUES (3, 1, 'FAKE-01', 1, :h, :h)"
+        ),
+        {"h": "a" * 64},
+    )
+    settle()
+    again = checkpoint()
+    assert again.exit_code == 1 and "leaves that no checkpoint signed" in again.output
+    assert verify(cli, saved).exit_code == 0  # the saved checkpoint's own tree is untouched
