@@ -19,6 +19,7 @@ from flask.cli import AppGroup
 
 from app.checkpoints import service
 from app.checkpoints.keys import load_public_key, load_signer, public_key_document
+from app.checkpoints.verification import verify_against
 from app.checkpoints.witness import copy_to_witnesses, encode
 from app.cli import unit_of_work
 from app.db import utcnow
@@ -71,7 +72,7 @@ def verify(file: str, lot_code: str | None, key_file: str | None) -> None:
     except ValueError as exc:
         raise click.ClickException(f"cannot read {key_file if key_file else file}: {exc}") from None
     with unit_of_work():
-        report = service.verify_against(doc, trusted, lot_code)
+        report = verify_against(doc, trusted, lot_code)
     scope = f"batch {lot_code}" if lot_code else "the database"
     click.echo(
         f"checkpoint {report.checkpoint_id} (tree size {report.tree_size}): checked {report.leaves} leaves "
