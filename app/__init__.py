@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_env(instance_path=app.instance_path)
     settings.validate()
     app.config.update(settings.flask_config())
+    from app.checkpoints.config import checkpoint_config
+
+    app.config.update(checkpoint_config(os.environ, app.instance_path))
     if config:
         app.config.update(config)
         if "SQLALCHEMY_DATABASE_URI" in config and "SQLALCHEMY_ENGINE_OPTIONS" not in config:
@@ -69,6 +73,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.checkpoints.cli import checkpoints_cli
+
+    app.cli.add_command(checkpoints_cli)
 
     _commit_per_request(app)
 
@@ -110,6 +117,7 @@ def _import_models() -> None:
     # Every model module, so metadata is complete for Alembic and relationships resolve.
     from app.batches import models as _batches  # noqa: F401
     from app.catalog import models as _catalog  # noqa: F401
+    from app.checkpoints import models as _checkpoints  # noqa: F401
     from app.compliance import models as _compliance  # noqa: F401
     from app.custody import models as _custody  # noqa: F401
     from app.lineage import models as _lineage  # noqa: F401
@@ -139,6 +147,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.recalls.views",
     "app.public.views",
     "app.web.views",
+    "app.checkpoints.views",
 )
 
 

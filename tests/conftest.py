@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -54,6 +56,11 @@ def database_url() -> Iterator[str]:
         yield "sqlite:///" + str(Path(tmp) / "test.db")
 
 
+def _checkpoint_test_key() -> str:
+    key = Ed25519PrivateKey.generate()
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app(
@@ -66,6 +73,8 @@ def app(database_url: str) -> Iterator[Flask]:
             "PASSWORD_HASH_TIME_COST": 1,
             "PASSWORD_HASH_MEMORY_COST": 8,
             "PASSWORD_HASH_PARALLELISM": 1,
+            # A key of the run's own, so signing never depends on a key file left in instance/.
+            "CHECKPOINT_SIGNING_KEY": _checkpoint_test_key(),
         }
     )
     with app.app_context():
