@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from app.batches.models import Batch
 from app.compliance import rules
 from app.compliance.certifications import CERTIFICATION_KINDS
-from app.compliance.evaluation import Evaluation
+from app.compliance.evaluation import Evaluation, reference_date
 from app.compliance.models import Certification, Finding, Inspection
 from app.compliance.standards import parameter_names
 from app.db import db
@@ -159,6 +160,60 @@ def finding_view(finding: Finding) -> dict[str, Any]:
             for s in finding.steps
         ],
     }
+
+
+def _utc(moment: dt.datetime) -> str:
+    """A moment in UTC, ISO 8601: one spelling whether it was just given (+08:00) or read back (UTC)."""
+    try:
+        return moment.astimezone(dt.UTC).isoformat()
+    except (OverflowError, ValueError):  # at the very ends of the calendar: as it is
+        return moment.isoformat()
+
+
+def verdict_result(evaluation: Evaluation) -> dict[str, Any]:
+    """What the pages show of a verdict, JSON-safe: what a stored verdict holds (``BatchVerdict.result``).
+
+    Built the same way whether it is stored or shown as computed in memory, so a page reads the
+    same either way. Beyond the clause rows as the API shows them, each row keeps its report's lab
+    and test moment (the consumer page lists them), and the batch's own date (harvest, production
+    or creation) on which its certifications are judged.
+    """
+    on, basis = reference_date(evaluation.batch, evaluation.journey)
+    rows = []
+    for row in evaluation.rows:
+        m = row.measurement
+        rows.append(
+            {
+                **row_view(row),
+                "measured": m is not None,
+                "lab": m.lab if m else None,
+                "tested_at": _utc(m.tested_at) if m and m.tested_at else None,
+            }
+        )
+    result = {
+        "verdict": evaluation.overall.verdict,
+        "provisional_basis": evaluation.overall.provisional_basis,
+        "reasons": evaluation.overall.reasons,
+        "evaluated_on": evaluation.evaluated_on.isoformat(),
+        "basis": evaluation.basis,
+        "reference_date": on.isoformat(),
+        "reference_basis": basis,
+        "standards": evaluation.standards,
+        "rows": rows,
+        "inspections": [
+            {
+                "id": i.id,
+                "report_no": i.report_no,
+                "lab": i.lab,
+                "sampled_at": _utc(i.sampled_at),
+                "tested_at": _utc(i.tested_at),
+            }
+            for i in evaluation.inspections
+        ],
+        "pre_harvest": [interval_view(c) for c in evaluation.pre_harvest],
+    }
+    # Through JSON once, so a verdict computed now has exactly the shape of one read back.
+    return json.loads(json.dumps(result))
 
 
 def compliance_view(evaluation: Evaluation, findings: list[Finding]) -> dict[str, Any]:
