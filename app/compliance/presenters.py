@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
@@ -216,31 +217,30 @@ def verdict_result(evaluation: Evaluation) -> dict[str, Any]:
     return json.loads(json.dumps(result))
 
 
-def compliance_view(evaluation: Evaluation, findings: list[Finding]) -> dict[str, Any]:
-    batch = evaluation.batch
+def compliance_view(batch: Batch, result: dict[str, Any], findings: list[Finding]) -> dict[str, Any]:
+    """The compliance view of a batch from its verdict's result (stored or computed) and its findings."""
+    result = copy.deepcopy(result)  # callers adjust the view for display; the stored row stays as it is
     return {
         "batch_id": batch.id,
         "lot_code": batch.lot_code,
         "product": batch.product_key,
-        "verdict": evaluation.overall.verdict,
-        "provisional_basis": evaluation.overall.provisional_basis,
-        "reasons": evaluation.overall.reasons,
-        "evaluated_on": evaluation.evaluated_on,
-        "basis": evaluation.basis,
-        "standards": evaluation.standards,
-        "rows": [row_view(r) for r in evaluation.rows],
+        "verdict": result["verdict"],
+        "provisional_basis": result["provisional_basis"],
+        "reasons": result["reasons"],
+        "evaluated_on": dt.date.fromisoformat(result["evaluated_on"]),
+        "basis": result["basis"],
+        "standards": result["standards"],
+        "rows": result["rows"],
         "inspections": [
             {
-                "id": i.id,
-                "report_no": i.report_no,
-                "lab": i.lab,
-                "sampled_at": i.sampled_at,
-                "tested_at": i.tested_at,
+                **i,
+                "sampled_at": dt.datetime.fromisoformat(i["sampled_at"]),
+                "tested_at": dt.datetime.fromisoformat(i["tested_at"]),
             }
-            for i in evaluation.inspections
+            for i in result["inspections"]
         ],
         "findings": [finding_view(f) for f in findings],
-        "pre_harvest": [interval_view(c) for c in evaluation.pre_harvest],
+        "pre_harvest": result["pre_harvest"],
     }
 
 
