@@ -66,6 +66,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_field(DecimalString, "string", "decimal")
     _register_blueprints(app, api)
 
+    from app.compliance import init_app as init_compliance
+
+    init_compliance(app)
+
     from app.errors import register_error_handlers
 
     register_error_handlers(app)

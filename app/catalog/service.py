@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.batches.stages import describe_stage
+from app.catalog import signals
 from app.catalog.checks import looser_voluntary_limits
 from app.catalog.models import BASES, STATUSES, ProductLine, Requirement, Standard
 from app.catalog.parameters import parameter_key, split_names
@@ -311,6 +312,9 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
     _link_supersession()
     _sync_products()
     db.session.flush()
+    if report.changed:
+        # Any edition may have changed: subscribers (compliance) re-judge in this transaction.
+        signals.standards_changed.send(signals.sender(), base_codes=None)
     return report
 
 
