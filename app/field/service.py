@@ -1,0 +1,269 @@
+"""The field app's reads and writes: a household's or cooperative's batches, creating one, recording a stage.
+
+Every write goes through the batch service the API calls (create_batch, append_event), so the
+same rules hold whichever door a record comes in by. Refusals come back as a dict of form field
+→ reason in the page's language; the caller answers 422, which rolls the request back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.auth import Actor
+from app.batches import service as batches
+from app.batches.models import Batch, Event
+from app.batches.schemas import LOT_CODE
+from app.catalog.products import PRODUCTS
+from app.db import db
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput
+from app.field import clock, forms
+from app.field.models import EnteredQuantity
+from app.field.units import QUANTITY_UNITS, to_stored
+from app.orgs.models import Organization, OrgKind, Site
+
+PER_PAGE = 20
+
+
+class FormRefused(Exception):
+    """A form the service would not store; ``errors`` maps form field names to reasons."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+# --- my batches ------------------------------------------------------------------------------------
+
+
+def my_batches_clause(who: Actor) -> ColumnElement[bool]:
+    """Held, produced, and for a cooperative its member households' batches."""
+    org_id = who.org.id
+    members = select(Organization.id).where(Organization.cooperative_id == org_id)
+    return or_(
+        Batch.custodian_org_id == org_id,
+        Batch.producer_org_id == org_id,
+        Batch.producer_org_id.in_(members),
+    )
+
+
+@dataclass
+class BatchPage:
+    items: list[Batch]
+    entered: dict[int, EnteredQuantity]
+    total: int
+    page: int
+    pages: int
+
+
+def my_batches(who: Actor, lot_code: str = "", page: int = 1) -> BatchPage:
+    """One page of the actor's batches, newest first, optionally those whose lot code contains ``lot_code``."""
+    conditions = [my_batches_clause(who)]
+    wanted = lot_code.strip()
+    if wanted:
+        # A lot code is letters, digits and . _ / -; escape LIKE's own wildcards so they match literally.
+        escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(func.upper(Batch.lot_code).like(f"%{escaped.upper()}%", escape="\\"))
+    total = db.session.scalar(select(func.count(Batch.id)).where(*conditions)) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = max(1, min(page, pages))
+    items = list(
+        db.session.scalars(
+            select(Batch)
+            .where(*conditions)
+            .options(selectinload(Batch.product), selectinload(Batch.producer), selectinload(Batch.custodian))
+            .order_by(Batch.created_at.desc(), Batch.id.desc())
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+        )
+    )
+    return BatchPage(items, entered_for_batches([b.id for b in items]), total, page, pages)
+
+
+def entered_for_batches(batch_ids: list[int]) -> dict[int, EnteredQuantity]:
+    """The batch quantity as typed, per batch, for those created in the field app."""
+    if not batch_ids:
+        return {}
+    rows = db.session.scalars(
+        select(EnteredQuantity).where(EnteredQuantity.batch_id.in_(batch_ids), EnteredQuantity.event_id.is_(None))
+    )
+    return {row.batch_id: row for row in rows}
+
+
+def entered_for_events(batch_id: int) -> dict[tuple[int, str], EnteredQuantity]:
+    rows = db.session.scalars(
+        select(EnteredQuantity).where(EnteredQuantity.batch_id == batch_id, EnteredQuantity.event_id.is_not(None))
+    )
+    return {(row.event_id, row.field): row for row in rows if row.event_id is not None}
+
+
+def get_my_batch(who: Actor, batch_id: int) -> Batch:
+    """A batch the actor may read (the API's rule); NotFound otherwise."""
+    return batches.get_readable_batch(batch_id, who)
+
+
+# --- choices for the create form -------------------------------------------------------------------
+
+
+def producers_for(who: Actor) -> list[Organization]:
+    """Who a batch may be logged for: the actor's organization, and a cooperative's member households."""
+    if who.org.kind != OrgKind.cooperative:
+        return [who.org]
+    members = db.session.scalars(
+        select(Organization)
+        .where(Organization.cooperative_id == who.org.id, Organization.kind == OrgKind.farm_household)
+        .order_by(Organization.name)
+    )
+    return [who.org, *members]
+
+
+def sites_for(who: Actor) -> list[Site]:
+    org_ids = [o.id for o in producers_for(who)]
+    return list(
+        db.session.scalars(
+            select(Site).where(Site.organization_id.in_(org_ids)).order_by(Site.organization_id, Site.id)
+        )
+    )
+
+
+# --- creating a batch ------------------------------------------------------------------------------
+
+
+def create_batch_from_form(who: Actor, posted: Any, now: dt.datetime | None = None) -> Batch:
+    """Create a batch from the field form: product by name, quantity in the farmer's unit."""
+    errors: dict[str, str] = {}
+    product = posted.get("product", "").strip()
+    if product not in PRODUCTS:
+        errors["product"] = _("请选择产品")
+    figure: Decimal | None = None
+    unit = None
+    try:
+        figure, unit = forms.read_quantity(posted.get("quantity", ""), posted.get("unit", ""), QUANTITY_UNITS)
+    except ValueError as exc:
+        errors["quantity"] = str(exc)
+    site = _optional_id(posted.get("site", ""), "site", errors)
+    producer = posted.get("producer", "").strip() or None
+    lot_code = posted.get("lot_code", "").strip() or None
+    if lot_code is not None:
+        try:
+            LOT_CODE(lot_code)
+        except ValidationError:
+            errors["lot_code"] = _("批次号只能用字母、数字和 . _ / -，最多 40 个字符")
+    if errors:
+        raise FormRefused(errors)
+    assert figure is not None and unit is not None
+    try:
+        batch = batches.create_batch(
+            who,
+            product=product,
+            quantity=to_stored(figure, unit),
+            unit=unit.stored,
+            site=site,
+            producer=producer,
+            lot_code=lot_code,
+            now=now,
+        )
+    except DomainError as exc:
+        raise FormRefused(_refusal(exc, CREATE_REFUSALS)) from exc
+    db.session.add(EnteredQuantity(batch_id=batch.id, field="quantity", quantity=figure, unit=unit.key))
+    db.session.flush()
+    return batch
+
+
+def _optional_id(text: str, name: str, errors: dict[str, str]) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        errors[name] = _("请从列表中选择")
+        return None
+    return int(text)
+
+
+# What the batch service's refusals mean on the create form, by the field it names.
+CREATE_REFUSALS: dict[str, Any] = {
+    "site": lambda: _("请选择本社或成员农户的场所"),
+    "producer": lambda: _("只能为本社的成员农户建批次"),
+    "lot_code": lambda: _("这种格式的批次号由系统自动编号，请留空或换一个"),
+    "produced_at": lambda: _("不能晚于现在"),
+}
+
+
+def _refusal(exc: DomainError, by_field: dict[str, Any]) -> dict[str, str]:
+    """A service refusal as form errors in the page's language, each under the field it names."""
+    if isinstance(exc, Forbidden):
+        return {"_form": _("您的账号不能做这项操作。")}
+    if isinstance(exc, Conflict):
+        named = (exc.errors or {}).get("json", {})
+        if "lot_code" in named:
+            return {"lot_code": _("这个批次号已被使用")}
+        return {"_form": _("该批次现在不能记录：已转交待接收、已召回或已用完。")}
+    fields = (exc.errors or {}).get("json", {}) if isinstance(exc, InvalidInput) else {}
+    errors: dict[str, str] = {}
+    for name, reasons in fields.items():
+        if name in by_field:
+            errors[name] = by_field[name]()
+        elif name == "data":
+            errors.update(forms.flatten_errors(reasons))
+        else:
+            errors.update(forms.flatten_errors(reasons, name))
+    return errors or {"_form": _("未能保存，请检查后重试。")}
+
+
+# --- recording a stage ------------------------------------------------------------------------------
+
+
+def stages_open(batch: Batch) -> list[str]:
+    """The product's stages, in order (the service decides at submission whether one may still come)."""
+    return list(PRODUCTS[batch.product_key].stages)
+
+
+def record_stage_from_form(
+    who: Actor, batch: Batch, stage: str, posted: Any, now: dt.datetime | None = None
+) -> batches.AppendResult:
+    """Record one stage from its generated form through the API's own append path."""
+    form_fields = forms.stage_form(batch.product_key, stage)
+    data, entered, errors = forms.read_stage_form(form_fields, posted)
+    occurred_at = clock.parse_local(posted.get("occurred_at", ""))
+    if occurred_at is None:
+        errors["occurred_at"] = _("请填写日期和时间")
+    site = _optional_id(posted.get("site", ""), "site", errors)
+    key = posted.get("idempotency_key", "").strip()[:100] or None
+    if errors:
+        raise FormRefused(errors)
+    assert occurred_at is not None
+    try:
+        result = batches.append_event(
+            batch.id, who, stage=stage, occurred_at=occurred_at, data=data, site=site, idempotency_key=key, now=now
+        )
+    except DomainError as exc:
+        raise FormRefused(_refusal(exc, STAGE_REFUSALS)) from exc
+    if result.created:
+        for typed in entered:
+            db.session.add(
+                EnteredQuantity(
+                    batch_id=batch.id, event_id=result.event.id, field=typed.field, quantity=typed.quantity,
+                    unit=typed.unit,
+                )
+            )  # fmt: skip
+        db.session.flush()
+    return result
+
+
+STAGE_REFUSALS: dict[str, Any] = {
+    "occurred_at": lambda: _("不能晚于现在"),
+    "stage": lambda: _("已记录了后面的环节，这个环节不能再记在它们之后"),
+    "site": lambda: _("请选择本主体的场所"),
+}
+
+
+def journey_rows(batch: Batch) -> list[Event]:
+    """The batch's stored events, in recording order."""
+    return batches.events_of(batch)

@@ -1,0 +1,284 @@
+"""The field app's pages under /field: my batches, create a batch, record a stage.
+
+Server-rendered and small: one page is one request for its HTML (styles inline, no framework),
+so a first visit on one bar of signal stays well under 100 KB. Sessions and the CSRF token are the
+web desk's own (app/web/views.py): one sign-in at /login serves both.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound as PageNotFound
+
+from app.auth import Actor, current_actor
+from app.batches.journey import build_journey
+from app.batches.schemas import stage_name
+from app.batches.service import CREATOR_ROLES
+from app.catalog.products import PRODUCTS
+from app.db import utcnow
+from app.errors import Forbidden, NotFound
+from app.field import clock, forms, service
+from app.field.units import QUANTITY_UNITS, STORED_NAMES
+from app.orgs.models import Role
+from app.web.views import _check_csrf, csrf_token
+
+bp = Blueprint("field", __name__, url_prefix="/field", template_folder="templates")
+bp.before_request(_check_csrf)
+
+# Who works in the field app; inspectors, admins and the lab use the desk.
+FIELD_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor, Role.logistics, Role.retailer})
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def lang_args() -> dict[str, str]:
+    """Carry an explicit ``?lang=`` from page to page (the switch is per request, not stored)."""
+    wanted = request.args.get("lang", "")
+    return {"lang": wanted} if wanted in ("zh", "en") else {}
+
+
+def field_url(endpoint: str, **values: Any) -> str:
+    return url_for(endpoint, **values, **lang_args())
+
+
+@bp.context_processor
+def _inject() -> dict[str, Any]:
+    return {
+        "csrf_token": csrf_token,
+        "field_url": field_url,
+        "english": _english(),
+        "stage_name": _stage_name,
+        "status_name": status_name,
+    }
+
+
+def _english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def _stage_name(stage: str) -> str:
+    return stage_name(stage, "en" if _english() else "zh")
+
+
+def status_name(status: str) -> str:
+    names = {"active": _("在用"), "consumed": _("已用完"), "on_hold": _("暂停（待处置）"), "recalled": _("已召回")}
+    return names.get(status, status)
+
+
+def field_actor() -> Actor:
+    who = current_actor(optional=True)
+    assert who is not None
+    return who
+
+
+def field_required(view: F) -> F:
+    """Signed-in farmers, cooperatives and handlers; others are sent to sign in, or refused."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        who = current_actor(optional=True)
+        if who is None:
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?"), **lang_args()))
+        if who.role not in FIELD_ROLES:
+            raise Forbidden(_("田间记录仅供农户、合作社和经营主体使用。"))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _page_batch(batch_id: int) -> Any:
+    try:
+        return service.get_my_batch(field_actor(), batch_id)
+    except NotFound:
+        raise PageNotFound() from None
+
+
+def quantity_text(quantity: Any, unit: str) -> str:
+    """A stored figure in the farmer's words: 100.000 kg → 100 公斤 (kg in English)."""
+    figure = format(quantity.normalize(), "f") if hasattr(quantity, "normalize") else str(quantity)
+    return f"{figure} {unit if _english() else STORED_NAMES.get(unit, unit)}"
+
+
+def entered_text(entered: Any) -> str:
+    unit = QUANTITY_UNITS.get(entered.unit)
+    return f"{format(entered.quantity.normalize(), 'f')} {_(unit.label) if unit else entered.unit}"
+
+
+# --- my batches ------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@field_required
+def home() -> str:
+    """My batches: held, produced, a cooperative's members'; find by lot code."""
+    who = field_actor()
+    lot_code = request.args.get("q", "")[:40]
+    try:
+        page_no = int(request.args.get("page", "1"))
+    except ValueError:
+        page_no = 1
+    page = service.my_batches(who, lot_code, page_no)
+    return render_template(
+        "field/home.html",
+        who=who,
+        page=page,
+        q=lot_code,
+        can_create=who.role in CREATOR_ROLES,
+        quantity_text=quantity_text,
+        entered_text=entered_text,
+    )
+
+
+# --- create a batch --------------------------------------------------------------------------------
+
+
+def _create_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    who = field_actor()
+    labels = {
+        "product": _("产品"),
+        "quantity": _("重量或数量"),
+        "site": _("场所"),
+        "producer": _("生产农户"),
+        "lot_code": _("批次号"),
+    }
+    page = render_template(
+        "field/create.html",
+        who=who,
+        products=PRODUCTS,
+        units=QUANTITY_UNITS,
+        producers=service.producers_for(who),
+        sites=service.sites_for(who),
+        values=values,
+        errors=errors,
+        labels=labels,
+    )
+    return page, status
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+@field_required
+def create_batch() -> Any:
+    """Create a batch: product by name, quantity in 斤/公斤/吨/株..., site, producer household."""
+    who = field_actor()
+    if who.role not in CREATOR_ROLES:
+        raise Forbidden(_("您的账号不能新建批次。"))
+    if request.method == "GET":
+        return _create_page({"unit": "斤"}, {})
+    values = {k: request.form.get(k, "") for k in ("product", "quantity", "unit", "site", "producer", "lot_code")}
+    try:
+        batch = service.create_batch_from_form(who, request.form)
+    except service.FormRefused as refused:
+        # 422 rolls the request back: nothing of a refused form is kept.
+        return _create_page(values, refused.errors, 422)
+    return redirect(field_url("field.batch_page", batch_id=batch.id, created=1))
+
+
+# --- one batch and its stages ----------------------------------------------------------------------
+
+
+@bp.get("/batches/<int(max=2147483647):batch_id>")
+@field_required
+def batch_page(batch_id: int) -> str:
+    """One batch: what it is, its journey so far, and a button per stage to record."""
+    batch = _page_batch(batch_id)
+    who = field_actor()
+    entered_batch = service.entered_for_batches([batch.id]).get(batch.id)
+    entered_events = service.entered_for_events(batch.id)
+    journey = build_journey(service.journey_rows(batch))
+    return render_template(
+        "field/batch.html",
+        batch=batch,
+        product=PRODUCTS[batch.product_key],
+        journey=journey,
+        entered_batch=entered_batch,
+        entered_events=entered_events,
+        can_record=who.org.id == batch.custodian_org_id,
+        stages=service.stages_open(batch),
+        local=clock.local,
+        quantity_text=quantity_text,
+        entered_text=entered_text,
+        data_rows=_data_rows,
+        created=request.args.get("created") == "1",
+        recorded=request.args.get("recorded") == "1",
+    )
+
+
+def _data_rows(product_key: str, stage: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """A stage's data as (label, value) lines for the journey; lists as one line per item."""
+    if stage not in PRODUCTS[product_key].stages:
+        return []
+    labels = {f.name: f for f in forms.stage_form(product_key, stage, _english())}
+    rows = []
+    for key, value in data.items():
+        if key == "unit" or value in (None, "", [], {}):
+            continue
+        label = labels[key].label if key in labels else key
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    shown = [forms.choice_label(str(item.get("kind", ""))), str(item.get("name", ""))]
+                    if item.get("phi_days") is not None:
+                        shown.append(_("安全间隔期 %(n)s 天", n=item["phi_days"]))
+                    rows.append((label, " · ".join(s for s in shown if s)))
+            continue
+        if key == "quantity" and "unit" in data:
+            value = quantity_text(value, data["unit"])
+        rows.append((label, forms.choice_label(str(value))))
+    return rows
+
+
+def _stage_page(batch: Any, stage: str, values: Any, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    form_fields = forms.stage_form(batch.product_key, stage, _english())
+    labels = {"occurred_at": _("发生时间"), "site": _("场所"), "_form": ""}
+    for ff in form_fields:
+        labels[ff.name] = ff.label
+        for sub in ff.rows:
+            for i in range(forms.MAX_LIST_ROWS):
+                labels[f"{ff.name}-{i}-{sub.name}"] = f"{ff.label} {i + 1}：{sub.label}"
+    sites = [s for s in service.sites_for(field_actor())]
+    page = render_template(
+        "field/stage.html",
+        batch=batch,
+        product=PRODUCTS[batch.product_key],
+        stage=stage,
+        form_fields=form_fields,
+        values=values,
+        errors=errors,
+        labels=labels,
+        sites=sites,
+        list_rows=forms.LIST_ROWS,
+        max_list_rows=forms.MAX_LIST_ROWS,
+    )
+    return page, status
+
+
+@bp.route("/batches/<int(max=2147483647):batch_id>/stages/<stage>", methods=["GET", "POST"])
+@field_required
+def record_stage(batch_id: int, stage: str) -> Any:
+    """Record a stage: the form generated from the stage definition, times in China time."""
+    batch = _page_batch(batch_id)
+    if stage not in PRODUCTS[batch.product_key].stages:
+        raise PageNotFound()
+    who = field_actor()
+    if who.org.id != batch.custodian_org_id:
+        raise Forbidden(_("只有批次的持有方可以记录环节。"))
+    if request.method == "GET":
+        values = {
+            "occurred_at": clock.now_local_text(utcnow()),
+            # A client-made id for this one submission: a double tap or a retry stores it once.
+            "idempotency_key": "field-" + secrets.token_urlsafe(18),
+        }
+        if batch.site_id:
+            values["site"] = str(batch.site_id)
+        return _stage_page(batch, stage, values, {})
+    try:
+        service.record_stage_from_form(who, batch, stage, request.form)
+    except service.FormRefused as refused:
+        return _stage_page(batch, stage, request.form, refused.errors, 422)
+    return redirect(field_url("field.batch_page", batch_id=batch.id, recorded=1))
