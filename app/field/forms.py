@@ -78,8 +78,9 @@ SUGGESTIONS: dict[str, tuple[str, ...]] = {
     "dose_unit": ("毫升/亩", "克/亩", "公斤/亩", "毫升", "克", "公斤"),
     "channel": ("批发市场", "超市", "电商", "合作社直销", "农家乐"),
 }
-# Blank rows a list field (planting inputs, processing steps) offers on a fresh form.
-LIST_ROWS = 2
+# Blank rows a list field (planting inputs, processing steps) offers on a fresh form; "再加一行"
+# adds one more without saving anything.
+LIST_ROWS = 1
 MAX_LIST_ROWS = 20
 
 
@@ -216,7 +217,7 @@ def read_stage_form(form_fields: list[FormField], posted: Any) -> tuple[dict[str
     for ff in form_fields:
         if ff.widget == "list":
             rows = []
-            count = _row_count(posted.get(f"{ff.name}-rows", ""))
+            count = row_count(posted.get(f"{ff.name}-rows", ""))
             for i in range(count):
                 row = _read_values(ff.rows, posted, prefix=f"{ff.name}-{i}-", errors=errors)
                 if row:
@@ -263,7 +264,7 @@ def _read_values(form_fields: list[FormField], posted: Any, prefix: str, errors:
     return values
 
 
-def _row_count(text: str) -> int:
+def row_count(text: str) -> int:
     try:
         return max(0, min(int(text.strip() or LIST_ROWS), MAX_LIST_ROWS))
     except ValueError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -55,6 +56,7 @@ def _inject() -> dict[str, Any]:
         "english": _english(),
         "stage_name": _stage_name,
         "status_name": status_name,
+        "org_name": org_name,
     }
 
 
@@ -64,6 +66,10 @@ def _english() -> bool:
 
 def _stage_name(stage: str) -> str:
     return stage_name(stage, "en" if _english() else "zh")
+
+
+def org_name(org: Any) -> str:
+    return org.name_en if _english() and org.name_en else org.name
 
 
 def status_name(status: str) -> str:
@@ -101,13 +107,17 @@ def _page_batch(batch_id: int) -> Any:
 
 def quantity_text(quantity: Any, unit: str) -> str:
     """A stored figure in the farmer's words: 100.000 kg → 100 公斤 (kg in English)."""
-    figure = format(quantity.normalize(), "f") if hasattr(quantity, "normalize") else str(quantity)
-    return f"{figure} {unit if _english() else STORED_NAMES.get(unit, unit)}"
+    return f"{_plain(quantity)} {unit if _english() else STORED_NAMES.get(unit, unit)}"
+
+
+def _plain(figure: Any) -> str:
+    """100.000 → 100, 12.500 → 12.5: a figure as people write it."""
+    return format(Decimal(str(figure)).normalize(), "f")
 
 
 def entered_text(entered: Any) -> str:
     unit = QUANTITY_UNITS.get(entered.unit)
-    return f"{format(entered.quantity.normalize(), 'f')} {_(unit.label) if unit else entered.unit}"
+    return f"{_plain(entered.quantity)} {_(unit.label) if unit else entered.unit}"
 
 
 # --- my batches ------------------------------------------------------------------------------------
@@ -209,8 +219,11 @@ def batch_page(batch_id: int) -> str:
     )
 
 
-def _data_rows(product_key: str, stage: str, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """A stage's data as (label, value) lines for the journey; lists as one line per item."""
+def _data_rows(product_key: str, stage: str, data: dict[str, Any], entered: Any = None) -> list[tuple[str, str]]:
+    """A stage's data as (label, value) lines for the journey; lists as one line per item.
+
+    ``entered`` is the quantity as the farmer typed it, shown first with the stored figure after it.
+    """
     if stage not in PRODUCTS[product_key].stages:
         return []
     labels = {f.name: f for f in forms.stage_form(product_key, stage, _english())}
@@ -228,7 +241,8 @@ def _data_rows(product_key: str, stage: str, data: dict[str, Any]) -> list[tuple
                     rows.append((label, " · ".join(s for s in shown if s)))
             continue
         if key == "quantity" and "unit" in data:
-            value = quantity_text(value, data["unit"])
+            stored = quantity_text(value, data["unit"])
+            value = f"{entered_text(entered)} ({stored})" if entered is not None else stored
         rows.append((label, forms.choice_label(str(value))))
     return rows
 
@@ -276,6 +290,12 @@ def record_stage(batch_id: int, stage: str) -> Any:
         }
         if batch.site_id:
             values["site"] = str(batch.site_id)
+        return _stage_page(batch, stage, values, {})
+    grow = request.form.get("add_row", "")
+    if grow:
+        # One more blank row for a list (another pesticide, another step): nothing is saved yet.
+        values = request.form.to_dict()
+        values[f"{grow}-rows"] = str(forms.row_count(values.get(f"{grow}-rows", "")) + 1)
         return _stage_page(batch, stage, values, {})
     try:
         service.record_stage_from_form(who, batch, stage, request.form)

@@ -122,7 +122,7 @@ def test_planting_with_a_pesticide_then_a_harvest_in_jin(loquat_lot):
     entered = db.session.scalar(select(EnteredQuantity).where(EnteredQuantity.event_id == harvest.id))
     assert (entered.quantity, entered.unit) == (Decimal("50.000"), "斤")
     page = client.get(f"/field/batches/{batch.id}").get_data(as_text=True)
-    assert "种植" in page and "吡虫啉" in page and "安全间隔期 14 天" in page and "50 斤" in page
+    assert "种植" in page and "吡虫啉" in page and "安全间隔期 14 天" in page and "50 斤 (25 公斤)" in page
 
 
 def test_a_refused_stage_names_the_field_and_stores_nothing(loquat_lot):
@@ -196,3 +196,15 @@ def test_only_the_custodian_records(loquat_lot, signed_in, coop):
     assert member.get(f"/field/batches/{batch.id}").status_code == 200
     assert member.get(f"/field/batches/{batch.id}/stages/harvest").status_code == 403
     assert db.session.scalar(select(func.count(Event.id)).where(Event.batch_id == batch.id)) == 0
+
+
+def test_another_row_for_a_second_pesticide_saves_nothing(loquat_lot):
+    client, batch = loquat_lot
+    page = client.get(f"/field/batches/{batch.id}/stages/planting").get_data(as_text=True)
+    assert 'name="inputs-0-name"' in page and 'name="inputs-1-name"' not in page
+    response, _ = _stage(
+        client, batch, "planting", {"inputs-rows": "1", "inputs-0-name": "吡虫啉", "add_row": "inputs"}
+    )
+    grown = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'name="inputs-1-name"' in grown and 'value="吡虫啉"' in grown
+    assert _events(batch) == []
