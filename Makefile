@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test serve setup lint check-layout typecheck bench bench-lineage translations clean
+.PHONY: run test serve setup lint check-layout typecheck bench bench-lineage field-bytes translations clean
 
 # The package (and, for tests, its test extras) in .venv, reinstalled when setup.cfg changes.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -55,6 +55,10 @@ bench: $(BIN)/.installed-test
 ## bench-lineage: trace cost against database size (see scripts/bench_lineage.py)
 bench-lineage: $(BIN)/.installed-test
 	$(BIN)/python scripts/bench_lineage.py
+
+## field-bytes: what the field app transfers on a first visit and per page after (see scripts/field_page_bytes.py)
+field-bytes: $(BIN)/.installed
+	$(BIN)/python scripts/field_page_bytes.py
 
 ## translations: re-extract and compile the zh/en catalogs after changing user-facing text
 translations: $(BIN)/.installed-test
