@@ -259,7 +259,7 @@ def record_stage_from_form(
 
 STAGE_REFUSALS: dict[str, Any] = {
     "occurred_at": lambda: _("不能晚于现在"),
-    "stage": lambda: _("已记录了后面的环节，这个环节不能再记在它们之后"),
+    "stage": lambda: _("按发生时间，这个环节应在已记录的后面环节之前、前面环节之后；漏记的环节可按实际时间补录"),
     "site": lambda: _("请选择本主体的场所"),
 }
 

@@ -7,6 +7,7 @@ web desk's own (app/web/views.py): one sign-in at /login serves both.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable
 from decimal import Decimal
@@ -214,9 +215,17 @@ def batch_page(batch_id: int) -> str:
         quantity_text=quantity_text,
         entered_text=entered_text,
         data_rows=_data_rows,
+        late_text=late_text,
         created=request.args.get("created") == "1",
         recorded=request.args.get("recorded") == "1",
     )
+
+
+def late_text(delay: dt.timedelta) -> str:
+    """补录 with how long after the fact it was recorded."""
+    if delay >= dt.timedelta(days=1):
+        return _("补录（事后 %(n)s 天记录）", n=delay.days)
+    return _("补录（事后 %(n)s 小时记录）", n=max(0, int(delay.total_seconds() // 3600)))
 
 
 def _data_rows(product_key: str, stage: str, data: dict[str, Any], entered: Any = None) -> list[tuple[str, str]]:

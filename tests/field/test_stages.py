@@ -153,8 +153,22 @@ def test_the_stage_order_is_the_apis(loquat_lot):
         == 302
     )
     response, _ = _stage(client, batch, "seedling", {"occurred_at": "2026-05-11T07:00", "count": "10"})
-    assert response.status_code == 422 and "已记录了后面的环节" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "按发生时间，这个环节应在已记录的后面环节之前" in response.get_data(
+        as_text=True
+    )
     assert len(_events(batch)) == 1
+
+
+def test_a_forgotten_planting_is_recorded_late_and_marked(loquat_lot):
+    client, batch = loquat_lot
+    harvest = {"occurred_at": "2026-05-10T07:00", "quantity": "5", "quantity-unit": "公斤"}
+    assert _stage(client, batch, "harvest", harvest)[0].status_code == 302
+    assert _stage(client, batch, "planting", {"occurred_at": "2026-03-02T08:00"})[0].status_code == 302
+    assert [e.stage for e in _events(batch)] == ["harvest", "planting"]
+    page = client.get(f"/field/batches/{batch.id}").get_data(as_text=True)
+    # Shown in the order it happened, the planting marked as entered late.
+    assert page.index('data-stage="planting"') < page.index('data-stage="harvest"')
+    assert re.search(r"补录（事后 \d+ 天记录）", page)
 
 
 def test_a_double_tap_stores_once(loquat_lot):
