@@ -104,6 +104,19 @@ def entered_for_events(batch_id: int) -> dict[tuple[int, str], EnteredQuantity]:
     return {(row.event_id, row.field): row for row in rows if row.event_id is not None}
 
 
+def find_my_batch(who: Actor, code: str) -> Batch | None:
+    """The actor's batch a scanned label names: its public URL (…/t/{public_code}), the bare code, or a lot code."""
+    if not code:
+        return None
+    public_code = code.rstrip("/").rsplit("/t/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    found = db.session.scalar(
+        select(Batch).where(
+            my_batches_clause(who), or_(Batch.public_code == public_code, func.upper(Batch.lot_code) == code.upper())
+        )
+    )
+    return found
+
+
 def get_my_batch(who: Actor, batch_id: int) -> Batch:
     """A batch the actor may read (the API's rule); NotFound otherwise."""
     return batches.get_readable_batch(batch_id, who)

@@ -8,16 +8,20 @@ web desk's own (app/web/views.py): one sign-in at /login serves both.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import mimetypes
 import secrets
 from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
+from functools import cache, wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, send_file, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound as PageNotFound
+from werkzeug.security import safe_join
 
 from app.auth import Actor, current_actor
 from app.batches.journey import build_journey
@@ -32,6 +36,11 @@ from app.orgs.models import Role
 from app.web.views import _check_csrf, csrf_token
 
 bp = Blueprint("field", __name__, url_prefix="/field", template_folder="templates")
+STATIC = Path(__file__).resolve().parent / "static"
+# Vendored files carry their version in their path and never change: cached for a year. Our own
+# scripts are addressed with a hash of their content (static_url), so they may be cached as long.
+STATIC_MAX_AGE = 365 * 24 * 3600
+QR_DECODER = "vendor/qr-scanner-1.4.2/qr-scanner.umd.min.js"
 bp.before_request(_check_csrf)
 
 # Who works in the field app; inspectors, admins and the lab use the desk.
@@ -58,7 +67,32 @@ def _inject() -> dict[str, Any]:
         "stage_name": _stage_name,
         "status_name": status_name,
         "org_name": org_name,
+        "static_url": static_url,
+        "qr_decoder": QR_DECODER,
     }
+
+
+@cache
+def _content_hash(filename: str) -> str:
+    return hashlib.sha256((STATIC / filename).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    return url_for("field.static_file", filename=filename, v=_content_hash(filename))
+
+
+@bp.get("/static/<path:filename>")
+def static_file(filename: str) -> Any:
+    """The field app's scripts, sent gzipped (a stored .gz copy) when the browser accepts it."""
+    zipped = safe_join(str(STATIC), filename + ".gz")
+    if zipped and "gzip" in request.accept_encodings and Path(zipped).is_file():
+        response = send_file(zipped, mimetype=mimetypes.guess_type(filename)[0], max_age=STATIC_MAX_AGE)
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        return response
+    response = send_from_directory(STATIC, filename, max_age=STATIC_MAX_AGE)
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 def _english() -> bool:
@@ -140,10 +174,22 @@ def home() -> str:
         who=who,
         page=page,
         q=lot_code,
+        not_found=request.args.get("not_found") == "1",
         can_create=who.role in CREATOR_ROLES,
         quantity_text=quantity_text,
         entered_text=entered_text,
     )
+
+
+@bp.get("/find")
+@field_required
+def find() -> Any:
+    """Open the batch a scanned QR code (its public URL) or a typed lot code names, if it is one of mine."""
+    code = request.args.get("code", "").strip()[:300]
+    batch = service.find_my_batch(field_actor(), code)
+    if batch is not None:
+        return redirect(field_url("field.batch_page", batch_id=batch.id))
+    return redirect(field_url("field.home", not_found=1))
 
 
 # --- create a batch --------------------------------------------------------------------------------

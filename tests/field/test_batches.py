@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -117,3 +119,42 @@ def test_another_organizations_batch_is_not_found(signed_in, coop, make_user):
     db.session.commit()
     assert client.get(f"/field/batches/{theirs.id}").status_code == 404
     assert client.get(f"/field/batches/{theirs.id}/stages/harvest").status_code == 404
+
+
+def test_a_scanned_label_or_a_lot_code_opens_my_batch(signed_in, coop, make_user):
+    client = signed_in(coop.user)
+    assert _create(client, product="loquat", quantity="10", unit="公斤", lot_code="SCAN-ME-1").status_code == 302
+    batch = db.session.scalar(select(Batch).where(Batch.lot_code == "SCAN-ME-1"))
+    for code in (f"https://trace.example.cn/t/{batch.public_code}", batch.public_code, "scan-me-1"):
+        response = client.get("/field/find", query_string={"code": code})
+        assert response.status_code == 302 and response.headers["Location"] == f"/field/batches/{batch.id}", code
+    other = make_user("cooperative")
+    theirs = batches.create_batch(
+        Actor(user=other, org=other.organization), product="loquat", quantity=Decimal(5), unit="kg"
+    )
+    db.session.commit()
+    for code in (f"https://trace.example.cn/t/{theirs.public_code}", "nothing-like-it", ""):
+        response = client.get("/field/find", query_string={"code": code})
+        assert response.headers["Location"] == "/field/?not_found=1"
+    page = client.get("/field/?not_found=1").get_data(as_text=True)
+    assert "没有找到这个二维码对应的批次" in page
+
+
+def test_the_vendored_decoder_is_served_gzipped_and_cached(client):
+    path = "/field/static/vendor/qr-scanner-1.4.2/qr-scanner.umd.min.js"
+    vendored = (Path(__file__).resolve().parents[2] / "app/field" / path.removeprefix("/field/")).read_bytes()
+
+    def fetch(url, **kwargs):
+        response = client.get(url, **kwargs)
+        body = response.get_data()
+        response.close()  # a sent file stays open until the response is closed
+        return response, body
+
+    zipped, body = fetch(path, headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.status_code == 200 and zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == vendored
+    assert "max-age=31536000" in zipped.headers["Cache-Control"] and "javascript" in zipped.headers["Content-Type"]
+    plain, body = fetch(path)
+    assert "Content-Encoding" not in plain.headers and body == vendored
+    assert fetch("/field/static/../views.py")[0].status_code == 404
+    assert fetch("/field/static/vendor/qr-scanner-1.4.2/qr-scanner-worker.min.js")[0].status_code == 200

@@ -8,6 +8,7 @@ at by eye: /tmp/youpin-field-360-*.png.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import tempfile
 import threading
@@ -17,16 +18,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import delete, select
 from werkzeug.serving import make_server
 
+from app.auth import Actor
+from app.batches import service as batches
 from app.batches.models import Batch, Event
+from app.batches.service import public_url
 from app.compliance.models import Finding, FindingStep
 from app.db import db
 from app.field.models import EnteredQuantity
+from app.labels.qr import render_png
 from app.orgs import service as orgs
 from app.orgs.models import Organization
-from tests.conftest import valid_credit_code
+from tests.conftest import PUBLIC_BASE_URL, valid_credit_code
 from tests.public.builders import remove_journey
 
 CHROMIUM = "/usr/bin/chromium"
@@ -59,6 +65,9 @@ class Site:
     base: str
     username: str
     member_code: str
+    scan_lot: str
+    scan_batch_id: int
+    scan_png: bytes
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +85,17 @@ def site(app) -> Iterator[Site]:
     )
     orgs.create_site(member, name="隐水村刘家枇杷园", kind="orchard", county="通山县", township="大畈镇")
     user = orgs.create_user(username=f"field-coop-{suffix}", org_code=coop.code, role="cooperative", password=PASSWORD)
-    values = {"username": user.username, "member_code": member.code}
+    lot = batches.create_batch(
+        Actor(user=user, org=coop), product="loquat", quantity=Decimal(20), unit="kg", lot_code=f"SCAN-{suffix}"
+    )
+    label = render_png(public_url(PUBLIC_BASE_URL, lot), 512)
+    values = {
+        "username": user.username,
+        "member_code": member.code,
+        "scan_lot": lot.lot_code,
+        "scan_batch_id": lot.id,
+        "scan_png": label,
+    }
     org_codes = [coop.code, member.code]
     db.session.commit()
     db.session.close()
@@ -130,7 +149,7 @@ def fits_a_phone(page: Page) -> None:
     assert scroll <= client, f"page is {scroll}px wide in a {client}px viewport"
     small = page.evaluate(
         """(least) => [...document.querySelectorAll(
-                 'main button, main .button, main input:not([type=hidden]), main select')]
+                 'main button, main .button, main input:not([type=hidden]):not(.visually-hidden), main select')]
              .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < least)
              .map(e => e.outerHTML.slice(0, 80))""",
         SMALLEST_TAP,
@@ -208,7 +227,9 @@ def test_sign_in_create_a_batch_and_record_stages(site: Site, phone: Page):
     fits_a_phone(phone)
     phone.screenshot(path=str(SHOTS / "youpin-field-360-journey.png"), full_page=True)
 
-    batch = db.session.scalar(select(Batch).where(Batch.producer.has(Organization.code == site.member_code)))
+    batch = db.session.scalar(
+        select(Batch).where(Batch.producer.has(Organization.code == site.member_code), Batch.lot_code != site.scan_lot)
+    )
     assert batch is not None and (batch.quantity, batch.unit) == (Decimal("100.000"), "kg")
     stages = list(db.session.scalars(select(Event.stage).where(Event.batch_id == batch.id).order_by(Event.seq)))
     assert stages == ["planting", "harvest"]
@@ -228,3 +249,41 @@ def test_the_pages_in_english(site: Site, phone: Page):
     assert phone.get_by_label("Product").locator("option", has_text="Tongshan loquat").count() == 1
     fits_a_phone(phone)
     phone.screenshot(path=str(SHOTS / "youpin-field-360-create-en.png"), full_page=True)
+
+
+def _sign_in(phone: Page, site: Site) -> None:
+    phone.goto(f"{site.base}/login")
+    phone.get_by_label("用户名").fill(site.username)
+    phone.get_by_label("密码").fill(PASSWORD)
+    phone.get_by_role("button", name="登录").click()
+    phone.wait_for_url("**/field/")
+
+
+def test_a_photographed_label_opens_the_batch(site: Site, phone: Page):
+    fetched: list[str] = []
+    phone.on("request", lambda request: fetched.append(request.url))
+    _sign_in(phone, site)
+    # The decoder is not part of My batches: it comes only when a photo is chosen.
+    assert not [u for u in fetched if "qr-scanner" in u]
+    scan = phone.locator("label[for=scan-photo]")
+    assert scan.inner_text() == "扫码查找" and scan.bounding_box()["height"] >= SMALLEST_TAP
+    phone.locator("#scan-photo").set_input_files(
+        files=[{"name": "label.png", "mimeType": "image/png", "buffer": site.scan_png}]
+    )
+    phone.wait_for_url(f"**/field/batches/{site.scan_batch_id}")
+    assert phone.locator("h1").inner_text() == site.scan_lot
+    assert [u for u in fetched if "qr-scanner" in u]  # the vendored decoder, from this site
+
+
+def test_a_photo_without_a_label_says_so(site: Site, phone: Page):
+    _sign_in(phone, site)
+    blank = io.BytesIO()
+    Image.new("RGB", (300, 300), "white").save(blank, format="PNG")
+    phone.locator("#scan-photo").set_input_files(
+        files=[{"name": "blank.png", "mimeType": "image/png", "buffer": blank.getvalue()}]
+    )
+    status = phone.locator("#scan-status")
+    status.filter(has_text="没有认出二维码").wait_for()
+    assert phone.url.endswith("/field/")
+    fits_a_phone(phone)
+    phone.screenshot(path=str(SHOTS / "youpin-field-360-home-scan.png"), full_page=True)
