@@ -19,9 +19,11 @@ from sqlalchemy.orm import selectinload
 
 from app.auth import Actor
 from app.batches import service as batches
+from app.batches.journey import build_journey
 from app.batches.models import Batch, Event
 from app.batches.schemas import LOT_CODE
 from app.catalog.products import PRODUCTS
+from app.compliance import evaluation, rules
 from app.db import db
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.field import clock, forms
@@ -30,6 +32,14 @@ from app.field.units import QUANTITY_UNITS, to_stored
 from app.orgs.models import Organization, OrgKind, Site
 
 PER_PAGE = 20
+
+
+class NeedsConfirmation(Exception):
+    """A harvest inside a pesticide's pre-harvest interval: shown to the farmer before anything is stored."""
+
+    def __init__(self, breaches: list[rules.IntervalCheck]) -> None:
+        super().__init__(breaches)
+        self.breaches = breaches
 
 
 class FormRefused(Exception):
@@ -252,6 +262,10 @@ def record_stage_from_form(
     if errors:
         raise FormRefused(errors)
     assert occurred_at is not None
+    if stage == "harvest" and posted.get("confirm_interval") != "1":
+        breaches = interval_breaches(batch, occurred_at)
+        if breaches:
+            raise NeedsConfirmation(breaches)
     try:
         result = batches.append_event(
             batch.id, who, stage=stage, occurred_at=occurred_at, data=data, site=site, idempotency_key=key, now=now
@@ -268,6 +282,17 @@ def record_stage_from_form(
             )  # fmt: skip
         db.session.flush()
     return result
+
+
+def interval_breaches(batch: Batch, harvested_at: dt.datetime) -> list[rules.IntervalCheck]:
+    """The pesticides whose 安全间隔期 a harvest at ``harvested_at`` would break (the verdict's own rule)."""
+    journey = build_journey(batches.events_of(batch), include_system=False)
+    uses = evaluation.pesticide_uses(journey)
+    try:
+        checks = rules.check_intervals(uses, [(0, harvested_at)])
+    except OverflowError:  # an interval past the calendar's end: the harvest is certainly inside it
+        return [rules.IntervalCheck(u, harvested_at, 0, harvested_at, True) for u in uses]
+    return [c for c in checks if c.breached]
 
 
 STAGE_REFUSALS: dict[str, Any] = {

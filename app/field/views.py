@@ -302,7 +302,27 @@ def _data_rows(product_key: str, stage: str, data: dict[str, Any], entered: Any 
     return rows
 
 
-def _stage_page(batch: Any, stage: str, values: Any, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+def _warning_rows(breaches: list[Any]) -> list[dict[str, Any]]:
+    """名称, 施药日期 (China time), 还差几天, for each pesticide whose interval the harvest would break."""
+    return [
+        {
+            "name": b.use.name,
+            "applied_on": clock.local(b.use.applied_at).strftime("%Y-%m-%d"),
+            "phi_days": b.use.phi_days,
+            "days_short": b.days_short,
+        }
+        for b in breaches
+    ]
+
+
+def _stage_page(
+    batch: Any,
+    stage: str,
+    values: Any,
+    errors: dict[str, str],
+    status: int = 200,
+    warnings: list[dict[str, Any]] | None = None,
+) -> tuple[str, int]:
     form_fields = forms.stage_form(batch.product_key, stage, _english())
     labels = {"occurred_at": _("发生时间"), "site": _("场所"), "_form": ""}
     for ff in form_fields:
@@ -322,6 +342,7 @@ def _stage_page(batch: Any, stage: str, values: Any, errors: dict[str, str], sta
         labels=labels,
         sites=sites,
         list_rows=forms.LIST_ROWS,
+        warnings=warnings or [],
         max_list_rows=forms.MAX_LIST_ROWS,
     )
     return page, status
@@ -354,6 +375,9 @@ def record_stage(batch_id: int, stage: str) -> Any:
         return _stage_page(batch, stage, values, {})
     try:
         service.record_stage_from_form(who, batch, stage, request.form)
+    except service.NeedsConfirmation as warning:
+        # Nothing is stored until the farmer confirms with the same form (and the same key).
+        return _stage_page(batch, stage, request.form, {}, warnings=_warning_rows(warning.breaches))
     except service.FormRefused as refused:
         return _stage_page(batch, stage, request.form, refused.errors, 422)
     return redirect(field_url("field.batch_page", batch_id=batch.id, recorded=1))

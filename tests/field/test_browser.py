@@ -287,3 +287,34 @@ def test_a_photo_without_a_label_says_so(site: Site, phone: Page):
     assert phone.url.endswith("/field/")
     fits_a_phone(phone)
     phone.screenshot(path=str(SHOTS / "youpin-field-360-home-scan.png"), full_page=True)
+
+
+def test_a_harvest_inside_the_interval_is_confirmed_before_it_is_stored(site: Site, phone: Page):
+    _sign_in(phone, site)
+    phone.goto(f"{site.base}/field/batches/{site.scan_batch_id}/stages/planting")
+    phone.get_by_label("发生时间").fill("2026-05-01T08:00")
+    row = phone.locator("fieldset").first
+    row.get_by_label("类型").select_option(label="农药")
+    row.get_by_label("名称").fill("多菌灵")
+    row.get_by_label("用量", exact=True).fill("50")
+    row.get_by_label("用量单位").fill("毫升/亩")
+    row.get_by_label("施用时间").fill("2026-05-01T08:00")
+    row.get_by_label("安全间隔期(天)").fill("21")
+    phone.get_by_role("button", name="保存").click()
+    phone.wait_for_url("**?recorded=1")
+    phone.goto(f"{site.base}/field/batches/{site.scan_batch_id}/stages/harvest")
+    phone.get_by_label("发生时间").fill("2026-05-10T07:00")
+    phone.get_by_label("采收量").fill("40")
+    phone.get_by_role("button", name="保存").click()
+    warning = phone.locator("#interval-warning")
+    warning.wait_for()
+    assert "多菌灵" in warning.inner_text() and "2026-05-01" in warning.inner_text()
+    fits_a_phone(phone)
+    phone.screenshot(path=str(SHOTS / "youpin-field-360-interval-warning.png"), full_page=True)
+    stored = select(Event.stage).where(Event.batch_id == site.scan_batch_id).order_by(Event.seq)
+    assert list(db.session.scalars(stored)) == ["planting"]
+    db.session.rollback()
+    phone.get_by_role("button", name="我已知晓，仍然保存").click()
+    phone.wait_for_url("**?recorded=1")
+    assert list(db.session.scalars(stored)) == ["planting", "harvest"]
+    db.session.rollback()

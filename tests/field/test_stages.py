@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.batches.models import Batch, Event
 from app.catalog.products import PRODUCTS
+from app.compliance.models import Finding
 from app.db import db
 from app.field import forms
 from app.field.models import EnteredQuantity
@@ -222,3 +223,44 @@ def test_another_row_for_a_second_pesticide_saves_nothing(loquat_lot):
     grown = response.get_data(as_text=True)
     assert response.status_code == 200 and 'name="inputs-1-name"' in grown and 'value="吡虫啉"' in grown
     assert _events(batch) == []
+
+
+def _plant(client, batch, applied="2026-05-01T08:00", phi_days="21"):
+    planting = {
+        "occurred_at": "2026-03-02T08:00", "inputs-rows": "1", "inputs-0-kind": "pesticide",
+        "inputs-0-name": "多菌灵", "inputs-0-dose": "50", "inputs-0-dose_unit": "毫升/亩",
+        "inputs-0-applied_at": applied, "inputs-0-phi_days": phi_days,
+    }  # fmt: skip
+    assert _stage(client, batch, "planting", planting)[0].status_code == 302
+
+
+def test_a_harvest_inside_the_interval_warns_and_is_stored_only_when_confirmed(loquat_lot):
+    client, batch = loquat_lot
+    _plant(client, batch)
+    harvest = {"occurred_at": "2026-05-10T07:00", "quantity": "40", "quantity-unit": "斤"}
+    response, key = _stage(client, batch, "harvest", harvest)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="interval-warning"' in page
+    warning = page[page.index('id="interval-warning"') : page.index("</ul>", page.index('id="interval-warning"'))]
+    # 名称, 施药日期, 还差几天: safe from 5-22 08:00, harvested 5-10 07:00, so 12 days and an hour: 13
+    assert "多菌灵" in warning and "2026-05-01" in warning and '<strong class="days-short">13</strong>' in warning
+    assert [e.stage for e in _events(batch)] == ["planting"]
+    assert db.session.scalar(select(func.count(Finding.id)).where(Finding.batch_id == batch.id)) == 0
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    assert re.search(r'name="idempotency_key" value="([^"]+)"', page)[1] == key  # the same write, confirmed
+    confirmed = client.post(
+        f"/field/batches/{batch.id}/stages/harvest",
+        data={"csrf_token": token, "idempotency_key": key, "confirm_interval": "1", **harvest},
+    )
+    assert confirmed.status_code == 302
+    assert [e.stage for e in _events(batch)] == ["planting", "harvest"]
+    [finding] = db.session.scalars(select(Finding).where(Finding.batch_id == batch.id))
+    assert finding.kind == "pre_harvest_interval" and finding.status == "open"
+
+
+def test_a_harvest_after_the_interval_is_stored_without_a_warning(loquat_lot):
+    client, batch = loquat_lot
+    _plant(client, batch, applied="2026-04-01T08:00", phi_days="14")
+    harvest = {"occurred_at": "2026-05-10T07:00", "quantity": "40", "quantity-unit": "斤"}
+    assert _stage(client, batch, "harvest", harvest)[0].status_code == 302
+    assert [e.stage for e in _events(batch)] == ["planting", "harvest"]
