@@ -24,11 +24,11 @@ from app.batches.models import Batch, Event
 from app.batches.schemas import LOT_CODE
 from app.catalog.products import PRODUCTS
 from app.compliance import evaluation, rules
-from app.db import db
+from app.db import db, utcnow
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.field import clock, forms
 from app.field.models import EnteredQuantity
-from app.field.units import QUANTITY_UNITS, to_stored
+from app.field.units import N_, QUANTITY_UNITS, to_stored
 from app.orgs.models import Organization, OrgKind, Site
 
 PER_PAGE = 20
@@ -300,6 +300,64 @@ STAGE_REFUSALS: dict[str, Any] = {
     "stage": lambda: _("按发生时间，这个环节应在已记录的后面环节之前、前面环节之后；漏记的环节可按实际时间补录"),
     "site": lambda: _("请选择本主体的场所"),
 }
+
+
+# Why a value is corrected: a fixed list, so the reason can be shown to anyone without carrying a
+# phone number or a name the way free text could.
+CORRECTION_REASONS = (N_("录入错误"), N_("单位填错"), N_("日期或时间填错"), N_("数量有误"), N_("其他"))
+
+
+def stage_entry(batch: Batch, seq: int) -> Any:
+    """The journey entry (the stage as corrected so far) for the event ``seq``; None if it is no stage."""
+    for entry in build_journey(batches.events_of(batch), include_system=False):
+        if entry.seq == seq and entry.stage in PRODUCTS[batch.product_key].stages:
+            return entry
+    return None
+
+
+def correct_field(
+    who: Actor, batch: Batch, entry: Any, field: forms.FormField, posted: Any, now: dt.datetime | None = None
+) -> batches.AppendResult:
+    """Change one field of a recorded stage, with a reason.
+
+    The amendment carries the stage's data as it stands with that one value replaced, so the farmer
+    sends one value and the API's amendment rule (the whole corrected stage, validated) still holds.
+    """
+    errors: dict[str, str] = {}
+    reason = posted.get("reason", "").strip()
+    if reason not in CORRECTION_REASONS:
+        errors["reason"] = _("请选择更正原因")
+    partial, entered, field_errors = forms.read_stage_form([field], posted)
+    errors.update(field_errors)
+    if errors:
+        raise FormRefused(errors)
+    corrected = dict(entry.data)
+    corrected.pop(field.name, None)
+    if field.widget == "quantity":
+        corrected.pop("unit", None)
+    corrected.update(partial)
+    key = posted.get("idempotency_key", "").strip()[:100] or None
+    try:
+        result = batches.append_event(
+            batch.id, who, stage="amendment", occurred_at=now or utcnow(), amends_seq=entry.seq,
+            data={"reason": reason, "data": corrected}, idempotency_key=key, now=now,
+        )  # fmt: skip
+    except DomainError as exc:
+        # The amendment's errors sit under data.data: the same field names as the stage's own.
+        inner = ((exc.errors or {}).get("json", {}).get("data") or {}) if isinstance(exc, InvalidInput) else {}
+        if isinstance(inner, dict) and isinstance(inner.get("data"), dict):
+            raise FormRefused(forms.flatten_errors(inner["data"])) from exc
+        raise FormRefused(_refusal(exc, STAGE_REFUSALS)) from exc
+    if result.created:
+        for typed in entered:
+            db.session.add(
+                EnteredQuantity(
+                    batch_id=batch.id, event_id=result.event.id, field=typed.field, quantity=typed.quantity,
+                    unit=typed.unit,
+                )
+            )  # fmt: skip
+        db.session.flush()
+    return result
 
 
 def journey_rows(batch: Batch) -> list[Event]:

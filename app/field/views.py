@@ -264,6 +264,7 @@ def batch_page(batch_id: int) -> str:
         late_text=late_text,
         created=request.args.get("created") == "1",
         recorded=request.args.get("recorded") == "1",
+        corrected=request.args.get("corrected") == "1",
     )
 
 
@@ -381,3 +382,77 @@ def record_stage(batch_id: int, stage: str) -> Any:
     except service.FormRefused as refused:
         return _stage_page(batch, stage, request.form, refused.errors, 422)
     return redirect(field_url("field.batch_page", batch_id=batch.id, recorded=1))
+
+
+# --- correcting one field -------------------------------------------------------------------------
+
+
+def _correctable(batch: Any, seq: int) -> tuple[Any, list[forms.FormField]]:
+    """The stage entry to correct and its single-value fields (a list such as planting inputs is not offered)."""
+    entry = service.stage_entry(batch, seq)
+    if entry is None:
+        raise PageNotFound()
+    if field_actor().org.id != batch.custodian_org_id:
+        raise Forbidden(_("只有批次的持有方可以更正记录。"))
+    fields = [f for f in forms.stage_form(batch.product_key, entry.stage, _english()) if f.widget != "list"]
+    return entry, fields
+
+
+def _shown_value(batch: Any, entry: Any, ff: forms.FormField) -> str:
+    value = entry.data.get(ff.name)
+    if value in (None, ""):
+        return "—"
+    if ff.widget == "quantity":
+        return quantity_text(value, entry.data.get("unit", ""))
+    if ff.widget == "datetime":
+        return clock.local(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+    return forms.choice_label(str(value))
+
+
+@bp.route(
+    "/batches/<int(max=2147483647):batch_id>/events/<int(max=2147483647):seq>/correct",
+    defaults={"field_name": None},
+    methods=["GET"],
+)
+@bp.route(
+    "/batches/<int(max=2147483647):batch_id>/events/<int(max=2147483647):seq>/correct/<field_name>",
+    methods=["GET", "POST"],
+)
+@field_required
+def correct(batch_id: int, seq: int, field_name: str | None) -> Any:
+    """Correct one field of a recorded stage with a reason; the record keeps the original and the correction."""
+    batch = _page_batch(batch_id)
+    entry, fields = _correctable(batch, seq)
+    chosen = next((f for f in fields if f.name == field_name), None)
+    if field_name is not None and chosen is None:
+        raise PageNotFound()
+    values: Any = {"idempotency_key": "field-" + secrets.token_urlsafe(18)}
+    errors: dict[str, str] = {}
+    status = 200
+    if chosen is not None and request.method == "POST":
+        try:
+            service.correct_field(field_actor(), batch, entry, chosen, request.form)
+        except service.FormRefused as refused:
+            values, errors, status = request.form, refused.errors, 422
+        else:
+            return redirect(field_url("field.batch_page", batch_id=batch.id, corrected=1))
+    elif chosen is not None:
+        current = entry.data.get(chosen.name)
+        if chosen.widget == "datetime" and current:
+            current = clock.local(dt.datetime.fromisoformat(current)).strftime(clock.LOCAL_FORMAT)
+        values[chosen.name] = "" if current is None else str(current)
+    labels = {f.name: f.label for f in fields} | {"reason": _("更正原因"), "_form": ""}
+    page = render_template(
+        "field/correct.html",
+        batch=batch,
+        local=clock.local,
+        entry=entry,
+        fields=fields,
+        chosen=chosen,
+        shown=lambda ff: _shown_value(batch, entry, ff),
+        reasons=service.CORRECTION_REASONS,
+        values=values,
+        errors=errors,
+        labels=labels,
+    )
+    return page, status

@@ -264,3 +264,28 @@ def test_a_harvest_after_the_interval_is_stored_without_a_warning(loquat_lot):
     harvest = {"occurred_at": "2026-05-10T07:00", "quantity": "40", "quantity-unit": "斤"}
     assert _stage(client, batch, "harvest", harvest)[0].status_code == 302
     assert [e.stage for e in _events(batch)] == ["planting", "harvest"]
+
+
+def test_one_field_is_corrected_with_a_reason_and_the_record_keeps_both(loquat_lot):
+    client, batch = loquat_lot
+    harvest = {"occurred_at": "2026-05-10T07:00", "quantity": "50", "quantity-unit": "斤", "grade": "一级"}
+    assert _stage(client, batch, "harvest", harvest)[0].status_code == 302
+    [recorded] = _events(batch)
+    choose = client.get(f"/field/batches/{batch.id}/events/{recorded.seq}/correct").get_data(as_text=True)
+    assert "采收量" in choose and "25 公斤" in choose and "一级" in choose
+    path = f"/field/batches/{batch.id}/events/{recorded.seq}/correct/quantity"
+    form = client.get(path).get_data(as_text=True)
+    assert 'value="25.000"' in form  # the stored figure, to change in any unit
+    refused = post_form(client, path, {"quantity": "60", "quantity-unit": "斤", "reason": ""})
+    assert refused.status_code == 422 and "更正原因：请选择更正原因" in refused.get_data(as_text=True)
+    assert len(_events(batch)) == 1
+    done = post_form(client, path, {"quantity": "60", "quantity-unit": "斤", "reason": "数量有误"})
+    assert done.status_code == 302
+    original, amendment = _events(batch)
+    assert original.data["quantity"] == "25.000"  # never changed in place
+    assert amendment.stage == "amendment" and amendment.amends_seq == recorded.seq
+    assert amendment.data["reason"] == "数量有误"
+    # Only the one field changed; the rest of the stage is carried over as it was.
+    assert amendment.data["data"] == {**original.data, "quantity": "30.000", "unit": "kg"}
+    page = client.get(f"/field/batches/{batch.id}").get_data(as_text=True)
+    assert "已更正" in page and "更正原因：数量有误" in page and "30 公斤" in page
