@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, redirect, render_template, request, send_file, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound as PageNotFound
 from werkzeug.security import safe_join
 
@@ -28,11 +29,12 @@ from app.batches.journey import build_journey
 from app.batches.schemas import stage_name
 from app.batches.service import CREATOR_ROLES
 from app.catalog.products import PRODUCTS
-from app.db import utcnow
-from app.errors import Forbidden, NotFound
-from app.field import clock, forms, service
+from app.db import db, utcnow
+from app.errors import Forbidden, InvalidInput, NotFound
+from app.field import clock, forms, service, sites
+from app.field.sites import blp  # noqa: F401 - GET/POST /api/v1/sites, registered with this module
 from app.field.units import QUANTITY_UNITS, STORED_NAMES
-from app.orgs.models import Role
+from app.orgs.models import Role, Site
 from app.web.views import _check_csrf, csrf_token
 
 bp = Blueprint("field", __name__, url_prefix="/field", template_folder="templates")
@@ -451,6 +453,63 @@ def correct(batch_id: int, seq: int, field_name: str | None) -> Any:
         chosen=chosen,
         shown=lambda ff: _shown_value(batch, entry, ff),
         reasons=service.CORRECTION_REASONS,
+        values=values,
+        errors=errors,
+        labels=labels,
+    )
+    return page, status
+
+
+# --- sites -----------------------------------------------------------------------------------------
+
+
+@bp.get("/sites")
+@field_required
+def site_list() -> str:
+    """The organization's sites (a cooperative's: and its member households')."""
+    who = field_actor()
+    rows = list(db.session.scalars(sites.sites_query(who).order_by(Site.organization_id, Site.id)))
+    return render_template("field/sites.html", who=who, sites=rows, kinds=sites.SITE_KINDS)
+
+
+SITE_FIELDS = ("name", "kind", "organization", "county", "township", "village", "latitude", "longitude")
+
+
+@bp.route("/sites/new", methods=["GET", "POST"])
+@field_required
+def site_create() -> Any:
+    """Register a site: name, kind, township and village, and the phone's location if allowed."""
+    who = field_actor()
+    values: dict[str, str] = {"county": who.org.county or ""}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = {k: request.form.get(k, "").strip() for k in SITE_FIELDS}
+        body = {k: v for k, v in values.items() if v}
+        try:
+            sites.create_site(who, **sites.SiteCreate().load(body))
+        except ValidationError as exc:
+            errors, status = forms.flatten_errors(exc.normalized_messages()), 422
+        except InvalidInput:
+            errors, status = {"organization": _("只能为本社的成员农户登记场所")}, 422
+        else:
+            return redirect(field_url("field.site_list", created=1))
+    labels = {
+        "name": _("场所名称"),
+        "kind": _("类型"),
+        "organization": _("属于"),
+        "county": _("县（市、区）"),
+        "township": _("乡镇"),
+        "village": _("村"),
+        "latitude": _("纬度"),
+        "longitude": _("经度"),
+        "_form": "",
+    }
+    page = render_template(
+        "field/site_form.html",
+        who=who,
+        owners=sites.owners_for(who),
+        kinds=sites.SITE_KINDS,
         values=values,
         errors=errors,
         labels=labels,
