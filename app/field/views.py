@@ -3,6 +3,9 @@
 Server-rendered and small: one page is one request for its HTML (styles inline, no framework),
 so a first visit on one bar of signal stays well under 100 KB. Sessions and the CSRF token are the
 web desk's own (app/web/views.py): one sign-in at /login serves both.
+
+Size: one blueprint's pages (batches, stages, corrections, sites) with their small presenters, each
+a thin view over app/field/service.py; the next page group (custody, import) goes in its own module.
 """
 
 from __future__ import annotations
