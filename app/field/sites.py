@@ -34,7 +34,7 @@ SITE_KINDS: dict[str, str] = {
     "warehouse": N_("仓库/冷库"),
 }
 SITE_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor, Role.logistics, Role.retailer, Role.admin})
-_text = {"validate": validate.Length(min=1, max=60)}
+_text: dict[str, Any] = {"validate": validate.Length(min=1, max=60)}
 
 
 class SiteCreate(StrictSchema):
@@ -94,10 +94,10 @@ def create_site(who: Actor, *, organization: str | None = None, **values: Any) -
         raise Forbidden(f"The role '{who.role}' may not register sites.")
     owner = who.org
     if organization is not None and organization != who.org.code:
-        owner = db.session.scalar(select(Organization).where(Organization.code == organization))
-        allowed = owner is not None and (who.oversees or owner.cooperative_id == who.org.id)
-        if owner is None or not allowed:
+        named = db.session.scalar(select(Organization).where(Organization.code == organization))
+        if named is None or not (who.oversees or named.cooperative_id == who.org.id):
             raise InvalidInput.field("organization", "only a cooperative registers sites for its member households")
+        owner = named
     if values.get("county") is None:
         values["county"] = owner.county
     return orgs.create_site(owner, **values)

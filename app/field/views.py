@@ -53,7 +53,7 @@ FIELD_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor, Role.log
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def lang_args() -> dict[str, str]:
+def lang_args() -> dict[str, Any]:
     """Carry an explicit ``?lang=`` from page to page (the switch is per request, not stored)."""
     wanted = request.args.get("lang", "")
     return {"lang": wanted} if wanted in ("zh", "en") else {}

@@ -104,7 +104,7 @@ def _safe_next(target: str | None, home: str) -> str:
 def home_of(role: str) -> str:
     """Where a role lands after signing in: the desk for oversight and the lab, the field app for the rest."""
     lang = request.args.get("lang", "")
-    keep = {"lang": lang} if lang in ("zh", "en") else {}
+    keep: dict[str, Any] = {"lang": lang} if lang in ("zh", "en") else {}
     return url_for("web.batch_list", **keep) if role in DESK_ROLES else url_for("field.home", **keep)
 
 
