@@ -363,3 +363,89 @@ def correct_field(
 def journey_rows(batch: Batch) -> list[Event]:
     """The batch's stored events, in recording order."""
     return batches.events_of(batch)
+
+
+# --- a cooperative's day: one stage for many lots ---------------------------------------------------
+
+
+def day_sheet_lots(who: Actor, product_key: str) -> list[Batch]:
+    """The active lots of one product the actor holds, member households' first by name, for one sheet."""
+    return list(
+        db.session.scalars(
+            select(Batch)
+            .join(Organization, Organization.id == Batch.producer_org_id)
+            .where(Batch.custodian_org_id == who.org.id, Batch.product_key == product_key, Batch.status == "active")
+            .options(selectinload(Batch.producer))
+            .order_by(Organization.name, Batch.lot_code)
+        )
+    )
+
+
+def sheet_fields(product_key: str, stage: str) -> tuple[list[forms.FormField], list[forms.FormField]]:
+    """(per-lot fields, shared fields): what must differ per lot (the required ones) and what the sheet sets once."""
+    each, shared = [], []
+    for ff in forms.stage_form(product_key, stage):
+        if ff.widget == "list":
+            continue  # pesticide rows and processing steps are recorded lot by lot
+        (each if ff.required else shared).append(ff)
+    return each, shared
+
+
+def record_day_sheet(
+    who: Actor, product_key: str, stage: str, posted: Any, now: dt.datetime | None = None
+) -> list[batches.AppendResult]:
+    """Record one stage for every filled row at once, all or nothing, through the API's bulk append."""
+    errors: dict[str, str] = {}
+    occurred_at = clock.parse_local(posted.get("occurred_at", ""))
+    if occurred_at is None:
+        errors["occurred_at"] = _("请填写日期和时间")
+    each, shared_fields = sheet_fields(product_key, stage)
+    shared, shared_entered, shared_errors = forms.read_stage_form(shared_fields, posted)
+    errors.update(shared_errors)
+    lots = day_sheet_lots(who, product_key)
+    items: list[dict[str, Any]] = []
+    typed: list[tuple[int, list[forms.Entered]]] = []
+    for lot in lots:
+        prefix = f"lot-{lot.id}-"
+        if not any(posted.get(prefix + ff.name, "").strip() for ff in each):
+            continue  # a row left empty is a lot not worked today
+        # The row's inputs are named lot-<id>-<field>: read them as one stage form of their own.
+        row = {k[len(prefix) :]: v for k, v in posted.items() if k.startswith(prefix)}
+        own, entered, row_errors = forms.read_stage_form(each, row)
+        errors.update({prefix + k: v for k, v in row_errors.items()})
+        items.append({"batch": lot.id, "stage": stage, "occurred_at": occurred_at, "data": {**shared, **own}})
+        typed.append((lot.id, entered + shared_entered))
+    if not items and not errors:
+        errors["_form"] = _("至少填写一行。")
+    if errors:
+        raise FormRefused(errors)
+    key = posted.get("idempotency_key", "").strip()[:100] or None
+    try:
+        results = batches.append_events(who, items, idempotency_key=key, now=now)
+    except InvalidInput as exc:
+        by_row = ((exc.errors or {}).get("json", {}) or {}).get("events", {})
+        flat: dict[str, str] = {}
+        for index, row_errors in by_row.items():
+            prefix = f"lot-{items[int(index)]['batch']}-"
+            if not isinstance(row_errors, dict):
+                flat[prefix + "stage"] = _("未能保存，请检查后重试。")
+                continue
+            for name, reasons in row_errors.items():
+                if name in STAGE_REFUSALS:  # the row's stage order, date or site: said as on the stage form
+                    flat[prefix + name] = STAGE_REFUSALS[name]()
+                else:
+                    inner = reasons if name == "data" else {name: reasons}
+                    flat.update({prefix + k: v for k, v in forms.flatten_errors(inner).items()})
+        raise FormRefused(flat or {"_form": _("未能保存，请检查后重试。")}) from exc
+    except DomainError as exc:
+        raise FormRefused(_refusal(exc, STAGE_REFUSALS)) from exc
+    for result, (batch_id, entered_list) in zip(results, typed, strict=True):
+        if result.created:
+            for t in entered_list:
+                db.session.add(
+                    EnteredQuantity(
+                        batch_id=batch_id, event_id=result.event.id, field=t.field, quantity=t.quantity, unit=t.unit
+                    )
+                )
+    db.session.flush()
+    return results

@@ -180,6 +180,7 @@ def home() -> str:
         page=page,
         q=lot_code,
         not_found=request.args.get("not_found") == "1",
+        day_recorded=request.args.get("day_recorded", "") if request.args.get("day_recorded", "").isdigit() else "",
         can_create=who.role in CREATOR_ROLES,
         quantity_text=quantity_text,
         entered_text=entered_text,
@@ -513,6 +514,61 @@ def site_create() -> Any:
         who=who,
         owners=sites.owners_for(who),
         kinds=sites.SITE_KINDS,
+        values=values,
+        errors=errors,
+        labels=labels,
+    )
+    return page, status
+
+
+# --- a cooperative's day ---------------------------------------------------------------------------
+
+# Stages a day sheet offers: the ones a cooperative records for many member lots on one day.
+DAY_STAGES = ("harvest", "packing", "storage", "transport", "sale")
+
+
+@bp.route("/day", methods=["GET", "POST"])
+@field_required
+def day_sheet() -> Any:
+    """One sheet to record the same stage for many lots at once (a cooperative's harvest day)."""
+    who = field_actor()
+    product_key = request.values.get("product", "")
+    stage = request.values.get("stage", "harvest")
+    if product_key not in PRODUCTS or stage not in DAY_STAGES or stage not in PRODUCTS[product_key].stages:
+        product_key, stage = (product_key if product_key in PRODUCTS else ""), "harvest"
+    values: Any = {
+        "occurred_at": clock.now_local_text(utcnow()),
+        "idempotency_key": "field-day-" + secrets.token_urlsafe(18),
+    }
+    errors: dict[str, str] = {}
+    status = 200
+    if product_key and request.method == "POST":
+        try:
+            results = service.record_day_sheet(who, product_key, stage, request.form)
+        except service.FormRefused as refused:
+            values, errors, status = request.form, refused.errors, 422
+        else:
+            return redirect(field_url("field.home", day_recorded=len(results)))
+    each, shared = service.sheet_fields(product_key, stage) if product_key else ([], [])
+    lots = service.day_sheet_lots(who, product_key) if product_key else []
+    labels: dict[str, str] = {"occurred_at": _("发生时间"), "_form": ""}
+    for ff in shared:
+        labels[ff.name] = ff.label
+    for lot in lots:
+        labels[f"lot-{lot.id}-stage"] = labels[f"lot-{lot.id}-occurred_at"] = lot.lot_code
+        for ff in each:
+            labels[f"lot-{lot.id}-{ff.name}"] = f"{lot.lot_code} {ff.label}"
+        for ff in shared:
+            labels[f"lot-{lot.id}-{ff.name}"] = f"{lot.lot_code} {ff.label}"
+    page = render_template(
+        "field/day.html",
+        products=PRODUCTS,
+        product_key=product_key,
+        stage=stage,
+        stages=[s for s in DAY_STAGES if product_key and s in PRODUCTS[product_key].stages],
+        each=each,
+        shared=shared,
+        lots=lots,
         values=values,
         errors=errors,
         labels=labels,

@@ -89,6 +89,18 @@ def site(app) -> Iterator[Site]:
         Actor(user=user, org=coop), product="loquat", quantity=Decimal(20), unit="kg", lot_code=f"SCAN-{suffix}"
     )
     label = render_png(public_url(PUBLIC_BASE_URL, lot), 512)
+    # Ten more member households with a lot each, for the cooperative's day sheet.
+    households = [
+        orgs.create_organization(
+            code=f"FH{n}-{suffix}", name=f"白泉村 农户{n:02d}", kind="farm_household", county="通山县",
+            cooperative_code=coop.code,
+        )
+        for n in range(10)
+    ]  # fmt: skip
+    for household in households:
+        batches.create_batch(
+            Actor(user=user, org=coop), product="loquat", quantity=Decimal(100), unit="kg", producer=household.code
+        )
     values = {
         "username": user.username,
         "member_code": member.code,
@@ -96,7 +108,7 @@ def site(app) -> Iterator[Site]:
         "scan_batch_id": lot.id,
         "scan_png": label,
     }
-    org_codes = [coop.code, member.code]
+    org_codes = [coop.code, member.code, *(h.code for h in households)]
     db.session.commit()
     db.session.close()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -317,4 +329,26 @@ def test_a_harvest_inside_the_interval_is_confirmed_before_it_is_stored(site: Si
     phone.get_by_role("button", name="我已知晓，仍然保存").click()
     phone.wait_for_url("**?recorded=1")
     assert list(db.session.scalars(stored)) == ["planting", "harvest"]
+    db.session.rollback()
+
+
+def test_a_cooperatives_day_sheet_for_ten_households(site: Site, phone: Page):
+    _sign_in(phone, site)
+    phone.get_by_role("link", name="一天的记录（多个农户）").click()
+    phone.get_by_label("产品").select_option(label="通山枇杷")
+    phone.get_by_role("button", name="打开记录表").click()
+    phone.wait_for_url("**/field/day?product=loquat")
+    households = phone.locator("fieldset", has_text="白泉村 农户")
+    assert households.count() == 10
+    phone.get_by_label("发生时间").fill("2026-05-10T07:00")
+    for n in range(10):
+        households.nth(n).get_by_label("采收量").fill(str(40 + n))
+    fits_a_phone(phone)
+    phone.screenshot(path=str(SHOTS / "youpin-field-360-day-sheet.png"), full_page=True)
+    phone.get_by_role("button", name="全部保存").click()
+    phone.wait_for_url("**/field/?day_recorded=10")
+    assert "已一起记录 10 个批次" in phone.get_by_role("status").first.inner_text()
+    harvested = select(Event).join(Batch).where(Batch.lot_code.like("LQ-%"), Event.stage == "harvest")
+    stored = [e for e in db.session.scalars(harvested) if e.batch.producer.name.startswith("白泉村 农户")]
+    assert sorted(Decimal(e.data["quantity"]) for e in stored) == [Decimal(40 + n) / 2 for n in range(10)]
     db.session.rollback()
