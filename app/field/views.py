@@ -574,3 +574,30 @@ def day_sheet() -> Any:
         labels=labels,
     )
     return page, status
+
+
+# --- member households -----------------------------------------------------------------------------
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+@field_required
+def member_create() -> Any:
+    """A cooperative adds a member household: its organization, and a user when it has a phone."""
+    who = field_actor()
+    if who.org.kind != "cooperative":
+        raise Forbidden(_("只有合作社可以添加成员农户。"))
+    values: Any = {}
+    errors: dict[str, str] = {}
+    status = 200
+    created = None
+    if request.method == "POST":
+        try:
+            created = service.add_member(who, request.form)
+        except service.FormRefused as refused:
+            values, errors, status = request.form, refused.errors, 422
+    labels = {"name": _("农户姓名"), "masked_id": _("身份证号（只留首尾）"), "phone": _("手机号"), "_form": ""}
+    members = service.producers_for(who)[1:]
+    page = render_template(
+        "field/member.html", created=created, members=members, values=values, errors=errors, labels=labels
+    )
+    return page, status
