@@ -20,7 +20,7 @@ from functools import cache, wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Blueprint, redirect, render_template, request, send_file, send_from_directory, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, send_file, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -322,6 +322,17 @@ def _warning_rows(breaches: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _stage_labels(batch: Any, stage: str) -> dict[str, str]:
+    """Each input's name on the stage form (list rows numbered), to name a field in an error."""
+    labels = {"occurred_at": _("发生时间"), "site": _("场所"), "_form": ""}
+    for ff in forms.stage_form(batch.product_key, stage, _english()):
+        labels[ff.name] = ff.label
+        for sub in ff.rows:
+            for i in range(forms.MAX_LIST_ROWS):
+                labels[f"{ff.name}-{i}-{sub.name}"] = f"{ff.label} {i + 1}：{sub.label}"
+    return labels
+
+
 def _stage_page(
     batch: Any,
     stage: str,
@@ -331,12 +342,7 @@ def _stage_page(
     warnings: list[dict[str, Any]] | None = None,
 ) -> tuple[str, int]:
     form_fields = forms.stage_form(batch.product_key, stage, _english())
-    labels = {"occurred_at": _("发生时间"), "site": _("场所"), "_form": ""}
-    for ff in form_fields:
-        labels[ff.name] = ff.label
-        for sub in ff.rows:
-            for i in range(forms.MAX_LIST_ROWS):
-                labels[f"{ff.name}-{i}-{sub.name}"] = f"{ff.label} {i + 1}：{sub.label}"
+    labels = _stage_labels(batch, stage)
     sites = [s for s in service.sites_for(field_actor())]
     page = render_template(
         "field/stage.html",
@@ -380,14 +386,30 @@ def record_stage(batch_id: int, stage: str) -> Any:
         values = request.form.to_dict()
         values[f"{grow}-rows"] = str(forms.row_count(values.get(f"{grow}-rows", "")) + 1)
         return _stage_page(batch, stage, values, {})
+    outbox = request.headers.get("X-Field-Outbox") == "1"
     try:
-        service.record_stage_from_form(who, batch, stage, request.form)
+        result = service.record_stage_from_form(who, batch, stage, request.form)
     except service.NeedsConfirmation as warning:
+        if outbox:  # a queued harvest inside an interval waits for the farmer to confirm it on the page
+            return _outbox_answer("rejected", 409, _("这次采收在农药安全间隔期内，请联网后在记录页面确认。"))
         # Nothing is stored until the farmer confirms with the same form (and the same key).
         return _stage_page(batch, stage, request.form, {}, warnings=_warning_rows(warning.breaches))
     except service.FormRefused as refused:
+        if outbox:
+            labels = _stage_labels(batch, stage)
+            reasons = "；".join(
+                f"{labels.get(k) or ''}{'：' if labels.get(k) else ''}{v}" for k, v in refused.errors.items()
+            )
+            return _outbox_answer("rejected", 422, reasons)
         return _stage_page(batch, stage, request.form, refused.errors, 422)
+    if outbox:
+        return _outbox_answer("created" if result.created else "duplicate", 201 if result.created else 200)
     return redirect(field_url("field.batch_page", batch_id=batch.id, recorded=1))
+
+
+def _outbox_answer(status: str, code: int, message: str = "") -> tuple[Any, int]:
+    """What the outbox (static/outbox.js) reads: created, duplicate, or rejected with the reason to show."""
+    return jsonify({"status": status, "message": message}), code
 
 
 # --- correcting one field -------------------------------------------------------------------------

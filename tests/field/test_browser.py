@@ -352,3 +352,36 @@ def test_a_cooperatives_day_sheet_for_ten_households(site: Site, phone: Page):
     stored = [e for e in db.session.scalars(harvested) if e.batch.producer.name.startswith("白泉村 农户")]
     assert sorted(Decimal(e.data["quantity"]) for e in stored) == [Decimal(40 + n) / 2 for n in range(10)]
     db.session.rollback()
+
+
+def test_five_entries_made_offline_are_stored_once_after_reconnecting(site: Site, browser: Browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
+    try:
+        phone = context.new_page()
+        _sign_in(phone, site)
+        phone.goto(f"{site.base}/field/batches/{site.scan_batch_id}/stages/storage")
+        context.set_offline(True)
+        for n in range(5):
+            phone.get_by_label("温度(℃)").fill(str(n + 1))
+            phone.get_by_label("湿度(%)").fill("85")
+            phone.get_by_role("button", name="保存").click()
+            phone.locator("#outbox .count").filter(has_text=f"待上传 {n + 1} 条").wait_for()
+        assert phone.locator("#outbox-saved").is_visible()
+        fits_a_phone(phone)
+        phone.screenshot(path=str(SHOTS / "youpin-field-360-outbox.png"), full_page=True)
+        stored = select(Event.data).where(Event.batch_id == site.scan_batch_id, Event.stage == "storage")
+        assert list(db.session.scalars(stored)) == []
+        db.session.rollback()
+        context.set_offline(False)
+        phone.reload()  # on page load (and on reconnecting) the outbox sends what it holds
+        phone.locator("#outbox").wait_for(state="hidden")
+        temperatures = sorted(d["temperature_c"] for d in db.session.scalars(stored))
+        assert temperatures == ["1", "2", "3", "4", "5"]
+        db.session.rollback()
+        # Sending again (another reload) stores nothing more: each entry carried its own key.
+        phone.reload()
+        phone.wait_for_timeout(500)
+        assert len(list(db.session.scalars(stored))) == 5
+        db.session.rollback()
+    finally:
+        context.close()
