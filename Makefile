@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test serve setup lint check-layout typecheck bench bench-lineage translations clean
+.PHONY: run test serve setup lint check-layout typecheck bench bench-lineage field-bytes vendor-js translations clean
 
 # The package (and, for tests, its test extras) in .venv, reinstalled when setup.cfg changes.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -61,6 +61,23 @@ bench: $(BIN)/.installed-test
 ## bench-lineage: trace cost against database size (see scripts/bench_lineage.py)
 bench-lineage: $(BIN)/.installed-test
 	$(BIN)/python scripts/bench_lineage.py
+
+## field-bytes: what the field app transfers on a first visit and per page after (see scripts/field_page_bytes.py)
+field-bytes: $(BIN)/.installed
+	$(BIN)/python scripts/field_page_bytes.py
+
+## vendor-js: fetch the field app's pinned npm packages into app/field/static/vendor (committed; no CDN)
+# qr-scanner (MIT) decodes a photographed QR label in the browser; its worker is loaded only where the
+# browser has no BarcodeDetector. Each file is kept beside a gzip copy the field app serves when accepted.
+QR_SCANNER_VERSION := 1.4.2
+QR_SCANNER_DIR := app/field/static/vendor/qr-scanner-$(QR_SCANNER_VERSION)
+vendor-js:
+	rm -rf $(QR_SCANNER_DIR) && mkdir -p $(QR_SCANNER_DIR)
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent qr-scanner@$(QR_SCANNER_VERSION) >/dev/null && \
+		tar xzf qr-scanner-$(QR_SCANNER_VERSION).tgz && \
+		cp package/qr-scanner.umd.min.js package/qr-scanner-worker.min.js package/LICENSE $(CURDIR)/$(QR_SCANNER_DIR)/ && \
+		rm -rf $$tmp
+	gzip -9 -k -n $(QR_SCANNER_DIR)/*.js
 
 ## translations: re-extract and compile the zh/en catalogs after changing user-facing text
 translations: $(BIN)/.installed-test

@@ -124,6 +124,7 @@ def _import_models() -> None:
     from app.checkpoints import models as _checkpoints  # noqa: F401
     from app.compliance import models as _compliance  # noqa: F401
     from app.custody import models as _custody  # noqa: F401
+    from app.field import models as _field  # noqa: F401
     from app.lineage import models as _lineage  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.recalls import models as _recalls  # noqa: F401
@@ -152,6 +153,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.public.views",
     "app.web.views",
     "app.checkpoints.views",
+    "app.field.views",
 )
 
 

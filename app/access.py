@@ -57,8 +57,10 @@ BATCH_CREATOR_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor})
 INSPECTING_ROLES = frozenset({Role.inspector, Role.lab})
 CERTIFYING_ROLES = frozenset({Role.inspector, Role.admin})
 FINDING_CLOSING_ROLES = frozenset({Role.inspector, Role.admin})
+# Who registers sites (plots, ponds, workshops): the organizations that work them, and the office.
+SITE_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor, Role.logistics, Role.retailer, Role.admin})
 # The inspector's desk (web pages).
-DESK_ROLES = frozenset({Role.inspector, Role.admin})
+DESK_ROLES = frozenset({Role.inspector, Role.admin, Role.lab})
 
 
 def reads_all(actor: Actor) -> bool:

@@ -62,6 +62,8 @@ POST /api/v1/organizations                            401  403  403  403  403  4
 GET  /api/v1/organizations                            401  403  403  403  403  403  403  403  ok   403
 POST /api/v1/users                                    401  403  403  403  403  403  403  403  ok   403
 GET  /api/v1/users                                    401  403  403  403  403  403  403  403  ok   403
+POST /api/v1/sites                                    401  ok   ok   ok   ok   ok   403  403  ok   ok
+GET  /api/v1/sites                                    401  ok   ok   ok   ok   ok   ok   ok   ok   ok
 
 POST /api/v1/batches                                  401  ok   ok   ok   403  403  403  403  403  ok
 GET  /api/v1/batches                                  401  ok   ok   ok   ok   ok   ok   ok   ok   ok
@@ -222,6 +224,7 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
             "code": "NEWCOOP", "name": "新合作社", "kind": "cooperative", "credit_code": valid_credit_code(99_001),
         },
         "POST /api/v1/users": {"username": "new-user", "org": hh["code"], "role": "farmer"},
+        "POST /api/v1/sites": {"name": "新地块", "kind": "plot"},
         "POST /api/v1/batches": {"product": "loquat", "quantity": "5", "unit": "kg"},
         "POST /api/v1/batches/{batch_id}/events": {
             "stage": "storage", "occurred_at": now, "data": {"temperature_c": 4, "humidity_pct": 90},

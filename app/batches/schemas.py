@@ -258,6 +258,12 @@ class JourneyEntryItemOut(Schema):
     data = fields.Dict(required=True)
     amended = fields.Boolean(required=True)
     amendments = fields.List(fields.Nested(EventAmendmentOut), required=True)
+    late = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "补录: recorded after a stage that happened later (the journey is in occurred_at order)"
+        },
+    )
 
 
 class BatchJourneyOut(Schema):

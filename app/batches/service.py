@@ -24,7 +24,7 @@ from app.auth import Actor
 from app.batches import chain, signals
 from app.batches.journey import build_journey
 from app.batches.models import UNITS, Batch, BatchStandard, BatchStatus, Event
-from app.batches.stages import check_stage_order, later_stages, validate_stage_data
+from app.batches.stages import check_stage_order, ordered_stages, validate_stage_data
 from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.models import ProductLine
 from app.catalog.service import applicable_mandatory
@@ -35,7 +35,6 @@ from app.orgs.models import Organization, OrgKind, Site, User
 from app.schemas import MAX_ID, Page
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
-
 
 def lock_named(name: str) -> None:
     """Serialize a critical section across processes (PostgreSQL advisory lock, per transaction).
@@ -353,16 +352,17 @@ def append_event(
         if stage in SYSTEM_KINDS:
             raise InvalidInput.field("stage", f"{stage!r} is recorded by its own endpoint, not as a stage")
         stored_data = validate_stage_data(batch.product_key, stage, data)
-        later = later_stages(batch.product_key, stage)
-        if later:
-            # Only whether a later stage was recorded matters: one small query however long the
+        bounding = ordered_stages(batch.product_key, stage)
+        if bounding:
+            # Only the stages that bound this one's date matter: one small query however long the
             # journey, and none at all for repeatable stages (storage, transport).
-            recorded = list(
-                db.session.scalars(
-                    select(Event.stage).where(Event.batch_id == batch.id, Event.stage.in_(later)).order_by(Event.seq)
+            recorded = [
+                (row.stage, row.occurred_at)
+                for row in db.session.execute(
+                    select(Event.stage, Event.occurred_at).where(Event.batch_id == batch.id, Event.stage.in_(bounding))
                 )
-            )
-            check_stage_order(batch.product_key, stage, recorded)
+            ]
+            check_stage_order(batch.product_key, stage, occurred_at, recorded)
     event = _append(
         batch, actor, stage=stage, occurred_at=occurred_at, data=stored_data, now=now, site=site_row,
         amends_seq=amends_seq, idempotency_key=idempotency_key, digest=digest,

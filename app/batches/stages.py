@@ -6,6 +6,7 @@ fields (``ProductSpec.extra_fields``). Unknown keys are refused.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from typing import Any, TypedDict
 
@@ -128,26 +129,44 @@ def validate_stage_data(product_key: str, stage: str, data: dict[str, Any]) -> d
     return stage_schema(product_key, stage).dump(loaded)
 
 
-def check_stage_order(product_key: str, stage: str, recorded: list[str]) -> None:
-    """A stage cannot come after a later one; repeatable stages may come at any time."""
+def check_stage_order(
+    product_key: str, stage: str, occurred_at: dt.datetime, recorded: list[tuple[str, dt.datetime]]
+) -> None:
+    """Stages follow the product's order by when they happened (occurred_at), not by when they were recorded.
+
+    ``recorded`` holds the stage and occurred_at of the stages already in the chain. A stage must
+    have happened strictly before every later stage on record (a tie goes to the record already
+    made) and no earlier than every earlier stage on record. So a forgotten planting record is
+    accepted when dated before the harvest, and marked late (补录) on the journey. Repeatable
+    stages (storage, transport) may come at any time.
+    """
     if stage in REPEATABLE_STAGES:
         return
     order = PRODUCTS[product_key].stages
     rank = order.index(stage)
-    later = [s for s in recorded if s in order and s not in REPEATABLE_STAGES and order.index(s) > rank]
-    if later:
-        raise InvalidInput.field(
-            "stage",
-            f"{stage!r} cannot be recorded after {later[-1]!r}; this product's order is {' → '.join(order)}",
-        )
+    for other, when in recorded:
+        if other not in order or other in REPEATABLE_STAGES or other == stage:
+            continue
+        if order.index(other) > rank and occurred_at >= when:
+            raise InvalidInput.field(
+                "stage",
+                f"{stage!r} at {occurred_at.isoformat()} cannot come after {other!r}, recorded as happening at "
+                f"{when.isoformat()}; this product's order is {' → '.join(order)}. A forgotten earlier stage is "
+                "accepted when it happened before the later ones",
+            )
+        if order.index(other) < rank and occurred_at < when:
+            raise InvalidInput.field(
+                "stage",
+                f"{stage!r} at {occurred_at.isoformat()} cannot come before {other!r}, recorded as happening at "
+                f"{when.isoformat()}; this product's order is {' → '.join(order)}",
+            )
 
 
-def later_stages(product_key: str, stage: str) -> tuple[str, ...]:
-    """The stages that may not come before ``stage``; none for a repeatable one."""
+def ordered_stages(product_key: str, stage: str) -> tuple[str, ...]:
+    """The stages whose occurred_at bounds ``stage``'s: the product's others that do not repeat."""
     if stage in REPEATABLE_STAGES:
         return ()
-    order = PRODUCTS[product_key].stages
-    return tuple(s for s in order[order.index(stage) + 1 :] if s not in REPEATABLE_STAGES)
+    return tuple(s for s in PRODUCTS[product_key].stages if s not in REPEATABLE_STAGES and s != stage)
 
 
 def describe_stage(product_key: str, stage: str) -> dict[str, Any]:

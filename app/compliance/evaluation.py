@@ -181,9 +181,8 @@ def measurements_of(
     return measurements, notes
 
 
-def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[rules.IntervalCheck]:
-    """Pesticides recorded in planting events (as corrected) against the harvest they preceded."""
-    journey = journey if journey is not None else build_journey(batches.events_of(batch), include_system=False)
+def pesticide_uses(journey: list[Any]) -> list[rules.PesticideUse]:
+    """The pesticides recorded in a journey's planting events, as corrected, with their intervals."""
     uses = []
     for entry in journey:
         if entry.stage != "planting":
@@ -200,6 +199,13 @@ def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[r
                     registration_no=item.get("registration_no"),
                 )
             )
+    return uses
+
+
+def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[rules.IntervalCheck]:
+    """Pesticides recorded in planting events (as corrected) against the harvest they preceded."""
+    journey = journey if journey is not None else build_journey(batches.events_of(batch), include_system=False)
+    uses = pesticide_uses(journey)
     harvests = [(e.seq, e.occurred_at) for e in journey if e.stage == "harvest"]
     checks: list[rules.IntervalCheck] = []
     for harvest in harvests:

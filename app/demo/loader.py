@@ -45,8 +45,14 @@ DATA = Path(__file__).parent
 # Entered on the phone a quarter of an hour after it happened.
 RECORDING_DELAY = dt.timedelta(minutes=15)
 
-# The only demo users with a password; both are printed by ``demo load`` and in the README.
-DEMO_PASSWORDS = {"inspector": "inspector-demo-2026", "loquat-coop": "coop-demo-2026"}
+# The only demo users with a password; each is printed by ``demo load`` and listed in the README.
+DEMO_PASSWORDS = {
+    "inspector": "inspector-demo-2026",
+    "loquat-coop": "coop-demo-2026",
+    # The field app's other homes: a member household of the loquat cooperative and a processor.
+    "wang-farmer": "farmer-demo-2026",
+    "tea-maker": "processor-demo-2026",
+}
 
 KINDS = ("organizations", "users", "sites", "batches", "events", "inspections", "certifications")
 Entry = dict[str, Any]

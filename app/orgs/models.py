@@ -106,6 +106,7 @@ class Site(Model):
     kind: Mapped[str] = mapped_column(String(20))
     county: Mapped[str | None] = mapped_column(String(40))
     township: Mapped[str | None] = mapped_column(String(60))
+    village: Mapped[str | None] = mapped_column(String(60))
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
 

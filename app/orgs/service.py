@@ -177,6 +177,7 @@ def create_site(
     kind: str,
     county: str | None = None,
     township: str | None = None,
+    village: str | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
     name_en: str | None = None,
@@ -192,6 +193,7 @@ def create_site(
         kind=kind,
         county=county,
         township=township,
+        village=village,
         latitude=Decimal(str(latitude)) if latitude is not None else None,
         longitude=Decimal(str(longitude)) if longitude is not None else None,
     )

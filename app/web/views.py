@@ -82,22 +82,29 @@ def desk_required(view: F) -> F:
         if who is None:
             return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
         if who.role not in access.DESK_ROLES:
-            raise Forbidden(_("检查台仅供检查员和管理员使用。"))
+            raise Forbidden(_("检查台仅供检查员、检测中心和管理员使用。"))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, home: str) -> str:
     # Only a path on this site: never an absolute or scheme-relative URL (open redirect).
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("web.batch_list")
+    return home
+
+
+def home_of(role: str) -> str:
+    """Where a role lands after signing in: the desk for oversight and the lab, the field app for the rest."""
+    lang = request.args.get("lang", "")
+    keep: dict[str, Any] = {"lang": lang} if lang in ("zh", "en") else {}
+    return url_for("web.batch_list", **keep) if role in access.DESK_ROLES else url_for("field.home", **keep)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Sign in to the inspector's desk."""
+    """Sign in: every role, each to its own home."""
     next_url = request.values.get("next")
     if request.method == "GET":
         return render_template("web/login.html", next=next_url, error=None, username="")
@@ -106,14 +113,11 @@ def login() -> Any:
     if user is None:
         error = _("用户名或密码不正确。")
         return render_template("web/login.html", next=next_url, error=error, username=username), 401
-    if user.role not in access.DESK_ROLES:
-        error = _("检查台仅供检查员和管理员使用。")
-        return render_template("web/login.html", next=next_url, error=error, username=username), 403
     # A fresh session on sign-in: nothing from before (a planted session id or token) carries over.
     session.clear()
     session["user_id"] = user.id
     session["csrf_token"] = secrets.token_urlsafe(32)
-    return redirect(_safe_next(next_url))
+    return redirect(_safe_next(next_url, home_of(user.role)))
 
 
 @bp.post("/logout")

@@ -1,0 +1,30 @@
+"""China time for the field pages: forms show and take local time (UTC+8), the record keeps UTC.
+
+# TODO(merge): use app/clock.py (the central China-time module) instead of this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+# What <input type="datetime-local"> shows and posts.
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def now_local_text(now: dt.datetime) -> str:
+    """``now`` as a datetime-local value in China time, to minute precision."""
+    return now.astimezone(CHINA_TZ).strftime(LOCAL_FORMAT)
+
+
+def parse_local(text: str) -> dt.datetime | None:
+    """A datetime-local value typed in China time, as an aware datetime; None if unreadable."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(CHINA_TZ)
