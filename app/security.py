@@ -30,8 +30,6 @@ MAX_JSON_DEPTH = 32
 MAX_DATA_DEPTH = 6
 #: Packages in one packing event (a lot of a million 1 g sachets stays well inside).
 MAX_PACKING_COUNT = 10_000_000
-#: Seedlings in one seedling event.
-MAX_SEEDLING_COUNT = 100_000_000
 #: Parts of one split, inputs and outputs of one transformation: each part is a new lot under the
 #: parent's lock (1,000 parts held it for 7.8 s); a cooperative splits into tens, not hundreds.
 MAX_SPLIT_PARTS = 100

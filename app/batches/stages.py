@@ -15,7 +15,7 @@ from app.batches.vocabulary import REPEATABLE_STAGES, STAGES
 from app.catalog.products import PRODUCTS, STAGE_NAMES, ExtraField
 from app.errors import InvalidInput
 from app.schemas import StrictSchema
-from app.security import MAX_PACKING_COUNT, MAX_SEEDLING_COUNT
+from app.security import MAX_PACKING_COUNT
 
 _note = fields.String(validate=validate.Length(max=2000))
 
@@ -50,7 +50,7 @@ SHARED_FIELDS: dict[str, dict[str, fields.Field]] = {
     "seedling": {
         "variety": fields.String(**_text),
         "source": fields.String(**_text),
-        "count": fields.Integer(validate=validate.Range(min=0, max=MAX_SEEDLING_COUNT)),
+        "count": fields.Integer(validate=validate.Range(min=0)),
     },
     "planting": {
         "inputs": fields.List(fields.Nested(PlantingInput), load_default=list),
