@@ -97,13 +97,18 @@ def instance_secret_key(instance_path: str) -> str:
     path = Path(instance_path) / "secret-key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a private name, then linked into place: two workers starting at once
+        # both end up reading the one key that won, never a half-written file.
+        draft = path.with_name(f".secret-key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another worker wrote it first: use that one
+            os.link(draft, path)
+        except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(48) + "\n")
+        finally:
+            draft.unlink()
     key = path.read_text().strip()
     if len(key) < 32:
         raise ConfigError(f"{path} holds no usable key; delete it to have a new one generated")

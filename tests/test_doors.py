@@ -285,6 +285,15 @@ def test_a_key_is_generated_once_into_instance(tmp_path):
     assert (tmp_path / "secret-key").stat().st_mode & 0o077 == 0
 
 
+def test_workers_starting_together_share_one_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: instance_secret_key(str(tmp_path)), range(16)))
+    assert len(keys) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["secret-key"]
+
+
 def test_outside_production_the_app_never_signs_with_the_published_default(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("APP_ENV", raising=False)
