@@ -3,6 +3,8 @@
 Pure rendering of ``service.sheet_rows``: one row per affected lot and per movement (transfer,
 sale), with the key data elements a regulator asks for. The XLSX has a frozen header and an
 autofilter, so it can be sorted and filtered as it opens; its second sheet describes the recall.
+Every cell goes through app/security.py (``csv_cell``, ``xlsx_append``): a control character already
+stored is escaped, and no text is ever read as a formula.
 """
 
 from __future__ import annotations
