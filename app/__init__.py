@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             url = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
             app.config["SQLALCHEMY_DATABASE_URI"] = url
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url)
+    _secret_key(app)
 
     db.init_app(app)
     init_engines(app)
@@ -81,6 +82,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.cli.add_command(checkpoints_cli)
 
+    # Registered first so its after_request runs last: even a 409 from the commit gets the headers.
+    _guard_doors(app)
     _commit_per_request(app)
 
     swagger_assets = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
@@ -91,6 +94,55 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return send_from_directory(swagger_assets, filename, max_age=86400)
 
     return app
+
+
+def _secret_key(app: Flask) -> None:
+    """No configured SECRET_KEY: outside production one generated into instance/ (Settings.validate
+    already refused production), never the development value everyone can read."""
+    from app.config import DEFAULT_SECRET_KEY, ConfigError, instance_secret_key
+
+    if app.config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+        if app.config.get("APP_ENV") == "production":
+            raise ConfigError("SECRET_KEY is unset; set a long random one before starting with APP_ENV=production")
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+
+def _guard_doors(app: Flask) -> None:
+    """What every request passes before its view, and every response gets (app/security.py)."""
+    import secrets
+
+    from flask import Response, abort
+
+    from app import security
+    from app.auth import authorize
+
+    @app.before_request
+    def authenticate_first() -> None:
+        # A view marked by require_roles refuses a missing login before webargs parses the body.
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method != "OPTIONS" and getattr(view, "requires_login", False):
+            authorize(getattr(view, "login_roles", None))
+
+    @app.before_request
+    def refuse_deep_json() -> None:
+        # Python's json recurses; the bytes are scanned first (get_data is a 413 past the limit).
+        if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
+            return
+        if security.json_nesting_depth(request.get_data(cache=True)) > security.MAX_JSON_DEPTH:
+            abort(400, description=f"The JSON body is nested too deep (at most {security.MAX_JSON_DEPTH} levels).")
+
+    def csp_nonce() -> str:
+        """This response's nonce for an inline ``<style>``; the header names the same one."""
+        return request.environ.setdefault("youpin.csp_nonce", secrets.token_urlsafe(16))
+
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        docs = request.path.rstrip("/") == "/api/docs"
+        for name, value in security.security_headers(response.mimetype, csp_nonce(), docs).items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 def _commit_per_request(app: Flask) -> None:

@@ -81,19 +81,32 @@ def current_actor(optional: bool = False) -> Actor | None:
     return actor
 
 
+def authorize(roles: frozenset[str] | None) -> Actor:
+    """The caller, refused with 401 without a valid login and 403 for a role not in ``roles``."""
+    actor = current_actor()
+    assert actor is not None
+    if roles is not None and actor.role not in roles:
+        raise Forbidden(f"The role '{actor.role}' may not do this; allowed: {', '.join(sorted(roles))}.")
+    return actor
+
+
 def require_roles(roles: Iterable[str] | None = None) -> Callable[[F], F]:
-    """Refuse the view with 401 without a valid login, and 403 for a role not in ``roles``."""
+    """Refuse the view with 401 without a valid login, and 403 for a role not in ``roles``.
+
+    The view is marked (``requires_login``, ``login_roles``; ``functools.wraps`` carries the marks
+    out through flask-smorest's decorators), so create_app's ``authenticate_first`` refuses the
+    request before its body or query is parsed: no login is a 401 even when the body is wrong.
+    """
     allowed = frozenset(roles) if roles is not None else None
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            actor = current_actor()
-            assert actor is not None
-            if allowed is not None and actor.role not in allowed:
-                raise Forbidden(f"The role '{actor.role}' may not do this; allowed: {', '.join(sorted(allowed))}.")
+            authorize(allowed)
             return view(*args, **kwargs)
 
+        wrapper.requires_login = True  # type: ignore[attr-defined]
+        wrapper.login_roles = allowed  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import argon2
+
+from app.security import MAX_CONTENT_LENGTH
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see validate()
 
@@ -79,10 +82,37 @@ class Settings:
             "BABEL_DEFAULT_LOCALE": "zh",
             "BABEL_SUPPORTED_LOCALES": ["zh", "en"],
             "JSON_SORT_KEYS": False,
+            # Bodies past this are a 413 before anything reads them (app/security.py).
+            "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_base_url.startswith("https://"),
         }
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The key that signs sessions when none is configured outside production: generated once into
+    ``instance/secret-key`` (readable by its owner only) and read from there afterwards, so a
+    development server never signs with a value published in this repository."""
+    path = Path(instance_path) / "secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a private name, then linked into place: two workers starting at once
+        # both end up reading the one key that won, never a half-written file.
+        draft = path.with_name(f".secret-key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds no usable key; delete it to have a new one generated")
+    return key
 
 
 def _number(env: Any, name: str, default: float) -> float:

@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.db import db
@@ -90,6 +90,10 @@ def unique_violation_columns(exc: IntegrityError) -> list[str] | None:
     return None
 
 
+# How long a client should wait before retrying while the database is unavailable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
@@ -133,6 +137,27 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return _json_error(500, "Internal error; it has been logged.")
         return render_template("error.html", code=500, message=None), 500
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(exc: DBAPIError) -> Any:
+        # The database is down, restarting, refusing connections or dropped this one mid-query
+        # (OperationalError, InterfaceError): the request may succeed a little later, so 503 with
+        # Retry-After rather than a 500 that looks like our bug. Other driver errors are bugs.
+        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+            return _database_unavailable(exc)
+        return handle_unexpected(exc)
+
+    def _database_unavailable(exc: Exception) -> Any:
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is already gone; the rollback is a courtesy
+            log.debug("rollback after a database outage failed", exc_info=True)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+        message = "The database is not answering; retry in a moment."
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        if _wants_json():
+            return _json_error(503, message, None, headers)
+        return render_template("error.html", code=503, message=message), 503, headers
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(exc: IntegrityError) -> Any:

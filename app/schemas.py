@@ -11,6 +11,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from app.security import MAX_DATA_DEPTH, MAX_QUANTITY, control_character, data_depth
+
 # The largest id an INTEGER primary key holds; larger ids in a URL or body are refused before
 # they reach the database driver (which would overflow rather than find nothing).
 MAX_ID = 2**31 - 1
@@ -57,7 +59,7 @@ class QuantityIn(fields.Field):
 
 QUANTITY_DOC = {
     "anyOf": [
-        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 999_999_999_999_999},
+        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": MAX_QUANTITY},
         {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "maxLength": 40},
     ],
     "description": "greater than zero, at most 3 decimal places, in the batch's unit",
@@ -68,7 +70,8 @@ def quantity_field(**kwargs: Any) -> QuantityIn:
     """A quantity in a request: exact, greater than zero, at most three places, documented as such."""
     return QuantityIn(
         validate=[
-            validate.Range(min=0, min_inclusive=False, max=999_999_999_999_999, error="must be greater than zero"),
+            validate.Range(min=0, min_inclusive=False, error="must be greater than zero"),
+            validate.Range(max=MAX_QUANTITY, error=f"too large: at most {MAX_QUANTITY:,}"),
             three_places,
         ],
         metadata=QUANTITY_DOC,
@@ -76,22 +79,33 @@ def quantity_field(**kwargs: Any) -> QuantityIn:
     )
 
 
-def _unstorable(value: Any) -> str | None:
-    """Why a JSON value cannot be stored as given (NUL, lone surrogates, NaN), or None."""
+def _unstorable(value: Any, path: str = "") -> str | None:
+    """Why a JSON value cannot be stored as given (NUL, control characters, lone surrogates, NaN),
+    or None; inside an object or a list the reason starts with where (``steps.0.name: ...``)."""
+    where = f"{path}: " if path else ""
     if isinstance(value, str):
         if "\x00" in value:
-            return "text cannot contain NUL characters"
+            return where + "text cannot contain NUL characters"
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return "text is not valid Unicode"
+            return where + "text is not valid Unicode"
+        control = control_character(value)
+        if control:
+            return where + control
     elif isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return "numbers must be finite"
+        return where + "numbers must be finite"
     elif isinstance(value, dict):
-        return next((r for k, v in value.items() for r in (_unstorable(k), _unstorable(v)) if r), None)
+        return next(
+            (r for k, v in value.items() for r in (_unstorable(k, path), _unstorable(v, _join(path, k))) if r), None
+        )
     elif isinstance(value, list):
-        return next((r for v in value if (r := _unstorable(v))), None)
+        return next((r for i, v in enumerate(value) if (r := _unstorable(v, _join(path, i)))), None)
     return None
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
 
 
 def refuse_unstorable(value: Any) -> None:
@@ -105,7 +119,10 @@ class StrictSchema(Schema):
     """Refuse unknown fields: a typo in a farmer's app must fail loudly, not be dropped.
 
     Values no database can store (NUL in text, lone surrogates, NaN) are refused here too, named
-    by field, for every request body and query, instead of failing at commit with a 500.
+    by field, for every request body and query, instead of failing at commit with a 500; so are
+    control characters (C0 but tab and newline, and DEL: they break exports and terminals) and
+    free-form objects nested deeper than ``MAX_DATA_DEPTH``. Nested schemas run this again, so a
+    nested field is named within its parent.
     """
 
     class Meta:
@@ -117,6 +134,10 @@ class StrictSchema(Schema):
         # A Mapping, not only a dict: query strings arrive as webargs' MultiDictProxy.
         if isinstance(data, Mapping):
             errors = {str(k): [r] for k, v in data.items() if (r := _unstorable(v) or _unstorable(k))}
+            free_form = {f.data_key or name for name, f in self.load_fields.items() if isinstance(f, fields.Dict)}
+            for key in free_form & set(data.keys()):
+                if str(key) not in errors and data_depth(data[key]) > MAX_DATA_DEPTH:
+                    errors[str(key)] = [f"nested too deep: at most {MAX_DATA_DEPTH} levels of objects and lists"]
             if errors:
                 raise ValidationError(errors)
         return data

@@ -16,6 +16,7 @@ from app.batches.vocabulary import REPEATABLE_STAGES, STAGES
 from app.catalog.products import PRODUCTS, STAGE_NAMES, ExtraField
 from app.errors import InvalidInput
 from app.schemas import StrictSchema
+from app.security import MAX_PACKING_COUNT
 
 _note = fields.String(validate=validate.Length(max=2000))
 
@@ -68,7 +69,7 @@ SHARED_FIELDS: dict[str, dict[str, fields.Field]] = {
     },
     "packing": {
         "package": fields.String(required=True, **_text),
-        "count": fields.Integer(required=True, validate=validate.Range(min=1)),
+        "count": fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_PACKING_COUNT)),
     },
     "storage": {
         "temperature_c": fields.Decimal(as_string=True, required=True, validate=validate.Range(min=-60, max=80)),

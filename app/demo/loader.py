@@ -47,7 +47,7 @@ RECORDING_DELAY = dt.timedelta(minutes=15)
 
 # The only demo users with a password; each is printed by ``demo load`` and listed in the README.
 DEMO_PASSWORDS = {
-    "inspector": "inspector-demo-2026",
+    "inspector": "xianning-desk-2026",
     "loquat-coop": "coop-demo-2026",
     # The field app's other homes: a member household of the loquat cooperative and a processor.
     "wang-farmer": "farmer-demo-2026",

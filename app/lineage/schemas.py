@@ -10,6 +10,7 @@ from app.batches.models import UNITS, Batch
 from app.batches.schemas import LOT_CODE, _plausible_moment
 from app.lineage import trace as tracing
 from app.schemas import MAX_ID, DecimalString, StrictSchema, quantity_field
+from app.security import MAX_SPLIT_PARTS, MAX_TRANSFORMATION_INPUTS, MAX_TRANSFORMATION_OUTPUTS
 
 # Row ids are 32-bit integers on every database we run on.
 _ID = validate.Range(min=1, max=MAX_ID)
@@ -24,7 +25,7 @@ class SplitPart(StrictSchema):
 
 
 class SplitCreate(StrictSchema):
-    parts = fields.List(fields.Nested(SplitPart), required=True, validate=validate.Length(min=1, max=1000))
+    parts = fields.List(fields.Nested(SplitPart), required=True, validate=validate.Length(min=1, max=MAX_SPLIT_PARTS))
     occurred_at = fields.AwareDateTime(validate=_plausible_moment)
 
 
@@ -41,8 +42,16 @@ class TransformationOutput(StrictSchema):
 
 
 class TransformationCreate(StrictSchema):
-    inputs = fields.List(fields.Nested(TransformationInput), required=True, validate=validate.Length(min=1, max=500))
-    outputs = fields.List(fields.Nested(TransformationOutput), required=True, validate=validate.Length(min=1, max=1000))
+    inputs = fields.List(
+        fields.Nested(TransformationInput),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_TRANSFORMATION_INPUTS),
+    )
+    outputs = fields.List(
+        fields.Nested(TransformationOutput),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_TRANSFORMATION_OUTPUTS),
+    )
     occurred_at = fields.AwareDateTime(required=True, validate=_plausible_moment)
     # What was done: steps, machine, temperatures... kept as given in the transformation record.
     process = fields.Dict(keys=fields.String(), load_default=dict)

@@ -17,6 +17,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.orgs.credit_code import credit_code_error
 from app.orgs.models import ApiToken, Organization, OrgKind, Role, Site, User
 from app.schemas import Page
+from app.security import password_problem
 
 _MASKED_ID = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$|^\d{6}\*{8}\d{3}[\dX]$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
@@ -111,8 +112,8 @@ def create_user(
     org = get_org_by_code(org_code)
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"username: {username!r} is taken", {"json": {"username": ["already taken"]}})
-    if password is not None and len(password) < 10:
-        raise InvalidInput.field("password", "at least 10 characters")
+    if password is not None and (problem := password_problem(password, username)):
+        raise InvalidInput.field("password", problem)
     user = User(
         username=username,
         organization=org,

@@ -3,6 +3,8 @@
 Pure rendering of ``service.sheet_rows``: one row per affected lot and per movement (transfer,
 sale), with the key data elements a regulator asks for. The XLSX has a frozen header and an
 autofilter, so it can be sorted and filtered as it opens; its second sheet describes the recall.
+Every cell goes through app/security.py (``csv_cell``, ``xlsx_append``): a control character already
+stored is escaped, and no text is ever read as a formula.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.auth import Actor
 from app.recalls import service
 from app.recalls.models import Recall
 from app.recalls.service import COLUMNS, SEVERITIES, local_time
+from app.security import csv_cell, xlsx_append
 
 DATE_FORMAT = "%Y-%m-%d %H:%M"
 # Column widths in characters, for a sheet that reads without resizing.
@@ -44,7 +47,7 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([label for _, label in COLUMNS])
     for row in rows:
-        writer.writerow([_text(row[key]) for key, _ in COLUMNS])
+        writer.writerow([csv_cell(_text(row[key])) for key, _ in COLUMNS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -76,7 +79,7 @@ def to_xlsx(recall: Recall, rows: list[dict[str, Any]], affected: int) -> bytes:
     sheet.title = f"召回 Recall {recall.id}"
     sheet.append([label for _, label in COLUMNS])
     for row in rows:
-        sheet.append([_naive(row[key]) for key, _ in COLUMNS])
+        xlsx_append(sheet, [_naive(row[key]) for key, _ in COLUMNS])
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="B42318")
     for cell in sheet[1]:
@@ -96,7 +99,7 @@ def to_xlsx(recall: Recall, rows: list[dict[str, Any]], affected: int) -> bytes:
 
     about = book.create_sheet("说明 About")
     for label, value in _recall_facts(recall, affected):
-        about.append([label, value])
+        xlsx_append(about, [label, value])
     about.column_dimensions["A"].width = 28
     about.column_dimensions["B"].width = 60
     for cell in about["A"]:

@@ -33,6 +33,7 @@ from app.compliance import certifications, evaluation, findings, inspections, pr
 from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.orgs.service import check_password
+from app.security import control_character, normalize_newlines
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -223,10 +224,14 @@ def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done:
     who = desk_actor()
     assert who is not None
     finding = access.get_readable_finding(who, finding_id)
-    note = request.form.get("note", "").strip()
+    # A textarea sends CRLF; a control character is refused here as the API's schemas refuse it.
+    note = normalize_newlines(request.form.get("note", "")).strip()
     target = url_for("web.batch_page", batch_id=finding.batch_id, _anchor=f"finding-{finding.id}")
     if not note:
         flash(_("请填写说明。"), "error")
+        return redirect(target)
+    if control_character(note):
+        flash(_("说明不能包含控制字符。"), "error")
         return redirect(target)
     try:
         step(who, finding_id, note)

@@ -96,7 +96,7 @@ def test_loquat_cooperative_keeps_its_members_small_lots(demo):
 
 
 def test_the_demo_logins_work(demo):
-    assert DEMO_PASSWORDS["inspector"] == "inspector-demo-2026"
+    assert DEMO_PASSWORDS["inspector"] == "xianning-desk-2026"
     for username, password in DEMO_PASSWORDS.items():
         user = check_password(username, password)
         assert user is not None, username

@@ -13,6 +13,7 @@ from app.batches.models import Batch, Event
 from app.custody.models import Transfer
 from app.db import db
 from app.lineage.models import LineageEdge, Transformation
+from app.security import MAX_TRANSFORMATION_OUTPUTS
 from tests.lineage.factories import T0, expect
 
 # Far enough out that moving them to UTC overflows; a year no record can carry anyway.
@@ -146,7 +147,7 @@ def test_an_absurd_yield_is_refused_as_a_slip_of_units(client, auth, make_user, 
     assert counts() == before
 
     # The most outputs a request may carry, each as large as a quantity may be, still refused cleanly.
-    huge = [{"product": "camellia_oil", "quantity": "999999999999999", "unit": "t"}] * 1000
+    huge = [{"product": "camellia_oil", "quantity": "999999999999999", "unit": "t"}] * MAX_TRANSFORMATION_OUTPUTS
     refused = expect(
         client.post(
             "/api/v1/transformations",

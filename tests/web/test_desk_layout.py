@@ -49,10 +49,16 @@ def test_english_desk_pages_use_english_punctuation(desk, make_user, auth):
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S))
     # Names and notes are data and keep their own punctuation; none of those here has any.
     assert not FULL_WIDTH.search(text), FULL_WIDTH.findall(text)
-    assert 'content:attr(data-label) ": "' in page  # the phone cards' labels
+    # The phone cards' labels: static/css/desk.css picks the colon by the page's language.
+    sheet = desk.get("/static/css/desk.css")
+    css = sheet.get_data(as_text=True)
+    sheet.close()
+    assert 'html:lang(en) table.stack td[data-label]::before { content:attr(data-label) ": "; }' in css
+    assert 'content:attr(data-label) "："' in css
+    assert '<html lang="en">' in page and "css/desk.css" in page
 
     chinese = desk.get(f"/desk/batches/{batch.id}?lang=zh").get_data(as_text=True)
-    assert "综合判定：" in chinese and 'content:attr(data-label) "："' in chinese
+    assert "综合判定：" in chinese and '<html lang="zh-CN">' in chinese
 
     listing = desk.get("/desk/batches?lang=en").get_data(as_text=True)
-    assert 'content:attr(data-label) ": "' in listing
+    assert '<html lang="en">' in listing and "css/desk.css" in listing
