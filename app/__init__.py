@@ -112,6 +112,7 @@ def _import_models() -> None:
     from app.compliance import models as _compliance  # noqa: F401
     from app.custody import models as _custody  # noqa: F401
     from app.lineage import models as _lineage  # noqa: F401
+    from app.office import models as _office  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.recalls import models as _recalls  # noqa: F401
 
@@ -138,6 +139,8 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.recalls.views",
     "app.public.views",
     "app.web.views",
+    "app.office.views",
+    "app.office.pages",
 )
 
 

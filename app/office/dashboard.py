@@ -1,0 +1,533 @@
+"""The dashboard's figures against the pilot plan's targets, each chart's ECharts options, and the rows behind each.
+
+The plan (咸宁市国家级服务业标准化试点实施方案) counts: at least 200 enterprises, cooperatives
+and households working by the six standard systems, at least 6 local standards and 70 group and
+enterprise standards, 三品一标 certifications. Each figure here is a count of real records, and
+each chart drills down to those records (``drill``), downloadable as CSV or XLSX.
+
+The server builds every chart's options: the page only hands them to ECharts. Bar and line
+charts only; no map of China (publishing one needs an approval number).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from app.batches.models import Batch, Event
+from app.catalog.models import Standard
+from app.catalog.products import PRODUCTS
+from app.compliance.certifications import CERTIFICATION_KINDS
+from app.compliance.evaluation import evaluate_batch
+from app.compliance.models import Certification, Finding, FindingStep, Inspection
+from app.compliance.rules import CHINA_TZ
+from app.db import db, utcnow
+from app.office.models import Enrollment
+from app.office.roster import COUNTIES, KIND_LABELS, PARTICIPANT_KINDS
+from app.orgs.models import Organization
+
+ADOPTION_TARGET = 200
+LOCAL_TARGET = 6
+GROUP_ENTERPRISE_TARGET = 70
+NATIONAL_PROPOSED_TARGET = 1
+ACTIVE_DAYS = 30
+EXPIRING_DAYS = 60
+VERDICT_LABELS = {"pass": "合格", "fail": "不合格", "incomplete": "未检全"}
+GREEN, RED, AMBER, GREY = "#2f6b3a", "#b3261e", "#c98a00", "#9aa5a0"
+
+
+def _product_name(key: str) -> str:
+    return PRODUCTS[key].name_zh if key in PRODUCTS else key
+
+
+# --- the records behind the figures ---------------------------------------------------------------
+
+
+def participants() -> list[Organization]:
+    """The organizations the plan's 200 counts: every producer and trader (not the office, regulators or labs)."""
+    return list(
+        db.session.scalars(
+            select(Organization).where(Organization.kind.in_(PARTICIPANT_KINDS)).order_by(Organization.code)
+        )
+    )
+
+
+def product_lines_of() -> dict[int, set[str]]:
+    """Each organization's product lines: those the roster enrolled it for and those of batches it produced or held."""
+    lines: dict[int, set[str]] = defaultdict(set)
+    for org_id, product in db.session.execute(select(Enrollment.organization_id, Enrollment.product_key)):
+        lines[org_id].add(product)
+    for column in (Batch.producer_org_id, Batch.custodian_org_id):
+        for org_id, product in db.session.execute(select(column, Batch.product_key).distinct()):
+            lines[org_id].add(product)
+    return lines
+
+
+def active_since(since: dt.datetime) -> set[int]:
+    """Organizations that recorded anything (an event, a batch) since ``since``."""
+    recorded = select(Event.actor_org_id).where(Event.recorded_at >= since).distinct()
+    created = select(Batch.producer_org_id).where(Batch.created_at >= since).distinct()
+    return set(db.session.scalars(recorded)) | set(db.session.scalars(created))
+
+
+def standard_group(standard: Standard) -> str | None:
+    """Which of the plan's targets a standard counts toward: local (DB42, DB4212), group/enterprise (T/, Q/)."""
+    code = standard.code.upper()
+    if code.startswith("DB42") or standard.level in ("provincial", "municipal"):
+        return "local"
+    if code.startswith(("T/", "Q/")) or standard.level in ("group", "enterprise"):
+        return "group_enterprise"
+    return None
+
+
+def standards_by_group() -> dict[str, list[Standard]]:
+    found: dict[str, list[Standard]] = {"local": [], "group_enterprise": []}
+    for standard in db.session.scalars(select(Standard).order_by(Standard.code)):
+        group = standard_group(standard)
+        if group:
+            found[group].append(standard)
+    return found
+
+
+def _products_of_standard(standard: Standard) -> list[str]:
+    applies = [p for p in standard.applies_to or [] if p in PRODUCTS]
+    return applies or (list(PRODUCTS) if "all" in (standard.applies_to or []) else [])
+
+
+@dataclass(frozen=True)
+class TestedBatch:
+    batch: Batch
+    producer: Organization
+    verdict: str
+
+
+def tested_batches() -> list[TestedBatch]:
+    """Every batch with a test report, judged now (the verdict is computed from the chain, not stored)."""
+    tested_ids = select(Inspection.batch_id).distinct()
+    rows = db.session.execute(
+        select(Batch, Organization)
+        .join(Organization, Organization.id == Batch.producer_org_id)
+        .where(Batch.id.in_(tested_ids))
+        .order_by(Batch.lot_code)
+    ).all()
+    return [TestedBatch(batch, producer, evaluate_batch(batch).overall.verdict) for batch, producer in rows]
+
+
+def finding_times() -> tuple[int, int, float | None]:
+    """Findings opened, closed, and the median days from opening to closing."""
+    opened = db.session.scalar(select(func.count()).select_from(Finding)) or 0
+    closed_at = dict(
+        db.session.execute(
+            select(FindingStep.finding_id, func.max(FindingStep.at))
+            .where(FindingStep.action == "closed")
+            .group_by(FindingStep.finding_id)
+        ).all()
+    )
+    spans = [
+        (closed_at[f.id] - f.opened_at).total_seconds() / 86400
+        for f in db.session.scalars(select(Finding).where(Finding.id.in_(list(closed_at))))
+    ]
+    return opened, len(spans), round(statistics.median(spans), 1) if spans else None
+
+
+def certifications_on(today: dt.date) -> tuple[list[Certification], list[Certification]]:
+    """Certifications valid on ``today``, and those of them that expire within EXPIRING_DAYS."""
+    held = list(
+        db.session.scalars(
+            select(Certification)
+            .where(
+                Certification.valid_from <= today,
+                or_(Certification.valid_to.is_(None), Certification.valid_to >= today),
+            )
+            .order_by(Certification.valid_to, Certification.number)
+        )
+    )
+    soon = today + dt.timedelta(days=EXPIRING_DAYS)
+    return held, [c for c in held if c.valid_to is not None and c.valid_to <= soon]
+
+
+# --- the figures ----------------------------------------------------------------------------------
+
+
+def summary(now: dt.datetime | None = None) -> dict[str, Any]:
+    """Every figure on the dashboard as JSON (``GET /api/v1/office/summary``)."""
+    now = now or utcnow()
+    today = now.astimezone(CHINA_TZ).date()
+    orgs = participants()
+    lines = product_lines_of()
+    active = active_since(now - dt.timedelta(days=ACTIVE_DAYS))
+    by_county = Counter(o.county or "未填" for o in orgs)
+    by_kind = Counter(o.kind for o in orgs)
+    by_product = Counter(p for o in orgs for p in lines.get(o.id, ()))
+    groups = standards_by_group()
+    tested = tested_batches()
+    cells: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for t in tested:
+        cells[(t.producer.county or "未填", t.batch.product_key)][t.verdict] += 1
+    opened, closed, median_days = finding_times()
+    held, expiring = certifications_on(today)
+    return {
+        "as_of": now.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
+        "adoption": {
+            "target": ADOPTION_TARGET,
+            "enrolled": len(orgs),
+            "active_30d": sum(1 for o in orgs if o.id in active),
+            "by_county": {c: by_county.get(c, 0) for c in (*COUNTIES, *sorted(set(by_county) - set(COUNTIES)))},
+            "by_kind": {k: by_kind.get(k, 0) for k in PARTICIPANT_KINDS},
+            "by_product": {k: by_product.get(k, 0) for k in PRODUCTS},
+        },
+        "standards": {
+            "local": {"target": LOCAL_TARGET, "count": len(groups["local"])},
+            "group_enterprise": {"target": GROUP_ENTERPRISE_TARGET, "count": len(groups["group_enterprise"])},
+            "national_proposed": {"target": NATIONAL_PROPOSED_TARGET, "count": None},
+            "by_product": {
+                k: {g: sum(1 for s in found if k in _products_of_standard(s)) for g, found in groups.items()}
+                for k in PRODUCTS
+            },
+        },
+        "compliance": {
+            "tested": len(tested),
+            "by_verdict": {v: sum(1 for t in tested if t.verdict == v) for v in VERDICT_LABELS},
+            "cells": [
+                {
+                    "county": county,
+                    "product": product,
+                    "tested": sum(c.values()),
+                    **{v: c.get(v, 0) for v in VERDICT_LABELS},
+                }
+                for (county, product), c in sorted(cells.items())
+            ],
+            "findings": {"opened": opened, "closed": closed, "median_days_to_close": median_days},
+        },
+        "certifications": {
+            "held": len(held),
+            "expiring_60d": len(expiring),
+            "by_kind": {
+                k: {"held": sum(1 for c in held if c.kind == k), "expiring": sum(1 for c in expiring if c.kind == k)}
+                for k in CERTIFICATION_KINDS
+            },
+        },
+    }
+
+
+# --- the charts -----------------------------------------------------------------------------------
+
+
+def _bar(title: str, subtitle: str, names: list[str], series: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    option: dict[str, Any] = {
+        "title": {"text": title, "subtext": subtitle, "left": 0, "textStyle": {"fontSize": 15}},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 8, "right": 16, "top": 64, "bottom": 8, "containLabel": True},
+        "xAxis": {
+            "type": "category",
+            "data": names,
+            "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 4 else 0},
+        },
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": series,
+    }
+    if len(series) > 1:
+        option["legend"] = {"top": 40, "left": 0}
+        option["grid"]["top"] = 80
+    option.update(extra)
+    return option
+
+
+def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each chart: its id, its ECharts options, and the drill-down each bar leads to (by its category key)."""
+    a, s, c, cert = figures["adoption"], figures["standards"], figures["compliance"], figures["certifications"]
+    counties = list(a["by_county"])
+    kinds = list(a["by_kind"])
+    products = list(a["by_product"])
+    cell_keys = [f"{cell['county']}|{cell['product']}" for cell in c["cells"]]
+    cert_kinds = list(cert["by_kind"])
+    return [
+        {
+            "id": "adoption_county",
+            "drill": "organizations",
+            "param": "county",
+            "keys": counties,
+            "option": _bar(
+                f"已纳入主体 {a['enrolled']} / 目标 {a['target']}",
+                f"按县（市、区）；近 {ACTIVE_DAYS} 天活跃 {a['active_30d']} 家",
+                counties,
+                [
+                    {
+                        "type": "bar",
+                        "name": "主体数",
+                        "data": list(a["by_county"].values()),
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    }
+                ],
+            ),
+        },
+        {
+            "id": "adoption_product",
+            "drill": "organizations",
+            "param": "product",
+            "keys": products,
+            "option": _bar(
+                "按产品线（一县一品）",
+                "一个主体可参与多条产品线",
+                [_product_name(k) for k in products],
+                [
+                    {
+                        "type": "bar",
+                        "name": "主体数",
+                        "data": list(a["by_product"].values()),
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    }
+                ],
+            ),
+        },
+        {
+            "id": "adoption_kind",
+            "drill": "organizations",
+            "param": "kind",
+            "keys": kinds,
+            "option": _bar(
+                "按主体类型",
+                "农户、合作社、企业及流通主体",
+                [KIND_LABELS[k] for k in kinds],
+                [
+                    {
+                        "type": "bar",
+                        "name": "主体数",
+                        "data": list(a["by_kind"].values()),
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    }
+                ],
+            ),
+        },
+        {
+            "id": "standards",
+            "drill": "standards",
+            "param": "group",
+            "keys": ["local", "group_enterprise"],
+            "option": _bar(
+                "标准体系：已登记 / 目标",
+                f"地方标准目标 {s['local']['target']} 项，团体与企业标准目标 {s['group_enterprise']['target']} 项",
+                ["地方标准（DB42）", "团体和企业标准（T/、Q/）"],
+                [
+                    {
+                        "type": "bar",
+                        "name": "已登记",
+                        "data": [s["local"]["count"], s["group_enterprise"]["count"]],
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    },
+                    {
+                        "type": "bar",
+                        "name": "目标",
+                        "data": [s["local"]["target"], s["group_enterprise"]["target"]],
+                        "itemStyle": {"color": GREY},
+                        "label": {"show": True, "position": "top"},
+                    },
+                ],
+            ),
+        },
+        {
+            "id": "compliance",
+            "drill": "batches",
+            "param": "cell",
+            "keys": cell_keys,
+            "option": _bar(
+                f"合规：县 × 产品（已检 {c['tested']} 批）",
+                f"问题 {c['findings']['opened']} 个，已关闭 {c['findings']['closed']} 个"
+                + (
+                    f"，关闭用时中位数 {c['findings']['median_days_to_close']} 天"
+                    if c["findings"]["median_days_to_close"] is not None
+                    else ""
+                ),
+                [f"{cell['county']}·{_product_name(cell['product'])}" for cell in c["cells"]],
+                [
+                    {
+                        "type": "bar",
+                        "stack": "v",
+                        "name": label,
+                        "data": [cell[v] for cell in c["cells"]],
+                        "itemStyle": {"color": color},
+                    }
+                    for (v, label), color in zip(VERDICT_LABELS.items(), (GREEN, RED, AMBER), strict=True)
+                ],
+            ),
+        },
+        {
+            "id": "certifications",
+            "drill": "certifications",
+            "param": "kind",
+            "keys": cert_kinds,
+            "option": _bar(
+                f"三品一标：有效 {cert['held']} 张",
+                f"{EXPIRING_DAYS} 天内到期 {cert['expiring_60d']} 张",
+                [CERTIFICATION_KINDS[k][0] for k in cert_kinds],
+                [
+                    {
+                        "type": "bar",
+                        "name": "有效",
+                        "data": [cert["by_kind"][k]["held"] for k in cert_kinds],
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    },
+                    {
+                        "type": "bar",
+                        "name": f"{EXPIRING_DAYS}天内到期",
+                        "data": [cert["by_kind"][k]["expiring"] for k in cert_kinds],
+                        "itemStyle": {"color": AMBER},
+                        "label": {"show": True, "position": "top"},
+                    },
+                ],
+            ),
+        },
+    ]
+
+
+# --- the rows behind each chart -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def _drill_organizations(param: str | None, key: str | None, now: dt.datetime) -> Table:
+    lines = product_lines_of()
+    active = active_since(now - dt.timedelta(days=ACTIVE_DAYS))
+    orgs = participants()
+    title = "参与试点的主体"
+    if param == "county" and key:
+        orgs = [o for o in orgs if (o.county or "未填") == key]
+        title += f"：{key}"
+    elif param == "product" and key:
+        orgs = [o for o in orgs if key in lines.get(o.id, ())]
+        title += f"：{_product_name(key)}"
+    elif param == "kind" and key:
+        orgs = [o for o in orgs if o.kind == key]
+        title += f"：{KIND_LABELS.get(key, key)}"
+    elif param == "active":
+        orgs = [o for o in orgs if o.id in active]
+        title += f"：近 {ACTIVE_DAYS} 天活跃"
+    return Table(
+        title,
+        ["编码", "名称", "类型", "县（市、区）", "统一社会信用代码", "所属合作社", "产品线", f"近{ACTIVE_DAYS}天活跃"],
+        [
+            [
+                o.code,
+                o.name,
+                KIND_LABELS.get(o.kind, o.kind),
+                o.county or "",
+                o.credit_code or "",
+                o.cooperative.code if o.cooperative else "",
+                "、".join(_product_name(p) for p in sorted(lines.get(o.id, ()))),
+                "是" if o.id in active else "否",
+            ]
+            for o in orgs
+        ],
+    )
+
+
+def _drill_standards(param: str | None, key: str | None, now: dt.datetime) -> Table:
+    groups = standards_by_group()
+    names = {"local": "地方标准", "group_enterprise": "团体和企业标准"}
+    chosen = [key] if key in groups else list(groups)
+    title = "标准：" + "、".join(names[g] for g in chosen)
+    return Table(
+        title,
+        ["类别", "标准号", "名称", "层级", "适用产品", "实施日期"],
+        [
+            [
+                names[g],
+                st.code,
+                st.title_zh,
+                st.level,
+                "、".join(_product_name(p) for p in _products_of_standard(st)),
+                st.effective.isoformat() if st.effective else "",
+            ]
+            for g in chosen
+            for st in groups[g]
+        ],
+    )
+
+
+def _drill_batches(param: str | None, key: str | None, now: dt.datetime) -> Table:
+    tested = tested_batches()
+    title = "已检批次"
+    if param == "cell" and key and "|" in key:
+        county, product = key.split("|", 1)
+        tested = [t for t in tested if (t.producer.county or "未填") == county and t.batch.product_key == product]
+        title += f"：{county} · {_product_name(product)}"
+    elif param == "verdict" and key in VERDICT_LABELS:
+        tested = [t for t in tested if t.verdict == key]
+        title += f"：{VERDICT_LABELS[key]}"
+    return Table(
+        title,
+        ["批次号", "产品", "生产主体", "县（市、区）", "判定", "状态"],
+        [
+            [
+                t.batch.lot_code,
+                _product_name(t.batch.product_key),
+                t.producer.name,
+                t.producer.county or "",
+                VERDICT_LABELS.get(t.verdict, t.verdict),
+                t.batch.status,
+            ]
+            for t in tested
+        ],
+    )
+
+
+def _drill_certifications(param: str | None, key: str | None, now: dt.datetime) -> Table:
+    held, expiring = certifications_on(now.astimezone(CHINA_TZ).date())
+    soon = {c.id for c in expiring}
+    title = "有效的三品一标证书"
+    if param == "kind" and key in CERTIFICATION_KINDS:
+        held = [c for c in held if c.kind == key]
+        title += f"：{CERTIFICATION_KINDS[key][0]}"
+    elif param == "expiring":
+        held = [c for c in held if c.id in soon]
+        title += f"：{EXPIRING_DAYS} 天内到期"
+    holders = {
+        o.id: o
+        for o in db.session.scalars(select(Organization).where(Organization.id.in_({c.holder_org_id for c in held})))
+    }
+    return Table(
+        title,
+        ["证书类别", "证书编号", "持证主体", "产品", "发证机构", "有效期起", "有效期至", f"{EXPIRING_DAYS}天内到期"],
+        [
+            [
+                CERTIFICATION_KINDS.get(c.kind, (c.kind,))[0],
+                c.number,
+                holders[c.holder_org_id].name,
+                _product_name(c.product_key),
+                c.issuer,
+                c.valid_from.isoformat(),
+                c.valid_to.isoformat() if c.valid_to else "长期",
+                "是" if c.id in soon else "否",
+            ]
+            for c in held
+        ],
+    )
+
+
+DRILLS: dict[str, Callable[[str | None, str | None, dt.datetime], Table]] = {
+    "organizations": _drill_organizations,
+    "standards": _drill_standards,
+    "batches": _drill_batches,
+    "certifications": _drill_certifications,
+}
+
+
+def drill(name: str, param: str | None = None, key: str | None = None, now: dt.datetime | None = None) -> Table:
+    """The rows behind a chart's bar (``param`` and ``key`` name the bar; none: every row of the chart)."""
+    return DRILLS[name](param, key, now or utcnow())
