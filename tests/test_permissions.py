@@ -249,7 +249,8 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
         "POST /api/v1/recalls/{recall_id}/close": {"reason": "all withdrawn"},
     }  # fmt: skip
     if op == "POST /api/v1/organizations/import":
-        roster = roster_xlsx([["NEWCOOP2", "新合作社二", "合作社", "通山县", valid_credit_code(99_002), "", "", "", ""]])
+        row = ["NEWCOOP2", "新合作社二", "合作社", "通山县", valid_credit_code(99_002), "", "", "", ""]
+        roster = roster_xlsx([row])
         return {"data": {"file": (io.BytesIO(roster), "roster.xlsx")}, "content_type": "multipart/form-data"}
     queries = {"GET /api/v1/transfers": {"direction": "incoming"}}
     method = op.split()[0]

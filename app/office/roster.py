@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from zipfile import BadZipFile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
+from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill

@@ -18,7 +18,8 @@ URL = "/api/v1/organizations/import"
 
 
 def upload(client, headers, data: bytes, name: str = "roster.xlsx"):
-    return client.post(URL, headers=headers, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    body = {"file": (io.BytesIO(data), name)}
+    return client.post(URL, headers=headers, data=body, content_type="multipart/form-data")
 
 
 def org_count() -> int:
@@ -101,9 +102,9 @@ def test_one_bad_row_refuses_the_whole_file_naming_row_column_and_reason(client,
     response = upload(client, headers, roster_xlsx(rows))
     assert response.status_code == 422
     body = response.get_json()
-    assert body["errors"]["rows"] == [
-        {"row": 3, "column": "统一社会信用代码", "reason": f"校验位错误：第 18 位应为 {valid_credit_code(70_031)[17]}，实为 {bad_code[17]}"}
-    ]
+    expected = valid_credit_code(70_031)[17]
+    reason = f"校验位错误：第 18 位应为 {expected}，实为 {bad_code[17]}"
+    assert body["errors"]["rows"] == [{"row": 3, "column": "统一社会信用代码", "reason": reason}]
     assert "第 3 行" in body["message"]
     assert org_count() == before  # all or nothing: the good rows were not stored either
 
@@ -143,7 +144,8 @@ def test_a_missing_column_is_named(client, auth):
     headers = [title for key, title in COLUMNS if key != "county"]
     response = upload(client, auth("admin"), roster_xlsx([["X-1", "甲", "企业", valid_credit_code(70_051)]], headers))
     assert response.status_code == 422
-    assert response.get_json()["errors"]["rows"] == [{"row": 1, "column": "县（市、区）", "reason": "缺少这一列（表头须与模板一致）"}]
+    reason = "缺少这一列（表头须与模板一致）"
+    assert response.get_json()["errors"]["rows"] == [{"row": 1, "column": "县（市、区）", "reason": reason}]
 
 
 def test_only_the_office_imports(client, auth):
