@@ -45,7 +45,7 @@ KIND_LABELS: dict[str, str] = {
 }
 _KIND_BY_TEXT = {**{label: key for key, label in KIND_LABELS.items()}, **{k.value: k.value for k in OrgKind}}
 # Kinds that take part in the pilot as producers and traders (the 200 the plan counts).
-PARTICIPANT_KINDS = tuple(k for k in KIND_LABELS if k not in (OrgKind.lab, OrgKind.regulator))
+PARTICIPANT_KINDS = tuple(str(k) for k in KIND_LABELS if k not in (OrgKind.lab, OrgKind.regulator))
 _PRODUCT_BY_TEXT = {
     **{spec.name_zh: key for key, spec in PRODUCTS.items()},
     **{key: key for key in PRODUCTS},
