@@ -46,7 +46,7 @@ DATA = Path(__file__).parent
 RECORDING_DELAY = dt.timedelta(minutes=15)
 
 # The only demo users with a password; both are printed by ``demo load`` and in the README.
-DEMO_PASSWORDS = {"inspector": "inspector-demo-2026", "loquat-coop": "coop-demo-2026"}
+DEMO_PASSWORDS = {"inspector": "inspector-demo-2026", "loquat-coop": "coop-demo-2026", "admin": "admin-demo-2026"}
 
 KINDS = ("organizations", "users", "sites", "batches", "events", "inspections", "certifications")
 Entry = dict[str, Any]

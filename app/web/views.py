@@ -114,7 +114,7 @@ def login() -> Any:
     session.clear()
     session["user_id"] = user.id
     session["csrf_token"] = secrets.token_urlsafe(32)
-    return redirect(_safe_next(next_url))
+    return redirect(_safe_next(next_url) if next_url or not access.is_office(user) else url_for("office.home"))
 
 
 @bp.post("/logout")
