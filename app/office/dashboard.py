@@ -219,23 +219,30 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
 # --- the charts -----------------------------------------------------------------------------------
 
 
-def _bar(title: str, subtitle: str, names: list[str], series: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+def _bar(title: str, subtitle: str, names: list[str], series: list[dict[str, Any]]) -> dict[str, Any]:
+    """A bar chart's options: title and subtitle on top, the legend (when there are several series) below."""
+    several = len(series) > 1
     option: dict[str, Any] = {
         "title": {"text": title, "subtext": subtitle, "left": 0, "textStyle": {"fontSize": 15}},
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 16, "top": 64, "bottom": 8, "containLabel": True},
+        "grid": {"left": 8, "right": 16, "top": 70, "bottom": 36 if several else 8, "containLabel": True},
         "xAxis": {
             "type": "category",
             "data": names,
-            "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 4 else 0},
+            "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 3 else 0},
         },
         "yAxis": {"type": "value", "minInterval": 1},
         "series": series,
     }
-    if len(series) > 1:
-        option["legend"] = {"top": 40, "left": 0}
-        option["grid"]["top"] = 80
-    option.update(extra)
+    if several:
+        option["legend"] = {"bottom": 0, "left": "center"}
+    if not names:
+        option["graphic"] = {
+            "type": "text",
+            "left": "center",
+            "top": "middle",
+            "style": {"text": "暂无数据", "fill": GREY},
+        }
     return option
 
 
