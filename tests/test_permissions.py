@@ -49,6 +49,7 @@ GET  /api/v1/products                                 ok   ok   ok   ok   ok   o
 GET  /api/v1/products/{key}                           ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET  /api/v1/standards                                ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET  /api/v1/standards/{standard_id}                  ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/standards/compare                         ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 POST /api/v1/standards                                401  ok   403  403  403  403  403  403  ok   403
 GET  /api/v1/public/{public_code}                     ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 
@@ -252,7 +253,10 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
         row = ["NEWCOOP2", "新合作社二", "合作社", "通山县", valid_credit_code(99_002), "", "", "", ""]
         roster = roster_xlsx([row])
         return {"data": {"file": (io.BytesIO(roster), "roster.xlsx")}, "content_type": "multipart/form-data"}
-    queries = {"GET /api/v1/transfers": {"direction": "incoming"}}
+    queries = {
+        "GET /api/v1/transfers": {"direction": "incoming"},
+        "GET /api/v1/standards/compare": {"product": "mahua", "parameter": "lead"},
+    }
     method = op.split()[0]
     if method == "GET":
         return {"query_string": queries.get(op, {})}

@@ -49,3 +49,41 @@ class SummaryOut(Schema):
     standards = fields.Dict(required=True)
     compliance = fields.Dict(required=True)
     certifications = fields.Dict(required=True)
+
+
+class CompareArgs(StrictSchema):
+    product = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    parameter = fields.String(required=True, validate=validate.Length(min=1, max=60))
+
+
+class CompareRow(Schema):
+    standard = fields.String(required=True)
+    title_zh = fields.String(required=True)
+    level = fields.String(required=True)
+    mandatory = fields.Boolean(required=True)
+    voluntary = fields.Boolean(required=True, metadata={"description": "a group or enterprise standard (T/, Q/)"})
+    clause = fields.String(allow_none=True)
+    parameter_zh = fields.String(required=True)
+    scope = fields.String(allow_none=True, metadata={"description": "which form of the product the clause covers"})
+    comparator = fields.String(required=True)
+    limit = fields.String(allow_none=True, metadata={"description": "as the standard writes it"})
+    unit_as_written = fields.String(allow_none=True)
+    limit_in_unit = fields.String(
+        allow_none=True, metadata={"description": "in the comparison's unit; null when not one number"}
+    )
+    provisional = fields.Boolean(required=True)
+    strictest = fields.Boolean(required=True)
+
+
+class StricterRow(Schema):
+    standard = fields.String(required=True)
+    clause = fields.String(allow_none=True)
+    limit_in_unit = fields.String(allow_none=True)
+
+
+class CompareOut(Schema):
+    product = fields.String(required=True)
+    parameter = fields.String(required=True)
+    unit = fields.String(allow_none=True)
+    rows = fields.List(fields.Nested(CompareRow), required=True)
+    stricter_than_national = fields.List(fields.Nested(StricterRow), required=True)

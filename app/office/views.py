@@ -9,8 +9,8 @@ from flask import Response
 from app import access
 from app.api import Blueprint
 from app.auth import actor, require_roles
-from app.office import dashboard, roster, service
-from app.office.schemas import AuditArgs, AuditList, ImportOut, RosterUpload, SummaryOut
+from app.office import compare, dashboard, roster, service
+from app.office.schemas import AuditArgs, AuditList, CompareArgs, CompareOut, ImportOut, RosterUpload, SummaryOut
 from app.schemas import Page
 
 blp = Blueprint("office_api", __name__, url_prefix="/api/v1", description="The pilot office (admin)")
@@ -61,3 +61,11 @@ def audit_log(args: dict[str, Any]) -> Page:
 def summary() -> dict[str, Any]:
     """The dashboard's figures: adoption, standards, compliance, certifications."""
     return dashboard.summary()
+
+
+@blp.route("/standards/compare", methods=["GET"])
+@blp.arguments(CompareArgs, location="query")
+@blp.response(200, CompareOut)
+def compare_standards(args: dict[str, Any]) -> dict[str, Any]:
+    """For a product and a parameter, every standard's limit in one unit, the strictest marked (public)."""
+    return compare.compare(args["product"], args["parameter"])
