@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +41,7 @@ VERDICT_LABELS = {"pass": "合格", "fail": "不合格", "incomplete": "未检�
 GREEN, RED, AMBER, GREY = "#2f6b3a", "#b3261e", "#c98a00", "#9aa5a0"
 
 
-def _product_name(key: str) -> str:
+def product_name(key: str) -> str:
     return PRODUCTS[key].name_zh if key in PRODUCTS else key
 
 
@@ -95,7 +94,7 @@ def standards_by_group() -> dict[str, list[Standard]]:
     return found
 
 
-def _products_of_standard(standard: Standard) -> list[str]:
+def products_of_standard(standard: Standard) -> list[str]:
     applies = [p for p in standard.applies_to or [] if p in PRODUCTS]
     return applies or (list(PRODUCTS) if "all" in (standard.applies_to or []) else [])
 
@@ -187,7 +186,7 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
             "group_enterprise": {"target": GROUP_ENTERPRISE_TARGET, "count": len(groups["group_enterprise"])},
             "national_proposed": {"target": NATIONAL_PROPOSED_TARGET, "count": None},
             "by_product": {
-                k: {g: sum(1 for s in found if k in _products_of_standard(s)) for g, found in groups.items()}
+                k: {g: sum(1 for s in found if k in products_of_standard(s)) for g, found in groups.items()}
                 for k in PRODUCTS
             },
         },
@@ -283,7 +282,7 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "option": _bar(
                 "按产品线（一县一品）",
                 "一个主体可参与多条产品线",
-                [_product_name(k) for k in products],
+                [product_name(k) for k in products],
                 [
                     {
                         "type": "bar",
@@ -355,7 +354,7 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
                     if c["findings"]["median_days_to_close"] is not None
                     else ""
                 ),
-                [f"{cell['county']}·{_product_name(cell['product'])}" for cell in c["cells"]],
+                [f"{cell['county']}·{product_name(cell['product'])}" for cell in c["cells"]],
                 [
                     {
                         "type": "bar",
@@ -396,145 +395,3 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             ),
         },
     ]
-
-
-# --- the rows behind each chart -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    columns: list[str]
-    rows: list[list[Any]]
-
-
-def _drill_organizations(param: str | None, key: str | None, now: dt.datetime) -> Table:
-    lines = product_lines_of()
-    active = active_since(now - dt.timedelta(days=ACTIVE_DAYS))
-    orgs = participants()
-    title = "参与试点的主体"
-    if param == "county" and key:
-        orgs = [o for o in orgs if (o.county or "未填") == key]
-        title += f"：{key}"
-    elif param == "product" and key:
-        orgs = [o for o in orgs if key in lines.get(o.id, ())]
-        title += f"：{_product_name(key)}"
-    elif param == "kind" and key:
-        orgs = [o for o in orgs if o.kind == key]
-        title += f"：{KIND_LABELS.get(key, key)}"
-    elif param == "active":
-        orgs = [o for o in orgs if o.id in active]
-        title += f"：近 {ACTIVE_DAYS} 天活跃"
-    return Table(
-        title,
-        ["编码", "名称", "类型", "县（市、区）", "统一社会信用代码", "所属合作社", "产品线", f"近{ACTIVE_DAYS}天活跃"],
-        [
-            [
-                o.code,
-                o.name,
-                KIND_LABELS.get(o.kind, o.kind),
-                o.county or "",
-                o.credit_code or "",
-                o.cooperative.code if o.cooperative else "",
-                "、".join(_product_name(p) for p in sorted(lines.get(o.id, ()))),
-                "是" if o.id in active else "否",
-            ]
-            for o in orgs
-        ],
-    )
-
-
-def _drill_standards(param: str | None, key: str | None, now: dt.datetime) -> Table:
-    groups = standards_by_group()
-    names = {"local": "地方标准", "group_enterprise": "团体和企业标准"}
-    chosen = [key] if key in groups else list(groups)
-    title = "标准：" + "、".join(names[g] for g in chosen)
-    return Table(
-        title,
-        ["类别", "标准号", "名称", "层级", "适用产品", "实施日期"],
-        [
-            [
-                names[g],
-                st.code,
-                st.title_zh,
-                st.level,
-                "、".join(_product_name(p) for p in _products_of_standard(st)),
-                st.effective.isoformat() if st.effective else "",
-            ]
-            for g in chosen
-            for st in groups[g]
-        ],
-    )
-
-
-def _drill_batches(param: str | None, key: str | None, now: dt.datetime) -> Table:
-    tested = tested_batches()
-    title = "已检批次"
-    if param == "cell" and key and "|" in key:
-        county, product = key.split("|", 1)
-        tested = [t for t in tested if (t.producer.county or "未填") == county and t.batch.product_key == product]
-        title += f"：{county} · {_product_name(product)}"
-    elif param == "verdict" and key in VERDICT_LABELS:
-        tested = [t for t in tested if t.verdict == key]
-        title += f"：{VERDICT_LABELS[key]}"
-    return Table(
-        title,
-        ["批次号", "产品", "生产主体", "县（市、区）", "判定", "状态"],
-        [
-            [
-                t.batch.lot_code,
-                _product_name(t.batch.product_key),
-                t.producer.name,
-                t.producer.county or "",
-                VERDICT_LABELS.get(t.verdict, t.verdict),
-                t.batch.status,
-            ]
-            for t in tested
-        ],
-    )
-
-
-def _drill_certifications(param: str | None, key: str | None, now: dt.datetime) -> Table:
-    held, expiring = certifications_on(now.astimezone(CHINA_TZ).date())
-    soon = {c.id for c in expiring}
-    title = "有效的三品一标证书"
-    if param == "kind" and key in CERTIFICATION_KINDS:
-        held = [c for c in held if c.kind == key]
-        title += f"：{CERTIFICATION_KINDS[key][0]}"
-    elif param == "expiring":
-        held = [c for c in held if c.id in soon]
-        title += f"：{EXPIRING_DAYS} 天内到期"
-    holders = {
-        o.id: o
-        for o in db.session.scalars(select(Organization).where(Organization.id.in_({c.holder_org_id for c in held})))
-    }
-    return Table(
-        title,
-        ["证书类别", "证书编号", "持证主体", "产品", "发证机构", "有效期起", "有效期至", f"{EXPIRING_DAYS}天内到期"],
-        [
-            [
-                CERTIFICATION_KINDS.get(c.kind, (c.kind,))[0],
-                c.number,
-                holders[c.holder_org_id].name,
-                _product_name(c.product_key),
-                c.issuer,
-                c.valid_from.isoformat(),
-                c.valid_to.isoformat() if c.valid_to else "长期",
-                "是" if c.id in soon else "否",
-            ]
-            for c in held
-        ],
-    )
-
-
-DRILLS: dict[str, Callable[[str | None, str | None, dt.datetime], Table]] = {
-    "organizations": _drill_organizations,
-    "standards": _drill_standards,
-    "batches": _drill_batches,
-    "certifications": _drill_certifications,
-}
-
-
-def drill(name: str, param: str | None = None, key: str | None = None, now: dt.datetime | None = None) -> Table:
-    """The rows behind a chart's bar (``param`` and ``key`` name the bar; none: every row of the chart)."""
-    return DRILLS[name](param, key, now or utcnow())

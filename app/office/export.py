@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from app.office.dashboard import Table
+from app.office.drill import Table
 
 
 def table_csv(table: Table) -> bytes:

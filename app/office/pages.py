@@ -20,7 +20,7 @@ from app.auth import Actor, current_actor
 from app.catalog.products import PRODUCTS
 from app.compliance.rules import CHINA_TZ
 from app.errors import Forbidden, InvalidInput
-from app.office import dashboard, roster, service
+from app.office import dashboard, drill, roster, service
 from app.office.export import table_csv, table_xlsx
 from app.office.views import xlsx_response
 from app.orgs.models import Organization, Role
@@ -95,7 +95,7 @@ def home() -> str:
 
 
 def _drill_args(name: str) -> tuple[str | None, str | None]:
-    if name not in dashboard.DRILLS:
+    if name not in drill.DRILLS:
         abort(404)
     return request.args.get("param") or None, request.args.get("key") or None
 
@@ -105,7 +105,7 @@ def _drill_args(name: str) -> tuple[str | None, str | None]:
 def drill_page(name: str) -> str:
     """The rows behind one bar of a chart (or the whole chart)."""
     param, key = _drill_args(name)
-    table = dashboard.drill(name, param, key)
+    table = drill.drill(name, param, key)
     return render_template("office/drill.html", table=table, name=name, param=param, key=key)
 
 
@@ -114,7 +114,7 @@ def drill_page(name: str) -> str:
 def drill_download(name: str, fmt: str) -> Response:
     """The same rows as CSV or XLSX."""
     param, key = _drill_args(name)
-    table = dashboard.drill(name, param, key)
+    table = drill.drill(name, param, key)
     filename = f"office-{name}.{fmt}"
     if fmt == "xlsx":
         return xlsx_response(table_xlsx(table, dashboard.summary()["as_of"]), filename)
