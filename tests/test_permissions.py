@@ -50,6 +50,7 @@ GET  /api/v1/products/{key}                           ok   ok   ok   ok   ok   o
 GET  /api/v1/standards                                ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET  /api/v1/standards/{standard_id}                  ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET  /api/v1/standards/compare                         ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/standards/coverage                        ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 POST /api/v1/standards                                401  ok   403  403  403  403  403  403  ok   403
 GET  /api/v1/public/{public_code}                     ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 
@@ -256,6 +257,7 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
     queries = {
         "GET /api/v1/transfers": {"direction": "incoming"},
         "GET /api/v1/standards/compare": {"product": "mahua", "parameter": "lead"},
+        "GET /api/v1/standards/coverage": {"product": "loquat"},
     }
     method = op.split()[0]
     if method == "GET":

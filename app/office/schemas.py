@@ -87,3 +87,18 @@ class CompareOut(Schema):
     unit = fields.String(allow_none=True)
     rows = fields.List(fields.Nested(CompareRow), required=True)
     stricter_than_national = fields.List(fields.Nested(StricterRow), required=True)
+
+
+class CoverageArgs(StrictSchema):
+    product = fields.String(required=True, validate=validate.Length(min=1, max=20))
+
+
+class CoverageOut(Schema):
+    product = fields.String(required=True)
+    kinds = fields.List(fields.Dict(), required=True)
+    rows = fields.List(
+        fields.Dict(), required=True, metadata={"description": "per stage: each kind's cell with its standards"}
+    )
+    gaps = fields.List(fields.Dict(), required=True, metadata={"description": "the empty cells, {stage, kind}"})
+    covered = fields.Integer(required=True)
+    cells = fields.Integer(required=True)

@@ -9,8 +9,18 @@ from flask import Response
 from app import access
 from app.api import Blueprint
 from app.auth import actor, require_roles
-from app.office import compare, dashboard, roster, service
-from app.office.schemas import AuditArgs, AuditList, CompareArgs, CompareOut, ImportOut, RosterUpload, SummaryOut
+from app.office import compare, coverage, dashboard, roster, service
+from app.office.schemas import (
+    AuditArgs,
+    AuditList,
+    CompareArgs,
+    CompareOut,
+    CoverageArgs,
+    CoverageOut,
+    ImportOut,
+    RosterUpload,
+    SummaryOut,
+)
 from app.schemas import Page
 
 blp = Blueprint("office_api", __name__, url_prefix="/api/v1", description="The pilot office (admin)")
@@ -69,3 +79,11 @@ def summary() -> dict[str, Any]:
 def compare_standards(args: dict[str, Any]) -> dict[str, Any]:
     """For a product and a parameter, every standard's limit in one unit, the strictest marked (public)."""
     return compare.compare(args["product"], args["parameter"])
+
+
+@blp.route("/standards/coverage", methods=["GET"])
+@blp.arguments(CoverageArgs, location="query")
+@blp.response(200, CoverageOut)
+def standards_coverage(args: dict[str, Any]) -> dict[str, Any]:
+    """For a product line, supply-chain stage x kind of standard, each cell with its standards; gaps listed (public)."""
+    return coverage.coverage(args["product"])
