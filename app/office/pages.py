@@ -12,15 +12,18 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import access
 from app.auth import Actor, current_actor
+from app.catalog.models import Requirement
 from app.catalog.products import PRODUCTS
 from app.compliance.rules import CHINA_TZ
+from app.db import db
 from app.errors import Forbidden, InvalidInput
-from app.office import dashboard, drill, roster, service
+from app.office import compare, coverage, dashboard, drill, roster, service
 from app.office.export import table_csv, table_xlsx
 from app.office.views import xlsx_response
 from app.orgs.models import Organization, Role
@@ -266,6 +269,42 @@ def user_token(user_id: int) -> Any:
         flash(exc.message, "error")
         return redirect(url_for("office.users"))
     return render_template("office/secret.html", user=user, secret=secret, what="接口令牌（一年有效）")
+
+
+# --- standards: compare and coverage -------------------------------------------------------------
+
+
+def _parameters() -> list[tuple[str, str]]:
+    """Every parameter the catalog limits, as (key, Chinese name), for the comparison's picker."""
+    found: dict[str, str] = {}
+    for key, name in db.session.execute(select(Requirement.parameter_key, Requirement.parameter_zh)).all():
+        found.setdefault(key, name)
+    return sorted(found.items(), key=lambda kv: kv[0])
+
+
+@bp.get("/standards/compare")
+@office_required
+def compare_page() -> str:
+    """比较分析: a product and a parameter, every standard's limit side by side, the strictest marked."""
+    product = request.args.get("product") or "mahua"
+    parameter = request.args.get("parameter") or "lead"
+    try:
+        result = compare.compare(product, parameter)
+    except InvalidInput:
+        abort(404)
+    return render_template("office/compare.html", result=result, parameters=_parameters())
+
+
+@bp.get("/standards/coverage")
+@office_required
+def coverage_page() -> str:
+    """The product line's standard system: stage x kind, each cell's standards, gaps shown."""
+    product = request.args.get("product") or "loquat"
+    try:
+        result = coverage.coverage(product)
+    except InvalidInput:
+        abort(404)
+    return render_template("office/coverage.html", result=result)
 
 
 # --- the audit log --------------------------------------------------------------------------------

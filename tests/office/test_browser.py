@@ -192,3 +192,22 @@ def test_a_click_on_a_bar_drills_down_to_its_county(base: str, phone: Page):
     assert phone.locator("h1").inner_text().endswith("通山县")
     listed = phone.locator("#drill").inner_text()
     assert f"{PREFIX}COOP" in listed and f"{PREFIX}ENT" not in listed  # the enterprise is in 赤壁市
+
+
+def test_the_comparison_marks_the_strictest_limit_and_the_coverage_shows_a_gap(base: str, phone: Page):
+    phone.goto(f"{base}/login?next=/office/standards/compare?product=mahua%26parameter=acid_value")
+    phone.fill("input[name=username]", "brw-admin")
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_selector("#compare")
+    strictest = phone.locator("#compare tr.strictest")
+    assert strictest.count() == 1
+    assert "GB 2716-2018" in strictest.inner_text() and "最严" in strictest.inner_text()
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(SHOTS / "youpin-office-compare-360.png"), full_page=True)
+    phone.goto(f"{base}/office/standards/coverage?product=loquat")
+    gap = phone.locator("#coverage td[data-stage=seedling][data-kind=variety]")
+    assert gap.get_attribute("class") == "gap" and gap.inner_text() == "缺口"
+    filled = phone.locator("#coverage td[data-stage=processing][data-kind=quality]")
+    assert "GB/T 13867-1992" in filled.inner_text()
+    phone.screenshot(path=str(SHOTS / "youpin-office-coverage-360.png"), full_page=True)
