@@ -23,8 +23,10 @@ setup: $(BIN)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) catalog load
 	$(FLASK) demo load
+	$(FLASK) compliance refresh --stale
+	$(FLASK) checkpoints create
 
-## run: migrate, load the catalog and demo data (idempotent), serve on http://127.0.0.1:$(PORT)
+## run: migrate, load the catalog and demo data, store missing verdicts, sign a checkpoint (idempotent), serve on http://127.0.0.1:$(PORT)
 run: setup
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
 		$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app

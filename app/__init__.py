@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 
 from app.config import Settings
-from app.db import db
+from app.db import db, init_engines
 
 migrate = Migrate(compare_type=True, render_as_batch=True)
 babel = Babel()
@@ -35,6 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_env(instance_path=app.instance_path)
     settings.validate()
     app.config.update(settings.flask_config())
+    from app.checkpoints.config import checkpoint_config
+
+    app.config.update(checkpoint_config(os.environ, app.instance_path))
     if config:
         app.config.update(config)
         if "SQLALCHEMY_DATABASE_URI" in config and "SQLALCHEMY_ENGINE_OPTIONS" not in config:
@@ -45,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url)
 
     db.init_app(app)
+    init_engines(app)
     _import_models()
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
@@ -61,6 +66,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_field(DecimalString, "string", "decimal")
     _register_blueprints(app, api)
 
+    from app.compliance import init_app as init_compliance
+
+    init_compliance(app)
+
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
@@ -68,6 +77,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.checkpoints.cli import checkpoints_cli
+
+    app.cli.add_command(checkpoints_cli)
 
     _commit_per_request(app)
 
@@ -109,6 +121,7 @@ def _import_models() -> None:
     # Every model module, so metadata is complete for Alembic and relationships resolve.
     from app.batches import models as _batches  # noqa: F401
     from app.catalog import models as _catalog  # noqa: F401
+    from app.checkpoints import models as _checkpoints  # noqa: F401
     from app.compliance import models as _compliance  # noqa: F401
     from app.custody import models as _custody  # noqa: F401
     from app.lineage import models as _lineage  # noqa: F401
@@ -139,6 +152,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.recalls.views",
     "app.public.views",
     "app.web.views",
+    "app.checkpoints.views",
     "app.office.views",
     "app.office.pages",
 )

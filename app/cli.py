@@ -1,4 +1,4 @@
-"""Command-line operations: ``flask --app wsgi catalog|demo|orgs|users|tokens ...``.
+"""Command-line operations: ``flask --app wsgi catalog|demo|compliance|orgs|users|tokens ...``.
 
 Each command commits once at the end and rolls back on any error, like a request.
 """
@@ -44,6 +44,7 @@ def _describe(exc: DomainError) -> str:
 
 catalog_cli = AppGroup("catalog", help="Load or export the standards catalog.")
 demo_cli = AppGroup("demo", help="Demo data for all six product lines.")
+compliance_cli = AppGroup("compliance", help="The stored verdicts of the batches.")
 orgs_cli = AppGroup("orgs", help="Organizations.")
 users_cli = AppGroup("users", help="Users.")
 tokens_cli = AppGroup("tokens", help="API bearer tokens.")
@@ -66,6 +67,8 @@ def catalog_load(path: str | None) -> None:
     )
     for note in report.repaired:
         click.echo(f"  repaired a split parameter name: {note}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}")
 
 
 @catalog_cli.command("export")
@@ -86,6 +89,17 @@ def demo_load() -> None:
     with unit_of_work():
         summary = load_demo()
     click.echo(summary)
+
+
+@compliance_cli.command("refresh")
+@click.option("--stale", is_flag=True, help="only batches with no stored verdict, or one whose inputs changed")
+def compliance_refresh(stale: bool) -> None:
+    """Re-judge every batch and store its verdict (findings follow); safe to repeat."""
+    from app.compliance.verdicts import refresh_batches
+
+    with unit_of_work():
+        report = refresh_batches(stale_only=stale)
+    click.echo(f"compliance: {report.checked} batches checked, {report.stored} verdicts stored")
 
 
 @orgs_cli.command("create")
@@ -150,5 +164,5 @@ def tokens_revoke(token_id: int) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (catalog_cli, demo_cli, orgs_cli, users_cli, tokens_cli):
+    for group in (catalog_cli, demo_cli, compliance_cli, orgs_cli, users_cli, tokens_cli):
         app.cli.add_command(group)

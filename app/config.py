@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import argon2
+
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see validate()
 
 
@@ -23,6 +25,10 @@ class Settings:
     env: str
     public_page_cache_seconds: float
     public_page_cache_entries: int
+    # argon2's cost for password hashes: argon2-cffi's defaults unless the environment says.
+    password_hash_time_cost: int
+    password_hash_memory_cost: int  # KiB
+    password_hash_parallelism: int
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, instance_path: str = "instance") -> Settings:
@@ -36,6 +42,9 @@ class Settings:
             env=(env.get("APP_ENV") or env.get("FLASK_ENV") or "development").lower(),
             public_page_cache_seconds=_number(env, "PUBLIC_PAGE_CACHE_SECONDS", 60.0),
             public_page_cache_entries=int(_number(env, "PUBLIC_PAGE_CACHE_ENTRIES", 1000)),
+            password_hash_time_cost=int(_number(env, "PASSWORD_HASH_TIME_COST", argon2.DEFAULT_TIME_COST)),
+            password_hash_memory_cost=int(_number(env, "PASSWORD_HASH_MEMORY_COST", argon2.DEFAULT_MEMORY_COST)),
+            password_hash_parallelism=int(_number(env, "PASSWORD_HASH_PARALLELISM", argon2.DEFAULT_PARALLELISM)),
         )
 
     def validate(self) -> None:
@@ -56,6 +65,9 @@ class Settings:
             "REDIS_URL": self.redis_url,
             "PUBLIC_PAGE_CACHE_SECONDS": self.public_page_cache_seconds,
             "PUBLIC_PAGE_CACHE_ENTRIES": self.public_page_cache_entries,
+            "PASSWORD_HASH_TIME_COST": self.password_hash_time_cost,
+            "PASSWORD_HASH_MEMORY_COST": self.password_hash_memory_cost,
+            "PASSWORD_HASH_PARALLELISM": self.password_hash_parallelism,
             "APP_ENV": self.env,
             "API_TITLE": "Youpin Trace 咸宁优品溯源",
             "API_VERSION": "v1",

@@ -10,10 +10,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from flask import Flask, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, MetaData, Numeric, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -83,12 +84,27 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@event.listens_for(Engine, "connect")
+# Requests that only read: on SQLite they begin deferred, so they share the database with each
+# other and with a writer (WAL lets a reader see the last commit while a write is under way).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_engines(app: Flask) -> None:
+    """Give this app's own SQLite engines their pragmas and transaction handling.
+
+    Bound per engine, not on the global ``Engine`` class, so engines made elsewhere in the process
+    (another app in the tests, a script's admin connection) keep SQLAlchemy's defaults.
+    """
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Make SQLite behave: foreign keys on, WAL, and transactions we control ourselves."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
-        return
     # pysqlite's own transaction handling would defeat BEGIN IMMEDIATE and SAVEPOINT.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -98,16 +114,17 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-@event.listens_for(Engine, "begin")
-def _sqlite_begin_immediate(conn: Any) -> None:
-    """Serialize SQLite writers: each transaction takes the write lock when it starts.
+def _sqlite_begin(conn: Connection) -> None:
+    """Begin deferred for a request that only reads, and take the write lock at once otherwise.
 
     With a deferred BEGIN two appenders could both read a batch's head and then one would fail
-    to upgrade its lock. BEGIN IMMEDIATE makes the second wait (busy_timeout) instead, which is
-    the SQLite half of invariant 3 (contiguous sequence numbers under concurrent writers).
+    to upgrade its lock. BEGIN IMMEDIATE makes the second wait (busy timeout) instead, which is
+    the SQLite half of invariant 3 (contiguous sequence numbers under concurrent writers). A
+    reader needs no such lock, and taking it made every consumer page queue behind every write.
+    Outside a request (the CLI, the loaders, the tests' own setup) the write lock is taken too.
     """
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    reads_only = has_request_context() and request.method in READ_METHODS
+    conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def is_postgres() -> bool:

@@ -11,11 +11,15 @@ Pages outside the API get an HTML page in the visitor's language instead.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+
+from app.db import db
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,27 @@ def error_body(code: int, message: str | None = None, errors: Any = None) -> dic
     return body
 
 
+# PostgreSQL's unique_violation; psycopg raises it as psycopg.errors.UniqueViolation.
+_PG_UNIQUE_VIOLATION = "23505"
+_SQLITE_UNIQUE = re.compile(r"^UNIQUE constraint failed: (.+)$")
+_PG_KEY = re.compile(r"^Key \((.+?)\)=")
+
+
+def unique_violation_columns(exc: IntegrityError) -> list[str] | None:
+    """The columns of the unique key ``exc`` broke ([] when the driver does not say which), or
+    None when it is another integrity error (a foreign key, a NOT NULL, a CHECK)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _PG_UNIQUE_VIOLATION:
+        detail = getattr(getattr(orig, "diag", None), "message_detail", None) or ""
+        key = _PG_KEY.match(detail)
+        return [c.strip().strip('"') for c in key.group(1).split(",")] if key else []
+    found = _SQLITE_UNIQUE.match(str(orig))
+    if found:
+        # "UNIQUE constraint failed: inspections.batch_id, inspections.report_no"
+        return [c.strip().rpartition(".")[2] for c in found.group(1).split(",")]
+    return None
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
@@ -108,3 +133,18 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return _json_error(500, "Internal error; it has been logged.")
         return render_template("error.html", code=500, message=None), 500
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(exc: IntegrityError) -> Any:
+        # A service checks a unique value before it inserts, but a concurrent request can take the
+        # value in between and the unique key then refuses the flush. It is the conflict the check
+        # would have reported: 409, not 500. (At commit, create_app's commit_or_roll_back answers.)
+        columns = unique_violation_columns(exc)
+        if columns is None:
+            return handle_unexpected(exc)
+        db.session.rollback()
+        log.info("unique key taken on %s %s: %s", request.method, request.path, columns)
+        taken = f" ({', '.join(columns)})" if columns else ""
+        return handle_domain_error(
+            Conflict(f"Another record already has this value{taken}, which must be unique; change it or retry.")
+        )

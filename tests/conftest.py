@@ -16,16 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import create_app
 from app.catalog.service import default_catalog_path, load_catalog_file
 from app.config import normalize_database_url
 from app.db import db
+from app.demo import load_demo
 from app.orgs import service as orgs
 from app.orgs.credit_code import check_character
 from app.orgs.models import Organization, User
@@ -53,6 +56,11 @@ def database_url() -> Iterator[str]:
         yield "sqlite:///" + str(Path(tmp) / "test.db")
 
 
+def _checkpoint_test_key() -> str:
+    key = Ed25519PrivateKey.generate()
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app(
@@ -61,6 +69,12 @@ def app(database_url: str) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": database_url,
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "SECRET_KEY": "test-secret",
+            # argon2's lowest cost: the tests check passwords, not the hash's strength.
+            "PASSWORD_HASH_TIME_COST": 1,
+            "PASSWORD_HASH_MEMORY_COST": 8,
+            "PASSWORD_HASH_PARALLELISM": 1,
+            # A key of the run's own, so signing never depends on a key file left in instance/.
+            "CHECKPOINT_SIGNING_KEY": _checkpoint_test_key(),
         }
     )
     with app.app_context():
@@ -72,27 +86,74 @@ def app(database_url: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Wrap each test in a transaction that is rolled back; commits become savepoints."""
-    if request.node.get_closest_marker("committing"):
-        yield
-        return
-    app: Flask = request.getfixturevalue("app")
+class _SharedTransaction:
+    """A connection whose transaction holds what a module's tests share (the demo)."""
+
+    def __init__(self, connection: Connection, summary: str) -> None:
+        self.connection = connection
+        self.summary = summary
+
+
+def _bind_session(connection: Connection) -> scoped_session[Session]:
+    # A plain session bound to this connection (Flask-SQLAlchemy's own would pick the engine
+    # again and escape the transaction); its commits become savepoints.
+    return scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+
+
+@pytest.fixture(scope="module")
+def _demo_for_module(app: Flask) -> Iterator[_SharedTransaction]:
+    """Load the demo once for the module that asks, in a transaction rolled back after its last test."""
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        # A plain session bound to this connection (Flask-SQLAlchemy's own would pick the
-        # engine again and escape the transaction).
-        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        db.session = _bind_session(connection)
+        try:
+            summary = load_demo()
+            db.session.commit()
+        finally:
+            db.session.remove()
+            db.session = original
+    try:
+        yield _SharedTransaction(connection, summary)
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def demo(_demo_for_module: _SharedTransaction) -> str:
+    """The demo data for all six product lines (loaded once per module); its load summary."""
+    return _demo_for_module.summary
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Wrap each test in a transaction that is rolled back; commits become savepoints.
+
+    A test that uses ``demo`` runs in a savepoint of the module's transaction instead, so the
+    demo it finds is the one loaded for the module, untouched by the module's other tests.
+    """
+    if request.node.get_closest_marker("committing"):
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    shared: _SharedTransaction | None = None
+    if "demo" in request.fixturenames:
+        shared = request.getfixturevalue("_demo_for_module")
+    with app.app_context():
+        connection = shared.connection if shared else db.engine.connect()
+        outer = connection.begin_nested() if shared else connection.begin()
+        original = db.session
+        db.session = _bind_session(connection)
         try:
             yield
         finally:
             db.session.remove()
             db.session = original
             outer.rollback()
-            connection.close()
+            if not shared:
+                connection.close()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argon2
 import pytest
 
 from app import FEATURE_BLUEPRINTS, create_app
@@ -24,6 +25,18 @@ def test_production_refuses_the_default_secret():
 def test_postgres_urls_use_psycopg3():
     s = Settings.from_env({"DATABASE_URL": "postgresql://u@h/db"})
     assert s.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_passwords_hash_at_argon2s_own_cost_unless_the_environment_says():
+    defaults = Settings.from_env({}).flask_config()
+    assert [defaults[f"PASSWORD_HASH_{name}"] for name in ("TIME_COST", "MEMORY_COST", "PARALLELISM")] == [
+        argon2.DEFAULT_TIME_COST,
+        argon2.DEFAULT_MEMORY_COST,
+        argon2.DEFAULT_PARALLELISM,
+    ]
+    assert Settings.from_env({"PASSWORD_HASH_TIME_COST": "5"}).password_hash_time_cost == 5
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_MEMORY_COST"):
+        Settings.from_env({"PASSWORD_HASH_MEMORY_COST": "lots"})
 
 
 def test_public_base_url_must_be_http():

@@ -28,9 +28,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from app.auth import Actor
 from app.batches import service as batches
+from app.checkpoints import service as checkpoints
+from app.checkpoints.keys import load_signer
 from app.compliance import findings, standards
 from app.custody import service as custody
 from app.db import db
@@ -53,6 +56,11 @@ GET  /api/v1/standards/compare                         ok   ok   ok   ok   ok   
 GET  /api/v1/standards/coverage                        ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 POST /api/v1/standards                                401  ok   403  403  403  403  403  403  ok   403
 GET  /api/v1/public/{public_code}                     ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/public/{public_code}/proof               ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/checkpoints                              ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/checkpoints/latest                       ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/checkpoints/{checkpoint_id}              ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/checkpoints/key                          ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 
 POST /api/v1/organizations                            401  403  403  403  403  403  403  403  ok   403
 GET  /api/v1/organizations                            401  403  403  403  403  403  403  403  ok   403
@@ -179,6 +187,8 @@ def world(make_org, make_user) -> dict[str, Any]:
         farmer, code="Q/HH 0001S-2026", title_zh="家庭农场枇杷企业标准", products=["loquat"], owner_org_id=hh.id,
         requirements=[{"parameter": "lead", "unit": "mg/kg", "comparator": "<=", "limit": Decimal("0.1")}],
     )  # fmt: skip
+    checkpoint = checkpoints.create_checkpoint(load_signer(current_app.config), dt.datetime.now(dt.UTC)).checkpoint
+    assert checkpoint is not None
     settle()
     headers = {"anon": {}}
     for role, user in users.items():
@@ -197,6 +207,7 @@ def world(make_org, make_user) -> dict[str, Any]:
             "standard_id": own_standard.id,
             "key": "loquat",
             "public_code": b.public_code,
+            "checkpoint_id": checkpoint.id,
         },
         "b": b.id,
         "finding": finding.id,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access
 from app.auth import Actor
-from app.batches import chain
+from app.batches import chain, signals
 from app.batches.journey import build_journey
 from app.batches.models import UNITS, Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, later_stages, validate_stage_data
@@ -35,9 +35,6 @@ from app.orgs.models import Organization, OrgKind, Site, User
 from app.schemas import MAX_ID, Page
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
-# Stages whose record can break a pre-harvest interval (安全间隔期): the spraying, the harvest, a correction.
-FINDING_STAGES = frozenset({"planting", "harvest", "amendment"})
-
 
 
 def lock_named(name: str) -> None:
@@ -191,6 +188,7 @@ def create_batch(
     db.session.flush()
     bind_standards(batch)
     db.session.flush()
+    signals.batch_created.send(signals.sender(), batch=batch, actor=actor, now=now)
     return batch
 
 
@@ -278,6 +276,8 @@ def _append(
     db.session.add(event)
     if flush:
         db.session.flush()
+    # Subscribers (compliance) react in this transaction; see app/batches/signals.py.
+    signals.event_appended.send(signals.sender(), batch=batch, event=event, actor=actor, now=now)
     return event
 
 
@@ -367,13 +367,6 @@ def append_event(
         batch, actor, stage=stage, occurred_at=occurred_at, data=stored_data, now=now, site=site_row,
         amends_seq=amends_seq, idempotency_key=idempotency_key, digest=digest,
     )  # fmt: skip
-    if stage in FINDING_STAGES:
-        # A harvest inside a pesticide's pre-harvest interval is a finding the moment it is recorded,
-        # not when someone next reads the batch. (Imported here: compliance builds on this module.)
-        from app.compliance import findings
-        from app.compliance.evaluation import evaluate_batch
-
-        findings.sync_findings(evaluate_batch(batch), actor, now)
     return AppendResult(event, created=True)
 
 

@@ -6,10 +6,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Date, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Numeric, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, db
+
+# A standard's status: only one in force binds. Withdrawn (废止) and uncertain ones are kept for the
+# record and bind no batch; an uncertain one binds once an administrator confirms it.
+STATUSES = ("in_force", "withdrawn", "uncertain")
+# What a result or limit is measured on: as sold, on dry matter (以干样品计), on the fat (以脂肪计).
+BASES = ("as_is", "dry_matter", "fat")
 
 product_default_standards = Table(
     "product_default_standards",
@@ -29,6 +35,8 @@ class ProductLine(Model):
     county_en: Mapped[str] = mapped_column(String(60))
     lot_prefix: Mapped[str] = mapped_column(String(4), unique=True)
     stages: Mapped[list[Any]]
+    # The product-form tags a batch of this line may carry (app.catalog.products.FORM_NAMES).
+    forms: Mapped[list[Any]] = mapped_column(server_default=text("'[]'"))
 
     default_standards: Mapped[list[Standard]] = relationship(
         secondary=product_default_standards, order_by="Standard.code"
@@ -37,6 +45,7 @@ class ProductLine(Model):
 
 class Standard(Model):
     __tablename__ = "standards"
+    __table_args__ = (CheckConstraint("status IN ('in_force', 'withdrawn', 'uncertain')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True)
@@ -48,7 +57,9 @@ class Standard(Model):
     level_detail: Mapped[str] = mapped_column(String(60))
     mandatory: Mapped[bool] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)
-    status: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), server_default="in_force")
+    # The source's own words on the status ("current (per source)", "SUPERSEDED on ...").
+    status_note: Mapped[str | None] = mapped_column(Text)
     issued: Mapped[dt.date | None] = mapped_column(Date)
     effective: Mapped[dt.date | None] = mapped_column(Date)
     # Where the source gave no plain date ("6 months after publication (~2023-05-11)").
@@ -73,6 +84,11 @@ class Standard(Model):
     def applies_to_product(self, product_key: str) -> bool:
         return "all" in self.applies_to or product_key in self.applies_to
 
+    @property
+    def binds(self) -> bool:
+        """Only a standard in force binds a batch (a withdrawn or uncertain one never does)."""
+        return self.status == "in_force"
+
 
 class Requirement(Model):
     __tablename__ = "requirements"
@@ -92,6 +108,15 @@ class Requirement(Model):
     limit_text: Mapped[str | None] = mapped_column(String(120))
     scope: Mapped[str | None] = mapped_column(Text)
     product_key: Mapped[str | None] = mapped_column(String(20))
+    # Product-form tags the requirement binds (any of them); empty: every form of its product.
+    forms: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    basis: Mapped[str] = mapped_column(String(12), default="as_is", server_default="as_is")
+    # A grading parameter (stem length, soluble solids, grade tables): a grade, never a safety fail.
+    grading: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # An official temporary MRL (临时限量, marked * in GB 2763); ``verified`` is another matter.
+    temporary_mrl: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # A detected value under this figure counts as not detected (GB 2716: 压榨油 < 10 mg/kg).
+    not_detected_below: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
     clause: Mapped[str | None] = mapped_column(String(120))
     method: Mapped[str | None] = mapped_column(String(120))
     verified: Mapped[bool]
@@ -102,10 +127,17 @@ class Requirement(Model):
 
     @property
     def scoped_product(self) -> str | None:
-        """The one product line this requirement binds, if the catalog names it (or its text does)."""
-        from app.catalog.products import TEXT_SCOPED_REQUIREMENTS
+        """The one product line this requirement binds, if the catalog names it.
 
-        return self.product_key or TEXT_SCOPED_REQUIREMENTS.get((self.standard.code, self.parameter_key))
+        A requirement scoped only to foods none of the six lines is (frying oil in use, peanut oil)
+        gives ``NO_PRODUCT_LINE``, which matches no batch, so it binds nothing rather than every
+        product of its standard.
+        """
+        from app.catalog.products import NO_PRODUCT_LINE, OTHER_FOODS
+
+        if self.product_key is None and self.forms and all(f in OTHER_FOODS for f in self.forms):
+            return NO_PRODUCT_LINE
+        return self.product_key
 
     @property
     def provisional(self) -> bool:

@@ -22,6 +22,36 @@ STAGE_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+# Product forms (产品形态): which form of a product a requirement binds, and a batch is. One
+# vocabulary for the catalog and the batches; a product line lists the tags it may carry.
+FORM_NAMES: dict[str, tuple[str, str]] = {
+    "crude_oil": ("植物原油", "Crude oil"),
+    "edible_oil": ("食用植物油(成品油)", "Finished edible oil"),
+    "pressed": ("压榨油", "Pressed oil"),
+    "solvent_extracted": ("浸出油", "Solvent-extracted oil"),
+    "fresh_flower": ("鲜桂花", "Fresh flower"),
+    "scented_tea": ("桂花茶(窨制花茶)", "Scented tea"),
+    "sugared": ("糖桂花", "Sugared osmanthus"),
+    "fresh": ("鲜品", "Fresh"),
+    "processed": ("加工品", "Processed"),
+    "fresh_leaf": ("茶鲜叶", "Fresh tea leaf"),
+    "finished_tea": ("成品茶", "Finished tea"),
+}
+
+# Foods a standard names that none of the six lines is (GB 2716's frying oil in use, GB 2761's
+# peanut and corn oil). A requirement scoped to these alone binds no batch here; the catalog keeps
+# it so the standard reads as its source gives it.
+OTHER_FOODS: dict[str, tuple[str, str]] = {
+    "frying_oil": ("煎炸过程中的食用植物油", "Frying oil in use"),
+    "peanut_oil": ("花生油", "Peanut oil"),
+    "corn_oil": ("玉米油", "Corn oil"),
+}
+
+# What ``Requirement.scoped_product`` gives for a requirement that binds none of the six lines:
+# a key no product line has, so "the requirement names a product" never matches a batch.
+NO_PRODUCT_LINE = "none"
+
+
 @dataclass(frozen=True)
 class ExtraField:
     """A stage field one product line adds to the shared ones."""
@@ -45,6 +75,8 @@ class ProductSpec:
     # Product-quality and traceability standards a batch takes by default (by code). The
     # mandatory national standards that apply are bound on top of these, always.
     default_standards: tuple[str, ...]
+    # The product forms (tags of FORM_NAMES) a batch of this line may carry.
+    forms: tuple[str, ...] = ()
     extra_fields: dict[str, tuple[ExtraField, ...]] = field(default_factory=dict)
     processing_steps: tuple[str, ...] = ()
     # Mandatory standards the catalog lists for this product that do not judge the product itself,
@@ -68,6 +100,7 @@ PRODUCTS: dict[str, ProductSpec] = {
             lot_prefix="OS",
             stages=(*_GROWN, "processing", *_AFTER),
             default_standards=("GH/T 1117-2015", "GB/T 33915-2017"),
+            forms=("fresh_flower", "scented_tea", "sugared"),
             extra_fields={
                 "harvest": (ExtraField("variety", "choice", "品种", "Variety", ("金桂", "银桂", "丹桂", "四季桂")),),
                 "processing": (ExtraField("method", "choice", "工艺", "Method", ("drying", "scenting", "candying")),),
@@ -83,6 +116,7 @@ PRODUCTS: dict[str, ProductSpec] = {
             lot_prefix="LR",
             stages=(*_GROWN, "processing", *_AFTER),
             default_standards=("NY/T 1993-2011",),
+            forms=("fresh", "processed"),
             extra_fields={
                 "planting": (ExtraField("pond_area_mu", "number", "藕塘面积(亩)", "Pond area (mu)"),),
                 "harvest": (ExtraField("variety", "str", "品种", "Variety"),),
@@ -98,6 +132,7 @@ PRODUCTS: dict[str, ProductSpec] = {
             lot_prefix="BT",
             stages=(*_GROWN, "processing", *_AFTER),
             default_standards=("GB/T 9833.9-2013", "T/CTMA 006-2019", "GB/T 33915-2017"),
+            forms=("fresh_leaf", "finished_tea"),
             extra_fields={
                 "harvest": (ExtraField("leaf_grade", "str", "鲜叶等级", "Leaf grade"),),
             },
@@ -112,6 +147,7 @@ PRODUCTS: dict[str, ProductSpec] = {
             lot_prefix="CO",
             stages=(*_GROWN, "processing", *_AFTER),
             default_standards=("GB/T 11765-2018",),
+            forms=("crude_oil", "edible_oil", "pressed", "solvent_extracted"),
             extra_fields={
                 "processing": (
                     ExtraField(
@@ -129,7 +165,10 @@ PRODUCTS: dict[str, ProductSpec] = {
             county_en="Chongyang County",
             lot_prefix="MH",
             stages=("processing", *_AFTER),
-            default_standards=("GB/T 20977-2007", "GB/T 20977-2024"),
+            # GB/T 20977 (糕点通则) is recommended: it binds a producer that declares it as its
+            # 执行标准, not every mahua batch (catalog audit 2026-12, §1). What remains is the
+            # traceability standard for prepackaged food, which sets no limit.
+            default_standards=("GB/T 37029-2018",),
             extra_fields={
                 "processing": (ExtraField("frying_oil_temperature_c", "number", "油温(℃)", "Frying oil (°C)"),),
             },
@@ -157,14 +196,4 @@ PRODUCTS: dict[str, ProductSpec] = {
             },
         ),
     )
-}
-
-
-# Requirements the catalog leaves without a ``product`` although their own text names the food they
-# bind. Without this they would bind every product line their standard applies to (GB 2760 applies
-# to "all"), and no tea or fruit batch could ever be complete. Read from the catalog's own words,
-# not added facts: GB 2760-2024's aluminium row says "油炸面制品" (fried flour products), which among
-# the six lines is mahua alone.
-TEXT_SCOPED_REQUIREMENTS: dict[tuple[str, str], str] = {
-    ("GB 2760-2024", "aluminium_residue"): "mahua",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.catalog.models import BASES, STATUSES
 from app.catalog.products import PRODUCTS, STAGE_NAMES
 from app.catalog.service import KINDS, LEVELS
 from app.schemas import DecimalString, ListMeta, StrictSchema
@@ -17,10 +18,21 @@ class RequirementOut(Schema):
     parameter_en = fields.String(allow_none=True)
     scope = fields.String(allow_none=True)
     product = fields.String(attribute="product_key", allow_none=True)
+    forms = fields.List(fields.String(), required=True, metadata={"description": "forms it binds (any); [] = all"})
     unit = fields.String(allow_none=True)
     comparator = fields.String(required=True)
     limit = DecimalString(attribute="limit_value", allow_none=True)
     limit_text = fields.String(allow_none=True)
+    basis = fields.String(
+        required=True,
+        validate=validate.OneOf(BASES),
+        metadata={"description": "as_is, dry_matter (以干样品计), fat (以脂肪计)"},
+    )
+    not_detected_below = DecimalString(
+        allow_none=True, metadata={"description": "a detected value under this figure counts as not detected"}
+    )
+    grading = fields.Boolean(required=True, metadata={"description": "a grading item: a grade, never a safety fail"})
+    temporary_mrl = fields.Boolean(required=True, metadata={"description": "an official temporary MRL (临时限量)"})
     provisional = fields.Boolean(required=True)
     method = fields.String(allow_none=True)
     verified = fields.Boolean(required=True)
@@ -38,7 +50,10 @@ class StandardSummary(Schema):
     level_detail = fields.String(required=True)
     mandatory = fields.Boolean(required=True)
     kind = fields.String(required=True)
-    status = fields.String(allow_none=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(STATUSES), metadata={"description": "only a standard in force binds"}
+    )
+    status_note = fields.String(allow_none=True)
     issued = fields.Date(allow_none=True)
     effective = fields.Date(allow_none=True)
     effective_note = fields.String(allow_none=True)
@@ -66,6 +81,7 @@ class StandardQuery(StrictSchema):
     level = fields.String(validate=validate.OneOf(LEVELS))
     kind = fields.String(validate=validate.OneOf(KINDS))
     mandatory = fields.Boolean()
+    status = fields.String(validate=validate.OneOf(STATUSES))
     q = fields.String(validate=validate.Length(min=1, max=100))
 
 
@@ -84,6 +100,7 @@ class ProductOut(Schema):
     county_zh = fields.String(required=True)
     county_en = fields.String(required=True)
     lot_prefix = fields.String(required=True)
+    forms = fields.List(fields.String(), required=True, metadata={"description": "form tags a batch may carry"})
     stages = fields.List(fields.Nested(StageOut), required=True)
     default_standards = fields.List(fields.Nested(StandardSummary), required=True)
     mandatory_standards = fields.List(fields.Nested(StandardSummary), required=True)

@@ -15,9 +15,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.batches.stages import describe_stage
-from app.catalog.models import ProductLine, Requirement, Standard
+from app.catalog import signals
+from app.catalog.checks import looser_voluntary_limits
+from app.catalog.models import BASES, STATUSES, ProductLine, Requirement, Standard
 from app.catalog.parameters import parameter_key, split_names
-from app.catalog.products import PRODUCTS
+from app.catalog.products import FORM_NAMES, OTHER_FOODS, PRODUCTS
 from app.db import db
 from app.errors import InvalidInput, NotFound
 from app.schemas import Page
@@ -25,11 +27,11 @@ from app.schemas import Page
 log = logging.getLogger(__name__)
 
 REQUIREMENT_KEYS = (
-    "parameter", "scope", "product", "unit", "comparator", "limit",
-    "clause", "verified", "confidence", "source", "method",
+    "parameter", "scope", "product", "forms", "unit", "comparator", "limit", "basis", "grading",
+    "temporary_mrl", "not_detected_below", "clause", "verified", "confidence", "source", "method",
 )  # fmt: skip
 STANDARD_KEYS = (
-    "code", "title_zh", "title_en", "level", "mandatory", "status", "issued", "effective",
+    "code", "title_zh", "title_en", "level", "mandatory", "status", "status_note", "issued", "effective",
     "replaces", "body", "scope", "applies_to", "kind", "certification_only", "confidence",
     "sources", "notes", "requirements",
 )  # fmt: skip
@@ -46,6 +48,8 @@ class LoadReport:
     unchanged: int = 0
     requirements: int = 0
     repaired: list[str] = field(default_factory=list)
+    # Loaded, but worth a reviewer's eye: a voluntary limit looser than a mandatory one.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -130,6 +134,11 @@ def _as_list(value: Any) -> list[Any]:
 def _standard_fields(item: dict[str, Any]) -> dict[str, Any]:
     code = str(item["code"]).strip()
     base, edition = split_code(code)
+    status = item.get("status")
+    if status not in STATUSES:
+        raise InvalidInput(
+            f"{code}: status {status!r} is not one of {', '.join(STATUSES)} (the source's wording goes in status_note)"
+        )
     mandatory = bool(item.get("mandatory"))
     issued, issued_note = _date(item.get("issued"))
     effective, effective_note = _date(item.get("effective"))
@@ -146,7 +155,8 @@ def _standard_fields(item: dict[str, Any]) -> dict[str, Any]:
         "level_detail": str(item["level"]),
         "mandatory": mandatory,
         "kind": derive_kind(item, mandatory),
-        "status": None if item.get("status") is None else str(item["status"]),
+        "status": status,
+        "status_note": None if item.get("status_note") is None else str(item["status_note"]),
         "issued": issued,
         "effective": effective,
         "effective_note": effective_note,
@@ -162,14 +172,67 @@ def _standard_fields(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _requirement_fields(req: dict[str, Any], position: int, code: str) -> dict[str, Any]:
+def _flag(req: dict[str, Any], key: str, where: str) -> bool:
+    value = req.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{where}: {key} must be true or false, not {value!r}")
+    return value
+
+
+def _scope(req: dict[str, Any], applies_to: list[str], where: str) -> tuple[str | None, list[str]]:
+    """The product and forms a requirement binds, checked against the product lines and their forms.
+
+    In a standard that covers several foods (``all``, or more than one product line) a requirement
+    with neither would bind every one of them, so it is refused: the catalog must say which.
+    """
+    product = req.get("product")
+    if product is not None and product not in PRODUCTS:
+        raise InvalidInput(f"{where}: product {product!r} is not a product line ({', '.join(PRODUCTS)})")
+    forms = req.get("forms") or []
+    if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
+        raise InvalidInput(f"{where}: forms must be a list of form tags, not {forms!r}")
+    if len(set(forms)) != len(forms):
+        raise InvalidInput(f"{where}: a form is listed twice in {forms}")
+    if product is not None:
+        allowed = set(PRODUCTS[product].forms)
+        whose = f"forms of {product}"
+    else:
+        lines = list(PRODUCTS) if "all" in applies_to else [p for p in applies_to if p in PRODUCTS]
+        allowed = {f for p in lines for f in PRODUCTS[p].forms}
+        whose = f"forms of {', '.join(lines) or 'no product line'}"
+    for form in forms:
+        if form not in FORM_NAMES and form not in OTHER_FOODS:
+            raise InvalidInput(
+                f"{where}: form {form!r} is not a known form tag ({', '.join([*FORM_NAMES, *OTHER_FOODS])})"
+            )
+        if form not in allowed and form not in OTHER_FOODS:
+            raise InvalidInput(f"{where}: form {form!r} is not one of the {whose} ({', '.join(sorted(allowed))})")
+    several = "all" in applies_to or len(applies_to) > 1
+    if several and product is None and not forms:
+        raise InvalidInput(
+            f"{where}: no product or forms given, but the standard covers several foods "
+            f"({', '.join(applies_to)}); without a scope it would bind every one of them. "
+            "Name the product (and the forms) it binds."
+        )
+    return product, list(forms)
+
+
+def _requirement_fields(req: dict[str, Any], position: int, code: str, applies_to: list[str]) -> dict[str, Any]:
     raw = str(req["parameter"]).strip()
+    where = f"{code}: requirement {position} ({raw})"
     comparator = str(req.get("comparator") or "").strip()
     if comparator not in COMPARATORS:
         raise InvalidInput(f"{code}: requirement {raw!r} has comparator {comparator!r}; use one of {COMPARATORS}")
     zh, en = split_names(raw)
     limit_value, limit_text = _limit(req.get("limit"))
     verified = req.get("verified")
+    product, forms = _scope(req, applies_to, where)
+    basis = req.get("basis", "as_is")
+    if basis not in BASES:
+        raise InvalidInput(f"{where}: basis {basis!r} is not one of {', '.join(BASES)}")
+    below, below_text = _limit(req.get("not_detected_below"))
+    if below_text is not None:
+        raise InvalidInput(f"{where}: not_detected_below must be a number, not {below_text!r}")
     return {
         "position": position,
         "parameter_key": parameter_key(raw),
@@ -181,7 +244,12 @@ def _requirement_fields(req: dict[str, Any], position: int, code: str) -> dict[s
         "limit_value": limit_value,
         "limit_text": limit_text,
         "scope": req.get("scope"),
-        "product_key": req.get("product"),
+        "product_key": product,
+        "forms": forms,
+        "basis": basis,
+        "grading": _flag(req, "grading", where),
+        "temporary_mrl": _flag(req, "temporary_mrl", where),
+        "not_detected_below": below,
         "clause": None if req.get("clause") is None else str(req["clause"]),
         "method": req.get("method"),
         # Only an explicit true counts as verified; anything else is shown as provisional.
@@ -203,6 +271,8 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
         raise InvalidInput("the catalog has no 'standards' list")
     existing = {s.code: s for s in db.session.scalars(select(Standard).options(selectinload(Standard.requirements)))}
     seen: set[str] = set()
+    parsed = []
+    # Parse and check everything before writing anything: a refused catalog changes nothing.
     for item in items:
         values = _standard_fields(item)
         code = values["code"]
@@ -210,9 +280,13 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
             raise InvalidInput(f"standard {code} appears twice in the catalog")
         seen.add(code)
         reqs = [
-            _requirement_fields(_repair_requirement(dict(r), code, report), i, code)
+            _requirement_fields(_repair_requirement(dict(r), code, report), i, code, values["applies_to"])
             for i, r in enumerate(item.get("requirements") or [], start=1)
         ]
+        parsed.append((values, reqs))
+    report.warnings = looser_voluntary_limits(parsed)
+    for values, reqs in parsed:
+        code = values["code"]
         report.requirements += len(reqs)
         std = existing.get(code)
         if std is None:
@@ -238,6 +312,9 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
     _link_supersession()
     _sync_products()
     db.session.flush()
+    if report.changed:
+        # Any edition may have changed: subscribers (compliance) re-judge in this transaction.
+        signals.standards_changed.send(signals.sender(), base_codes=None)
     return report
 
 
@@ -260,6 +337,7 @@ def _sync_products() -> None:
             "county_en": spec.county_en,
             "lot_prefix": spec.lot_prefix,
             "stages": list(spec.stages),
+            "forms": list(spec.forms),
         }
         if line is None:
             line = ProductLine(key=spec.key, **values)
@@ -267,7 +345,7 @@ def _sync_products() -> None:
         elif not _same(line, values):
             for k, v in values.items():
                 setattr(line, k, v)
-        wanted = [by_code[c] for c in spec.default_standards if c in by_code]
+        wanted = [by_code[c] for c in spec.default_standards if c in by_code and by_code[c].binds]
         if {s.code for s in line.default_standards} != {s.code for s in wanted}:
             line.default_standards = wanted
 
@@ -280,19 +358,33 @@ def load_catalog_file(path: str | Path) -> LoadReport:
     return load_catalog(data)
 
 
+def _number(value: Decimal) -> int | float:
+    number = value.normalize()
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
 def _export_requirement(r: Requirement) -> dict[str, Any]:
     out: dict[str, Any] = {"parameter": r.parameter_raw}
     if r.scope is not None:
         out["scope"] = r.scope
     if r.product_key is not None:
         out["product"] = r.product_key
+    if r.forms:
+        out["forms"] = list(r.forms)
     out["unit"] = r.unit
     out["comparator"] = r.comparator
     if r.limit_value is not None:
-        number = r.limit_value.normalize()
-        out["limit"] = int(number) if number == number.to_integral_value() else float(number)
+        out["limit"] = _number(r.limit_value)
     else:
         out["limit"] = r.limit_text
+    if r.basis != "as_is":
+        out["basis"] = r.basis
+    if r.grading:
+        out["grading"] = True
+    if r.temporary_mrl:
+        out["temporary_mrl"] = True
+    if r.not_detected_below is not None:
+        out["not_detected_below"] = _number(r.not_detected_below)
     if r.clause is not None:
         out["clause"] = r.clause
     out["verified"] = r.verified
@@ -321,6 +413,7 @@ def export_catalog() -> dict[str, Any]:
             "level": s.level_detail,
             "mandatory": s.mandatory,
             "status": s.status,
+            "status_note": s.status_note,
             "issued": s.issued if s.issued else issued_note,
             "effective": s.effective if s.effective else s.effective_note,
             "replaces": s.replaces or None,
@@ -337,7 +430,7 @@ def export_catalog() -> dict[str, Any]:
         }
         items.append({k: v for k, v in item.items() if v is not None or k in ("issued", "effective")})
     products = {p.key: {"zh": p.name_zh, "en": p.name_en, "county": p.county_zh} for p in PRODUCTS.values()}
-    return {"meta": {"schema_version": 0.1, "exported_by": "youpin-trace", "products": products}, "standards": items}
+    return {"meta": {"schema_version": 0.2, "exported_by": "youpin-trace", "products": products}, "standards": items}
 
 
 def export_catalog_file(path: str | Path) -> int:
@@ -355,11 +448,14 @@ def get_product(key: str) -> ProductLine:
 
 
 def applicable_mandatory(product_key: str) -> list[Standard]:
-    """The mandatory national standards that bind every batch of a product (invariant 7)."""
+    """The mandatory national standards that bind every batch of a product (invariant 7).
+
+    Only standards in force: a withdrawn or uncertain one (GB 16565-2003) binds nothing.
+    """
     rows = db.session.scalars(select(Standard).where(Standard.mandatory.is_(True)).order_by(Standard.code))
     spec = PRODUCTS.get(product_key)
     not_bound = spec.not_bound if spec else {}
-    return [s for s in rows if s.applies_to_product(product_key) and s.code not in not_bound]
+    return [s for s in rows if s.binds and s.applies_to_product(product_key) and s.code not in not_bound]
 
 
 def product_view(line: ProductLine) -> dict[str, Any]:
@@ -371,6 +467,7 @@ def product_view(line: ProductLine) -> dict[str, Any]:
         "county_zh": line.county_zh,
         "county_en": line.county_en,
         "lot_prefix": line.lot_prefix,
+        "forms": line.forms,
         "stages": [describe_stage(line.key, s) for s in line.stages],
         "default_standards": line.default_standards,
         "mandatory_standards": applicable_mandatory(line.key),
@@ -388,9 +485,10 @@ def list_standards(
     level: str | None = None,
     kind: str | None = None,
     mandatory: bool | None = None,
+    status: str | None = None,
     q: str | None = None,
 ) -> Page:
-    """The catalog by product, level, kind, mandatory and a text query on code and titles."""
+    """The catalog by product, level, kind, mandatory, status and a text query on code and titles."""
     query = select(Standard).order_by(Standard.code)
     if level is not None:
         query = query.where(Standard.level == level)
@@ -398,6 +496,8 @@ def list_standards(
         query = query.where(Standard.kind == kind)
     if mandatory is not None:
         query = query.where(Standard.mandatory.is_(mandatory))
+    if status is not None:
+        query = query.where(Standard.status == status)
     if q is not None:
         # Escape LIKE wildcards so a search for "50%" means what it says.
         text = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

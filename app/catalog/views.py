@@ -31,7 +31,7 @@ def get_product(key: str) -> dict[str, Any]:
 @blp.arguments(StandardQuery, location="query")
 @blp.response(200, StandardList)
 def list_standards(args: dict[str, Any]) -> Page:
-    """Search the catalog by product, level, kind, mandatory and a text query."""
+    """Search the catalog by product, level, kind, mandatory, status and a text query."""
     return service.list_standards(**args)
 
 

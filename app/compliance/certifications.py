@@ -99,13 +99,16 @@ class BatchCertification:
     basis: str
 
 
-def batch_certifications(batch: Batch, journey: list[Any] | None = None) -> list[BatchCertification]:
+def batch_certifications(
+    batch: Batch, journey: list[Any] | None = None, reference: tuple[dt.date, str] | None = None
+) -> list[BatchCertification]:
     """Certifications of the producer or custodian covering the batch's product (and site, when scoped).
 
     Each is judged on the batch's own date (harvest, else production, else creation): an expired
-    one is listed as expired, never as valid.
+    one is listed as expired, never as valid. A caller holding that date (a verdict's
+    ``reference``) passes it instead of the journey.
     """
-    on, basis = reference_date(batch, journey)
+    on, basis = reference if reference is not None else reference_date(batch, journey)
     holders = {batch.producer_org_id, batch.custodian_org_id}
     certs = db.session.scalars(
         select(Certification)

@@ -12,9 +12,8 @@ from app.auth import Actor
 from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog.models import Requirement
-from app.compliance import rules
-from app.compliance.evaluation import Evaluation, bound_limits, evaluate_batch
-from app.compliance.findings import sync_findings
+from app.compliance import rules, verdicts
+from app.compliance.evaluation import Evaluation, bound_limits
 from app.compliance.models import Finding, Inspection, InspectionResult
 from app.compliance.standards import catalog_parameter_keys, is_known_parameter, nested_error
 from app.db import db, utcnow
@@ -47,7 +46,7 @@ def record_inspection(
     results: list[dict[str, Any]],
     now: dt.datetime | None = None,
 ) -> tuple[Inspection, Evaluation, list[Finding]]:
-    """Store a test report, chain it into the batch's journey, judge the batch and open findings.
+    """Store a test report, chain it into the batch's journey, judge the batch (stored) and open findings.
 
     All or nothing: every result is checked before anything is written.
     """
@@ -132,6 +131,8 @@ def record_inspection(
             for r in rows
         ],
     }
+    # Its chain record alone does not re-judge the batch (verdicts.VERDICT_STAGES): the report's
+    # rows are not stored yet. The verdict is stored below, with both.
     batches.append_system_event(locked, actor, "inspection", chained, occurred_at=tested_at, now=now)
     inspection = Inspection(
         batch_id=locked.id,
@@ -156,6 +157,5 @@ def record_inspection(
     )
     db.session.add(inspection)
     db.session.flush()
-    evaluation = evaluate_batch(locked)
-    opened = sync_findings(evaluation, actor, now)
+    evaluation, opened = verdicts.refresh(locked, actor, now)
     return inspection, evaluation, opened

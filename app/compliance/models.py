@@ -1,4 +1,5 @@
-"""Inspections and their results, certifications, and findings with their follow-up steps."""
+"""Inspections and their results, certifications, findings with their follow-up steps, and the
+stored verdict of each batch."""
 
 from __future__ import annotations
 
@@ -95,3 +96,22 @@ class FindingStep(Model):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     finding: Mapped[Finding] = relationship(back_populates="steps")
+
+
+class BatchVerdict(Model):
+    """The latest verdict of a batch, stored by the writes that change it and read by every page.
+
+    ``result`` holds what the pages render (the clause rows, the standards applied, the pre-harvest
+    checks, the reports judged), so no page re-evaluates. ``fingerprint`` is the SHA-256 of every
+    input the verdict was judged from (see ``verdicts.fingerprints``): a page whose fresh
+    fingerprint differs shows a verdict computed in memory instead, never the stale one.
+    """
+
+    __tablename__ = "batch_verdicts"
+
+    # Derived from the batch alone, so it goes with it (only test clean-ups ever delete a batch).
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict[str, Any]]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[dt.datetime]

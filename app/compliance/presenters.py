@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from app.batches.models import Batch
 from app.compliance import rules
 from app.compliance.certifications import CERTIFICATION_KINDS
-from app.compliance.evaluation import Evaluation
+from app.compliance.evaluation import Evaluation, reference_date
 from app.compliance.models import Certification, Finding, Inspection
 from app.compliance.standards import parameter_names
 from app.db import db
@@ -161,31 +163,84 @@ def finding_view(finding: Finding) -> dict[str, Any]:
     }
 
 
-def compliance_view(evaluation: Evaluation, findings: list[Finding]) -> dict[str, Any]:
-    batch = evaluation.batch
-    return {
-        "batch_id": batch.id,
-        "lot_code": batch.lot_code,
-        "product": batch.product_key,
+def _utc(moment: dt.datetime) -> str:
+    """A moment in UTC, ISO 8601: one spelling whether it was just given (+08:00) or read back (UTC)."""
+    try:
+        return moment.astimezone(dt.UTC).isoformat()
+    except (OverflowError, ValueError):  # at the very ends of the calendar: as it is
+        return moment.isoformat()
+
+
+def verdict_result(evaluation: Evaluation) -> dict[str, Any]:
+    """What the pages show of a verdict, JSON-safe: what a stored verdict holds (``BatchVerdict.result``).
+
+    Built the same way whether it is stored or shown as computed in memory, so a page reads the
+    same either way. Beyond the clause rows as the API shows them, each row keeps its report's lab
+    and test moment (the consumer page lists them), and the batch's own date (harvest, production
+    or creation) on which its certifications are judged.
+    """
+    on, basis = reference_date(evaluation.batch, evaluation.journey)
+    rows = []
+    for row in evaluation.rows:
+        m = row.measurement
+        rows.append(
+            {
+                **row_view(row),
+                "measured": m is not None,
+                "lab": m.lab if m else None,
+                "tested_at": _utc(m.tested_at) if m and m.tested_at else None,
+            }
+        )
+    result = {
         "verdict": evaluation.overall.verdict,
         "provisional_basis": evaluation.overall.provisional_basis,
         "reasons": evaluation.overall.reasons,
-        "evaluated_on": evaluation.evaluated_on,
+        "evaluated_on": evaluation.evaluated_on.isoformat(),
         "basis": evaluation.basis,
+        "reference_date": on.isoformat(),
+        "reference_basis": basis,
         "standards": evaluation.standards,
-        "rows": [row_view(r) for r in evaluation.rows],
+        "rows": rows,
         "inspections": [
             {
                 "id": i.id,
                 "report_no": i.report_no,
                 "lab": i.lab,
-                "sampled_at": i.sampled_at,
-                "tested_at": i.tested_at,
+                "sampled_at": _utc(i.sampled_at),
+                "tested_at": _utc(i.tested_at),
             }
             for i in evaluation.inspections
         ],
-        "findings": [finding_view(f) for f in findings],
         "pre_harvest": [interval_view(c) for c in evaluation.pre_harvest],
+    }
+    # Through JSON once, so a verdict computed now has exactly the shape of one read back.
+    return json.loads(json.dumps(result))
+
+
+def compliance_view(batch: Batch, result: dict[str, Any], findings: list[Finding]) -> dict[str, Any]:
+    """The compliance view of a batch from its verdict's result (stored or computed) and its findings."""
+    result = copy.deepcopy(result)  # callers adjust the view for display; the stored row stays as it is
+    return {
+        "batch_id": batch.id,
+        "lot_code": batch.lot_code,
+        "product": batch.product_key,
+        "verdict": result["verdict"],
+        "provisional_basis": result["provisional_basis"],
+        "reasons": result["reasons"],
+        "evaluated_on": dt.date.fromisoformat(result["evaluated_on"]),
+        "basis": result["basis"],
+        "standards": result["standards"],
+        "rows": result["rows"],
+        "inspections": [
+            {
+                **i,
+                "sampled_at": dt.datetime.fromisoformat(i["sampled_at"]),
+                "tested_at": dt.datetime.fromisoformat(i["tested_at"]),
+            }
+            for i in result["inspections"]
+        ],
+        "findings": [finding_view(f) for f in findings],
+        "pre_harvest": result["pre_harvest"],
     }
 
 

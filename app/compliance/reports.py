@@ -16,8 +16,7 @@ from app.auth import Actor
 from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
-from app.compliance import certifications, evaluation, findings, pdf, presenters
-from app.compliance.evaluation import evaluate_batch
+from app.compliance import certifications, evaluation, findings, pdf, presenters, verdicts
 from app.compliance.models import Finding
 from app.compliance.rules import OVERALL_VERDICTS
 from app.db import db
@@ -26,23 +25,20 @@ from app.schemas import Page
 
 
 def compliance_of(actor: Actor, batch_id: int) -> dict[str, Any]:
-    """The compliance view of a batch the actor may read; findings are brought up to date first."""
+    """The compliance view of a batch the actor may read, from its stored verdict (a read writes nothing)."""
     batch = access.get_readable_batch(actor, batch_id)
-    evaluation = evaluate_batch(batch)
-    findings.sync_findings(evaluation)
-    return presenters.compliance_view(evaluation, findings.findings_of(batch))
+    return presenters.compliance_view(batch, verdicts.current(batch).result, findings.findings_of(batch))
 
 
 def compliance_pdf_response(actor: Actor, batch_id: int) -> Response:
     """The compliance report of a batch the actor may read, as an inline PDF that is never cached."""
     batch = access.get_readable_batch(actor, batch_id)
-    evaluation = evaluate_batch(batch)
-    findings.sync_findings(evaluation)
+    verdict = verdicts.current(batch)
     body = pdf.render(
         batch,
-        presenters.compliance_view(evaluation, findings.findings_of(batch)),
+        presenters.compliance_view(batch, verdict.result, findings.findings_of(batch)),
         batches.verify_batch(batch),
-        certifications.batch_certifications(batch),
+        certifications.batch_certifications(batch, reference=verdict.reference),
     )
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="compliance-{batch.lot_code}.pdf"'
@@ -94,14 +90,15 @@ def desk_batches(
         if c
     )
     items: list[dict[str, Any]] = []
-    # The verdict is computed, not stored, so filtering by it judges each batch (fine at pilot scale).
-    # Judging also opens any finding the facts now call for, so the counts below are current.
-    for batch, producer in db.session.execute(query).all():
-        evaluation = evaluate_batch(batch)
-        findings.sync_findings(evaluation)
-        if verdict in OVERALL_VERDICTS and evaluation.overall.verdict != verdict:
+    # Each batch's stored verdict (its findings were opened when it was stored). Filtered here, not
+    # in SQL: a verdict whose inputs changed since it was stored is shown as computed now.
+    listed = db.session.execute(query).all()
+    shown = verdicts.current_many([batch for batch, _producer in listed])
+    for batch, producer in listed:
+        judged = shown[batch.id].verdict
+        if verdict in OVERALL_VERDICTS and judged != verdict:
             continue
-        items.append({"batch": batch, "producer": producer, "verdict": evaluation.overall.verdict})
+        items.append({"batch": batch, "producer": producer, "verdict": judged})
     open_findings = dict(
         db.session.execute(
             select(Finding.batch_id, func.count()).where(Finding.status != "closed").group_by(Finding.batch_id)

@@ -16,7 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from app import access
 from app.auth import Actor
+from app.batches import signals as batch_signals
 from app.batches.models import BatchStandard
+from app.catalog import signals as catalog_signals
 from app.catalog.models import Requirement, Standard
 from app.catalog.parameters import KEYS_BY_ZH, known_keys
 from app.catalog.products import PRODUCTS
@@ -90,6 +92,8 @@ def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.date
     bound = BatchStandard(batch=batch, standard=std, source="declared", bound_at=now)
     db.session.add(bound)
     db.session.flush()
+    # The batch is re-judged by the new standard in this transaction (compliance/verdicts.py).
+    batch_signals.standards_bound.send(batch_signals.sender(), batch=batch, actor=actor, now=now)
     return bound
 
 
@@ -256,7 +260,7 @@ def register_standard(
         level_detail="enterprise",
         mandatory=False,
         kind="product",
-        status="registered",
+        status="in_force",
         issued=today,
         effective=effective,
         effective_note=None,
@@ -275,4 +279,6 @@ def register_standard(
     std.requirements = prepared
     db.session.add(std)
     db.session.flush()
+    # A new edition of a standard batches are bound to competes for their dates: re-judge them.
+    catalog_signals.standards_changed.send(catalog_signals.sender(), base_codes={std.base_code})
     return std

@@ -22,8 +22,8 @@ from sqlalchemy import func, or_, select
 from app.batches.models import Batch, Event
 from app.catalog.models import Standard
 from app.catalog.products import PRODUCTS
+from app.compliance import verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS
-from app.compliance.evaluation import evaluate_batch
 from app.compliance.models import Certification, Finding, FindingStep, Inspection
 from app.compliance.rules import CHINA_TZ
 from app.db import db, utcnow
@@ -107,7 +107,7 @@ class TestedBatch:
 
 
 def tested_batches() -> list[TestedBatch]:
-    """Every batch with a test report, judged now (the verdict is computed from the chain, not stored)."""
+    """Every batch with a test report, with its verdict."""
     tested_ids = select(Inspection.batch_id).distinct()
     rows = db.session.execute(
         select(Batch, Organization)
@@ -115,7 +115,10 @@ def tested_batches() -> list[TestedBatch]:
         .where(Batch.id.in_(tested_ids))
         .order_by(Batch.lot_code)
     ).all()
-    return [TestedBatch(batch, producer, evaluate_batch(batch).overall.verdict) for batch, producer in rows]
+    # Each batch's stored verdict (judged by the writes that change it); one computed in memory
+    # only where its inputs changed since, and nothing is written by this read.
+    shown = verdicts.current_many([batch for batch, _producer in rows])
+    return [TestedBatch(batch, producer, shown[batch.id].verdict) for batch, producer in rows]
 
 
 def finding_times() -> tuple[int, int, float | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.catalog.products import PRODUCTS
 from app.office.service import ACTIONS
 from app.schemas import ListMeta, PageArgs, StrictSchema
 
@@ -52,8 +53,9 @@ class SummaryOut(Schema):
 
 
 class CompareArgs(StrictSchema):
-    product = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    parameter = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
+    # Lead is limited for every product line (GB 2762), so it is the comparison one starts from.
+    parameter = fields.String(load_default="lead", validate=validate.Length(min=1, max=60))
 
 
 class CompareRow(Schema):
@@ -90,7 +92,7 @@ class CompareOut(Schema):
 
 
 class CoverageArgs(StrictSchema):
-    product = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
 
 
 class CoverageOut(Schema):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
+from flask import current_app
 from sqlalchemy import select
 
 from app.auth import hash_token, new_token_secret
@@ -17,9 +18,18 @@ from app.orgs.credit_code import credit_code_error
 from app.orgs.models import ApiToken, Organization, OrgKind, Role, Site, User
 from app.schemas import Page
 
-_passwords = PasswordHasher()
 _MASKED_ID = re.compile(r"^\d{4}\*{10}\d{3}[\dX]$|^\d{6}\*{8}\d{3}[\dX]$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
+
+
+def _passwords() -> PasswordHasher:
+    """The hasher at the argon2 cost the app's config names (argon2's defaults; low in tests)."""
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["PASSWORD_HASH_TIME_COST"],
+        memory_cost=config["PASSWORD_HASH_MEMORY_COST"],
+        parallelism=config["PASSWORD_HASH_PARALLELISM"],
+    )
 
 
 def get_org_by_code(code: str, field: str = "org") -> Organization:
@@ -109,7 +119,7 @@ def create_user(
         role=role,
         display_name=display_name,
         phone=phone,
-        password_hash=_passwords.hash(password) if password else None,
+        password_hash=_passwords().hash(password) if password else None,
     )
     db.session.add(user)
     db.session.flush()
@@ -120,10 +130,10 @@ def check_password(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.password_hash or not user.is_active:
         # Spend the same time as a real check so usernames cannot be probed by timing.
-        _passwords.hash(password)
+        _passwords().hash(password)
         return None
     try:
-        _passwords.verify(user.password_hash, password)
+        _passwords().verify(user.password_hash, password)
     except VerificationError:
         return None
     return user

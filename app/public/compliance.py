@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from app.batches.models import Batch
-from app.compliance import rules
+from app.compliance import rules, verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS, batch_certifications
-from app.compliance.evaluation import evaluate_batch
-from app.compliance.standards import parameter_names
 
 
 def public_summary(batch: Batch) -> dict[str, Any]:
@@ -16,27 +15,28 @@ def public_summary(batch: Batch) -> dict[str, Any]:
 
     Only the overall verdict, which parameters were tested (when, by which lab, with what
     outcome) and the certifications valid on the batch's date. A failed batch reads as failed.
+    Read from the batch's stored verdict; nothing is judged or written here.
     """
-    evaluation = evaluate_batch(batch)
+    verdict = verdicts.current(batch)
+    result = verdict.result
     per_parameter: dict[str, dict[str, Any]] = {}
-    for row in evaluation.rows:
-        m = row.measurement
-        if m is None or row.verdict == rules.NO_LIMIT:
+    for row in result["rows"]:
+        if not row["measured"] or row["verdict"] == rules.NO_LIMIT:
             continue
-        entry = per_parameter.get(row.parameter)
-        verdict = {rules.PASS: "pass", rules.FAIL: "fail", rules.NOT_TESTED: "inconclusive"}[row.verdict]
+        entry = per_parameter.get(row["parameter"])
+        outcome = {rules.PASS: "pass", rules.FAIL: "fail", rules.NOT_TESTED: "inconclusive"}[row["verdict"]]
         severity = {"pass": 0, "inconclusive": 1, "fail": 2}
-        if entry is not None and severity[entry["verdict"]] >= severity[verdict]:
+        if entry is not None and severity[entry["verdict"]] >= severity[outcome]:
             continue
-        zh, en = (row.limit.parameter_zh, row.limit.parameter_en) if row.limit else parameter_names(row.parameter)
-        per_parameter[row.parameter] = {
-            "parameter": row.parameter,
-            "name_zh": zh,
-            "name_en": en or row.parameter,
-            "verdict": verdict,
-            "tested_at": rules.local_date(m.tested_at).isoformat() if m.tested_at else None,
-            "lab": m.lab,
-            "report_no": m.report_no,
+        tested_at = row["tested_at"]
+        per_parameter[row["parameter"]] = {
+            "parameter": row["parameter"],
+            "name_zh": row["parameter_zh"],
+            "name_en": row["parameter_en"] or row["parameter"],
+            "verdict": outcome,
+            "tested_at": rules.local_date(dt.datetime.fromisoformat(tested_at)).isoformat() if tested_at else None,
+            "lab": row["lab"],
+            "report_no": row["report_no"],
         }
     certifications = [
         {
@@ -47,17 +47,17 @@ def public_summary(batch: Batch) -> dict[str, Any]:
             "issuer": bc.certification.issuer,
             "valid_to": bc.certification.valid_to.isoformat() if bc.certification.valid_to else None,
         }
-        for bc in batch_certifications(batch, evaluation.journey)
+        for bc in batch_certifications(batch, reference=verdict.reference)
         if bc.status == "valid"
     ]
     return {
-        "verdict": evaluation.overall.verdict,
-        "compliant": evaluation.overall.verdict == rules.PASS,
-        "provisional_basis": evaluation.overall.provisional_basis,
-        "evaluated_on": evaluation.evaluated_on.isoformat(),
+        "verdict": result["verdict"],
+        "compliant": result["verdict"] == rules.PASS,
+        "provisional_basis": result["provisional_basis"],
+        "evaluated_on": result["evaluated_on"],
         "tests": list(per_parameter.values()),
         "certifications": certifications,
         # The bound standards in the edition in force on evaluated_on: superseded editions and
         # ones not yet in force stay bound (for older dates) but do not apply to this batch.
-        "standards_in_force": sorted(s["standard"] for s in evaluation.standards if s["applied"]),
+        "standards_in_force": sorted(s["standard"] for s in result["standards"] if s["applied"]),
     }

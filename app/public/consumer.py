@@ -4,7 +4,7 @@ Only public fields leave here (invariant 9): organization names, never a phone, 
 user name, a price or an internal id.
 
 This is the service's hot path. ``stamp`` is one indexed query that fingerprints everything the
-batch's chain holds as stored right now; the views key a cache of built pages on it (see
+batch's chain holds as stored right now, and the newest checkpoint's id; the views key a cache of built pages on it (see
 cache.py). Building a view reads a batch in four queries whatever the length of its journey (the
 batch with its product, producer and site; the events with their sites and organizations; the
 bound standards; the inspections) and a fifth only for a recalled batch. The chain is verified
@@ -33,6 +33,8 @@ from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.service import chain_fields, public_url
 from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.models import Standard
+from app.checkpoints.models import Checkpoint
+from app.checkpoints.service import anchor_of
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
 from app.lineage.models import LineageEdge
@@ -86,8 +88,12 @@ def stamp(public_code: str) -> Stamp | None:
     return _stamp_portable(public_code)
 
 
-def _head(status: str, head_seq: int, head_hash: str) -> str:
-    return f"{status}\x1e{head_seq}\x1e{head_hash}"
+def _head(status: str, head_seq: int, head_hash: str, checkpoint_id: int | None) -> str:
+    return f"{status}\x1e{head_seq}\x1e{head_hash}\x1e{checkpoint_id}"
+
+
+# The newest checkpoint: a new one changes what the page's chain box may say (anchored or not).
+_LATEST_CHECKPOINT = select(func.max(Checkpoint.id)).scalar_subquery()
 
 
 def _stamp_postgres(public_code: str) -> Stamp | None:
@@ -99,18 +105,19 @@ def _stamp_postgres(public_code: str) -> Stamp | None:
         .scalar_subquery()
     )
     row = db.session.execute(
-        select(Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, events_md5).where(
+        select(Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, events_md5, _LATEST_CHECKPOINT).where(
             Batch.public_code == public_code
         )
     ).first()
     if row is None:
         return None
-    return Stamp(batch_id=row.id, version=f"{_head(row.status, row.head_seq, row.head_hash)}\x1e{row[4] or ''}")
+    head = _head(row.status, row.head_seq, row.head_hash, row[5])
+    return Stamp(batch_id=row.id, version=f"{head}\x1e{row[4] or ''}")
 
 
 def _stamp_portable(public_code: str) -> Stamp | None:
     rows = db.session.execute(
-        select(Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, _EVENT_TEXT)
+        select(Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, _EVENT_TEXT, _LATEST_CHECKPOINT)
         .select_from(Batch)
         .outerjoin(Event, Event.batch_id == Batch.id)
         .outerjoin(Organization, Organization.id == Event.actor_org_id)
@@ -121,7 +128,7 @@ def _stamp_portable(public_code: str) -> Stamp | None:
     if not rows:
         return None
     first = rows[0]
-    digest = hashlib.sha256(_head(first.status, first.head_seq, first.head_hash).encode())
+    digest = hashlib.sha256(_head(first.status, first.head_seq, first.head_hash, first[5]).encode())
     for row in rows:
         digest.update(b"\x1e" + (row[4] or "").encode())
     return Stamp(batch_id=first.id, version=digest.hexdigest())
@@ -229,6 +236,29 @@ def _verify(batch: Batch, rows: list[Any]) -> chain.ChainReport:
     # The same recomputation as batches.service.verify_batch, over the rows already read.
     links = ((chain_fields(row, batch.lot_code, row.org_code, row.username), row.hash) for row in rows)
     return chain.verify(links, expected_head=batch.head_hash)
+
+
+def _anchored(
+    batch: Batch, rows: list[Any], report: chain.ChainReport, lang: str
+) -> tuple[chain.ChainReport, dict[str, Any] | None]:
+    """The chain check with the latest signed checkpoint's cover of it (invariant 10).
+
+    "Anchored" only for what a checkpoint covers. A chain that recomputes but no longer holds an
+    event as a checkpoint anchored it (rewritten whole, hashes and all) fails the check here too.
+    """
+    anchor = anchor_of(batch.lot_code, {row.seq: row.hash for row in rows})
+    if anchor is None or not report.valid:
+        return report, None
+    if not anchor.consistent:
+        return chain.ChainReport(False, report.events, report.head_hash, anchor.mismatch_seq, "not as anchored"), None
+    at = anchor.created_at.astimezone(CHINA_TIME)
+    return report, {
+        "checkpoint": anchor.checkpoint_id,
+        "created_at": anchor.created_at,
+        "time": f"{local_date(anchor.created_at, lang)} {at:%H:%M}",
+        "seq": anchor.seq,
+        "covers_all": anchor.seq == report.events,
+    }
 
 
 def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[dict[str, Any]]:
@@ -348,6 +378,7 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
     summary = public_compliance.public_summary(batch)
     rows = _events(batch)
     report = _verify(batch, rows)
+    report, anchor = _anchored(batch, rows, report, lang)
     product = batch.product
     return {
         "lang": lang,
@@ -372,6 +403,7 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
             "head_hash": batch.head_hash,
             "first_invalid_seq": report.first_invalid_seq,
         },
+        "anchor": anchor,
         "recall": _recall(batch, lang),
         "tests": _tests(batch, lang),
         "compliance": summary,

@@ -42,6 +42,14 @@ class ChainOut(Schema):
     first_invalid_seq = fields.Integer(allow_none=True)
 
 
+class AnchorOut(Schema):
+    checkpoint = fields.Integer(required=True, metadata={"description": "the latest checkpoint's id"})
+    created_at = fields.AwareDateTime(required=True)
+    time = fields.String(required=True, metadata={"description": "created_at in China time, localized"})
+    seq = fields.Integer(required=True, metadata={"description": "the chain is anchored up to this event"})
+    covers_all = fields.Boolean(required=True, metadata={"description": "no event was recorded since"})
+
+
 class NoticeOut(Schema):
     title = fields.String(required=True)
     text = fields.String(required=True)
@@ -134,6 +142,12 @@ class PublicBatchOut(Schema):
     journey = fields.List(fields.Nested(JourneyEntryOut), required=True)
     standards = fields.List(fields.Nested(StandardRefOut), required=True)
     chain = fields.Nested(ChainOut, required=True)
+    anchor = fields.Nested(
+        AnchorOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the latest signed checkpoint's cover of the chain; null when none covers it"},
+    )
     recall = fields.Nested(RecallOut, allow_none=True)
     tests = fields.Nested(TestSummaryOut, required=True)
     compliance = fields.Nested(ComplianceSummaryOut, required=True)

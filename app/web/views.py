@@ -29,8 +29,7 @@ from app.auth import Actor, current_actor
 from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
-from app.compliance import certifications, evaluation, findings, inspections, presenters, reports, rules
-from app.compliance.evaluation import evaluate_batch
+from app.compliance import certifications, evaluation, findings, inspections, presenters, reports, rules, verdicts
 from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.orgs.service import check_password
@@ -160,16 +159,17 @@ def batch_page(batch_id: int) -> str:
     who = desk_actor()
     assert who is not None
     batch = access.get_readable_batch(who, batch_id)
-    evaluation = evaluate_batch(batch)
-    findings.sync_findings(evaluation)
+    verdict = verdicts.current(batch)
     english = _english()
-    view = _desk_view(presenters.compliance_view(evaluation, findings.findings_of(batch)), english)
+    view = _desk_view(presenters.compliance_view(batch, verdict.result, findings.findings_of(batch)), english)
     return render_template(
         "web/batch.html",
         batch=batch,
         view=view,
         chain=batches.verify_batch(batch),
-        certifications=_desk_certifications(certifications.batch_certifications(batch, evaluation.journey), english),
+        certifications=_desk_certifications(
+            certifications.batch_certifications(batch, reference=verdict.reference), english
+        ),
         can_act=access.can_act_on_finding(who, batch),
         can_close=access.can_close_finding(who),
         product=PRODUCTS[batch.product_key],

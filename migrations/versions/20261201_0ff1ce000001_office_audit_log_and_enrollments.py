@@ -1,7 +1,7 @@
 """office: the audit log of onboarding, and organizations' enrollments by product line
 
 Revision ID: 0ff1ce000001
-Revises: dac73e88a451
+Revises: 4b7e2c19d0a3
 Create Date: 2026-12-01 14:40:00
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0ff1ce000001'
-down_revision = 'dac73e88a451'
+down_revision = '4b7e2c19d0a3'
 branch_labels = None
 depends_on = None
 

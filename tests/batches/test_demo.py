@@ -32,9 +32,8 @@ def _demo_rows() -> dict[str, list[tuple]]:
     }
 
 
-def test_loading_twice_changes_nothing(app):
-    first = load_demo()
-    assert "created" in first and "batches" in first
+def test_loading_twice_changes_nothing(demo):
+    assert "created" in demo and "batches" in demo
     counts, rows = _counts(), _demo_rows()
     second = load_demo()
     assert _counts() == counts
@@ -43,8 +42,7 @@ def test_loading_twice_changes_nothing(app):
     assert "\n" not in second
 
 
-def test_every_product_line_has_a_demo_batch_through_its_own_stages(client, app):
-    load_demo()
+def test_every_product_line_has_a_demo_batch_through_its_own_stages(client, demo):
     for key, spec in PRODUCTS.items():
         batches = db.session.scalars(select(Batch).where(Batch.product_key == key, Batch.lot_code.like("%-DEMO-%")))
         journeys = []
@@ -62,8 +60,7 @@ def test_every_product_line_has_a_demo_batch_through_its_own_stages(client, app)
         assert batch.produced_at is not None
 
 
-def test_the_demo_is_plausible(app):
-    load_demo()
+def test_the_demo_is_plausible(demo):
     for org in db.session.scalars(select(Organization).where(Organization.credit_code.is_not(None))):
         assert credit_code_error(org.credit_code) is None, org.code
     brick_tea = db.session.scalar(select(Batch).where(Batch.lot_code == "BT-2026-DEMO-01"))
@@ -87,8 +84,7 @@ def test_the_demo_is_plausible(app):
         assert 29.0 < lat < 30.2 and 113.6 < lon < 114.8, (batch.lot_code, lat, lon)  # within Xianning
 
 
-def test_loquat_cooperative_keeps_its_members_small_lots(app):
-    load_demo()
+def test_loquat_cooperative_keeps_its_members_small_lots(demo):
     coop = db.session.scalar(select(Organization).where(Organization.code == "TS-DAFAN-COOP"))
     lots = db.session.scalars(
         select(Batch).where(Batch.custodian_org_id == coop.id, Batch.producer_org_id != coop.id)
@@ -99,8 +95,7 @@ def test_loquat_cooperative_keeps_its_members_small_lots(app):
     assert all(b.producer.masked_id and "*" in b.producer.masked_id for b in lots)
 
 
-def test_the_demo_logins_work(app):
-    load_demo()
+def test_the_demo_logins_work(demo):
     assert DEMO_PASSWORDS["inspector"] == "inspector-demo-2026"
     for username, password in DEMO_PASSWORDS.items():
         user = check_password(username, password)
@@ -109,8 +104,7 @@ def test_the_demo_logins_work(app):
     assert db.session.scalar(select(User).where(User.username == "inspector")).role == "inspector"
 
 
-def test_demo_batches_read_through_the_api(client, app, auth):
-    load_demo()
+def test_demo_batches_read_through_the_api(client, auth, demo):
     inspector = db.session.scalar(select(User).where(User.username == "inspector"))
     headers = auth(user=inspector)
     listed = client.get("/api/v1/batches?per_page=200", headers=headers).get_json()["items"]
@@ -122,8 +116,7 @@ def test_demo_batches_read_through_the_api(client, app, auth):
     assert [e["stage"] for e in journey][:3] == ["seedling", "planting", "harvest"]
 
 
-def test_the_demo_brick_tea_has_a_whole_test_panel_and_the_loquat_its_certificates(client, app):
-    load_demo()
+def test_the_demo_brick_tea_has_a_whole_test_panel_and_the_loquat_its_certificates(client, demo):
     tea = db.session.scalar(select(Batch).where(Batch.lot_code == "BT-2026-DEMO-01"))
     summary = client.get(f"/api/v1/public/{tea.public_code}").get_json()["compliance"]
     assert summary["verdict"] == "pass", summary
@@ -135,15 +128,13 @@ def test_the_demo_brick_tea_has_a_whole_test_panel_and_the_loquat_its_certificat
     assert {c["kind"] for c in certs} == {"green_food", "compliance_certificate"}
 
 
-def test_the_orchard_licence_covers_the_orchard_lot_only(client, app):
-    load_demo()
+def test_the_orchard_licence_covers_the_orchard_lot_only(client, demo):
     household_lot = db.session.scalar(select(Batch).where(Batch.lot_code == "LQ-2026-DEMO-H1"))
     certs = client.get(f"/api/v1/public/{household_lot.public_code}").get_json()["compliance"]["certifications"]
     assert "green_food" not in {c["kind"] for c in certs}  # Wang's orchard is not the licensed one
 
 
-def test_a_2026_demo_batch_lists_the_2026_pesticide_edition_only(client, app):
-    load_demo()
+def test_a_2026_demo_batch_lists_the_2026_pesticide_edition_only(client, demo):
     tea = db.session.scalar(select(Batch).where(Batch.lot_code == "BT-2026-DEMO-01"))
     codes = {s["code"] for s in client.get(f"/api/v1/public/{tea.public_code}").get_json()["standards"]}
     assert "GB 2763-2026" in codes

@@ -76,7 +76,9 @@ def test_editions_and_supersession():
     assert old.superseded_by == "GB 2763-2026"
     assert str(new.effective) == "2026-03-01"
     supplement = db.session.scalar(select(Standard).where(Standard.code == "GB 2763.1-2022"))
-    assert supplement.effective is None and "6 months" in supplement.effective_note
+    # A date, not a note, since the 2026-12 audit.
+    assert str(supplement.effective) == "2023-05-11" and supplement.effective_note is None
+    assert supplement.superseded_by == "GB 2763-2026"
 
 
 def test_split_parameter_names_are_rejoined_not_lost():

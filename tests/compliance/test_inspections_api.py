@@ -6,12 +6,17 @@ from sqlalchemy import func, select
 
 from app.batches.models import Batch, Event
 from app.batches.service import verify_batch
+from app.catalog.models import Standard
 from app.compliance.models import Finding, Inspection
 from app.db import db
 from tests.compliance.factories import post_inspection, rows_for
 
 TEA_PESTICIDES = ("flonicamid", "fenpyroximate", "imidacloprid", "acetamiprid", "bifenthrin", "carbendazim",
-                  "cypermethrin", "fenvalerate")  # fmt: skip
+                  "cypermethrin", "fenvalerate",
+                  # Added by the 2026-12 catalog audit (provisional 2016-list values, glyphosate carried over).
+                  "glyphosate", "hch", "ddt", "methamidophos", "carbofuran", "glufosinate", "indoxacarb",
+                  "pymetrozine", "chlorfenapyr", "deltamethrin", "difenoconazole", "thiamethoxam",
+                  "cyhalothrin")  # fmt: skip
 
 
 def tea_results(**overrides):
@@ -82,9 +87,9 @@ def test_the_edition_is_chosen_by_the_sampling_date(client, inspector_headers, m
     after = make_batch()
     post_inspection(client, inspector_headers, after.id, [glyphosate], sampled_at="2026-03-05T10:00:00+08:00")
     body = compliance(client, inspector_headers, after.id)
-    # GB 2763-2026 sets no glyphosate limit for tea: "no limit on record", never a pass.
+    # GB 2763-2026 carries the 2021 tea glyphosate limit over (audit 2026-12), provisionally.
     [row] = rows_for(body, "pesticide.glyphosate")
-    assert (row["standard"], row["verdict"], row["governing"]) == (None, "no_limit", False)
+    assert (row["standard"], row["limit"], row["verdict"], row["provisional"]) == ("GB 2763-2026", "1", "pass", True)
     assert rows_for(body, "pesticide.flonicamid")[0]["standard"] == "GB 2763-2026"
 
 
@@ -147,7 +152,15 @@ def test_a_batch_without_inspections_is_incomplete_on_its_own_date(client, produ
     assert body["inspections"] == []
 
 
-def test_a_range_limit_is_judged_and_a_text_limit_is_no_limit_on_record(client, inspector_headers, make_batch):
+def declare(client, headers, batch_id, code):
+    standard_id = db.session.scalar(select(Standard.id).where(Standard.code == code))
+    response = client.post(f"/api/v1/batches/{batch_id}/standards", json={"standard": standard_id}, headers=headers)
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_range_limit_is_judged_and_a_text_limit_is_no_limit_on_record(
+    client, inspector_headers, producer_headers, make_batch
+):
     loquat = make_batch("loquat")
     post_inspection(client, inspector_headers, loquat.id, [{"parameter": "stalk_length", "value": "16", "unit": "mm"}])
     [row] = rows_for(compliance(client, inspector_headers, loquat.id), "stalk_length")
@@ -155,6 +168,8 @@ def test_a_range_limit_is_judged_and_a_text_limit_is_no_limit_on_record(client, 
 
     apc = [{"parameter": "aerobic_plate_count", "value": "800", "unit": "CFU/g"}]
     april = make_batch("mahua")
+    # GB/T 20977 is recommended: it binds a mahua batch whose producer declares it (audit 2026-12).
+    declare(client, producer_headers, april.id, "GB/T 20977-2007")
     post_inspection(client, inspector_headers, april.id, apc, sampled_at="2026-04-01T09:00:00+08:00")
     by_standard = {
         r["standard"]: r for r in rows_for(compliance(client, inspector_headers, april.id), apc[0]["parameter"])
@@ -164,11 +179,18 @@ def test_a_range_limit_is_judged_and_a_text_limit_is_no_limit_on_record(client, 
     assert by_standard["GB/T 20977-2007"]["verdict"] == "pass"  # <= 1500 CFU/g
     # From 2026-05-01 GB/T 20977-2024 replaces it, and the new edition's figures are not on record.
     june = make_batch("mahua")
+    declare(client, producer_headers, june.id, "GB/T 20977-2007")
     post_inspection(client, inspector_headers, june.id, apc, sampled_at="2026-06-01T09:00:00+08:00")
     body = compliance(client, inspector_headers, june.id)
     assert {r["standard"] for r in rows_for(body, apc[0]["parameter"])} == {"GB 7099-2015"}
     pastry = next(s for s in body["standards"] if s["base_code"] == "GB/T 20977")
-    assert (pastry["standard"], pastry["binding"]) == ("GB/T 20977-2024", "default")
+    assert (pastry["standard"], pastry["binding"]) == ("GB/T 20977-2024", "declared")
+    # Undeclared, it binds nothing.
+    plain = make_batch("mahua")
+    post_inspection(client, inspector_headers, plain.id, apc, sampled_at="2026-04-01T09:00:00+08:00")
+    body = compliance(client, inspector_headers, plain.id)
+    assert {r["standard"] for r in rows_for(body, apc[0]["parameter"])} == {"GB 7099-2015"}
+    assert not [s for s in body["standards"] if s["base_code"] == "GB/T 20977"]
 
 
 def test_a_unit_that_cannot_convert_is_refused_naming_the_result(client, inspector_headers, make_batch):

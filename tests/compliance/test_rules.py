@@ -365,5 +365,5 @@ def test_aluminium_residue_binds_fried_flour_products_only(app):
         .join(Standard)
         .where(Standard.code == "GB 2760-2024", Requirement.parameter_key == "aluminium_residue")
     )
-    assert req.product_key is None  # the catalog itself is left as it is
+    assert req.product_key == "mahua"  # the catalog names it since the 2026-12 audit
     assert req.scoped_product == "mahua"

@@ -95,8 +95,7 @@ def test_the_credit_codes_in_the_file_are_well_formed():
     assert sum(1 for code in codes.values() if code) == 9  # every organization but the three households
 
 
-def test_the_loaded_demo_is_what_the_files_say(app):
-    load_demo()
+def test_the_loaded_demo_is_what_the_files_say(demo):
     for spec in _data("organizations.yaml")["organizations"]:
         org = db.session.scalar(select(Organization).where(Organization.code == spec["code"]))
         assert (org.name, org.kind, org.credit_code) == (spec["name"], spec["kind"], spec.get("credit_code"))

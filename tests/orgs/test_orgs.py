@@ -146,6 +146,17 @@ def test_tokens_are_stored_hashed(make_user):
     assert len(token.token_hash) == 64
 
 
+def test_passwords_are_hashed_at_the_configured_argon2_cost(app, make_user, monkeypatch):
+    user = make_user("inspector", password="a-long-password")
+    assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")  # the tests' own, low cost
+    assert service.check_password(user.username, "a-long-password") == user
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_TIME_COST", 2)
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_MEMORY_COST", 16)
+    assert make_user("inspector", password="a-long-password").password_hash.startswith("$argon2id$v=19$m=16,t=2,p=1$")
+    # A hash keeps its own cost, so a change of cost does not lock anyone out.
+    assert service.check_password(user.username, "a-long-password") == user
+
+
 def test_cli_creates_org_user_and_token(app, tmp_path):
     runner = app.test_cli_runner()
     code = valid_credit_code(777)

@@ -328,9 +328,11 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
             event.remove(db.engine, "before_cursor_execute", count)
         counts.append(len(statements))
     # The stamp, then the batch, its events, standards and inspections (5); then the compliance
-    # summary: events as stage data, inspections, bound standards, their editions with
-    # requirements, successors' dates, certifications (6 more). A repeat is the stamp alone.
-    assert counts == [12, 12], counts
+    # summary: its stored verdict's fingerprint (chained records it reads, inspections with their
+    # results, bound standards, their editions with requirements, successors' dates), the stored
+    # verdict and certifications (7 more), and the checkpoint's cover of the chain (1). A repeat
+    # is the stamp alone.
+    assert counts == [13, 13], counts
     code = short.batch.public_code
     statements.clear()
     event.listen(db.engine, "before_cursor_execute", count)
@@ -339,7 +341,7 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
         assert client.get(f"/api/v1/public/{code}").status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) == 1 + 12, [s[:90] for s in statements]  # the page cached; the twin built once
+    assert len(statements) == 1 + 13, [s[:90] for s in statements]  # the page cached; the twin built once
 
 
 def test_a_new_event_shows_on_the_next_request(client, journey):

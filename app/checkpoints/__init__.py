@@ -1,0 +1,1 @@
+"""Signed checkpoints: an anchor for the batches' hash chains outside the database (issue 12)."""

@@ -1,0 +1,347 @@
+"""The stored verdict of each batch: judged, with its findings, by the writes that change it, and
+read by every page without being written by the read.
+
+The writes that change a verdict, each re-judging in its own transaction:
+
+- a batch created (the standards it is bound to): ``batches.signals.batch_created``;
+- a planting, harvest or amendment appended (pre-harvest intervals, the batch's own date):
+  ``batches.signals.event_appended``;
+- an inspection recorded: ``inspections.record_inspection`` calls ``refresh`` itself, once the
+  report's rows are stored (its chain record alone is not yet the whole report);
+- a standard declared: ``batches.signals.standards_bound``;
+- the catalog changed: ``catalog.signals.standards_changed`` (a catalog load re-judges every
+  batch, an enterprise standard registered the batches bound to its base code).
+
+A page asks ``current``/``current_many``. The stored verdict is used while its fingerprint still
+matches the inputs as they are now; otherwise (no verdict stored yet, in a database older than the
+table, or the inputs changed some other way) the verdict is computed in memory for display and
+nothing is written: ``flask compliance refresh`` stores it.
+
+Nothing in a verdict depends on the day it is read: pre-harvest intervals are judged against the
+recorded harvest, editions and certifications on the batch's own dates, all of them inputs to the
+fingerprint. A rule that ever reads today's date must add it to ``fingerprints`` (as the day, or
+the date the verdict stops holding), so a stored verdict cannot outlive it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.auth import Actor
+from app.batches import signals as batch_signals
+from app.batches.models import Batch, BatchStandard, Event
+from app.catalog import signals as catalog_signals
+from app.catalog.models import Standard
+from app.compliance import presenters, rules
+from app.compliance.evaluation import Evaluation, evaluate_batch
+from app.compliance.findings import sync_findings
+from app.compliance.models import BatchVerdict, Finding, Inspection, InspectionResult
+from app.db import db, utcnow
+
+# Bump when the rules or the shape of ``BatchVerdict.result`` change: every stored verdict is
+# then stale, shown as computed until ``flask compliance refresh`` stores it again.
+VERDICT_VERSION = 1
+# Stage events that can change a verdict: a spraying and a harvest (pre-harvest intervals, the
+# batch's own date) and a correction of either. Inspections are re-judged by record_inspection.
+VERDICT_STAGES = frozenset({"planting", "harvest", "amendment"})
+# The chain records a verdict reads: those stages and the inspection reports it judges.
+_FINGERPRINTED_KINDS = VERDICT_STAGES | {"inspection"}
+# Ids per IN (...) list: well inside every database's limit on bound parameters.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A batch's verdict as a page shows it (``presenters.verdict_result``'s shape)."""
+
+    batch: Batch
+    result: dict[str, Any]
+    fingerprint: str
+    # False when computed in memory for display: none stored yet, or the stored one is stale.
+    stored: bool
+
+    @property
+    def verdict(self) -> str:
+        return str(self.result["verdict"])
+
+    @property
+    def reference(self) -> tuple[dt.date, str]:
+        """The batch's own date (harvest, production or creation), on which certifications are judged."""
+        return dt.date.fromisoformat(self.result["reference_date"]), str(self.result["reference_basis"])
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _iso(moment: dt.datetime | dt.date | None) -> str | None:
+    # A moment in UTC: one spelling whether it was just given (+08:00) or read back (UTC).
+    if isinstance(moment, dt.datetime):
+        with contextlib.suppress(OverflowError, ValueError):  # at the very ends of the calendar: as it is
+            moment = moment.astimezone(dt.UTC)
+    return moment.isoformat() if moment is not None else None
+
+
+def _number(value: Decimal | None) -> str | None:
+    # One spelling however the value was last seen: as set in Python (150) or read back (150.000000).
+    return rules.format_decimal(value)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def _standard_digests(base_codes: set[str]) -> dict[str, list[tuple[int, str]]]:
+    """Per base code, each edition's id and a digest of everything a verdict reads of it."""
+    if not base_codes:
+        return {}
+    # One query with the requirements joined: a page reads this on every view.
+    standards = list(
+        db.session.scalars(
+            select(Standard).where(Standard.base_code.in_(base_codes)).options(joinedload(Standard.requirements))
+        ).unique()
+    )
+    successors = {s.superseded_by for s in standards if s.superseded_by}
+    successor_effective = (
+        {code: _iso(on) for code, on in db.session.execute(
+            select(Standard.code, Standard.effective).where(Standard.code.in_(successors))
+        )}
+        if successors
+        else {}
+    )  # fmt: skip
+    by_base: dict[str, list[tuple[int, str]]] = {}
+    for s in standards:
+        content = {
+            "standard": [s.id, s.code, s.edition, _iso(s.effective), s.superseded_by, s.mandatory, s.status,
+                         s.title_zh, s.applies_to, s.owner_org_id, successor_effective.get(s.superseded_by or "")],
+            # Every column that says what a limit binds and how it is judged, whether or not the
+            # rules read it yet: a catalog correction to any of them re-judges the batch.
+            "requirements": [
+                [r.id, r.position, r.parameter_key, r.parameter_zh, r.parameter_en, r.unit, r.comparator,
+                 _number(r.limit_value), r.limit_text, r.scope, r.product_key, r.forms, r.basis, r.grading,
+                 r.temporary_mrl, _number(r.not_detected_below), r.clause, r.verified]
+                for r in s.requirements
+            ],
+        }  # fmt: skip
+        by_base.setdefault(s.base_code, []).append((s.id, _digest(content)))
+    return by_base
+
+
+def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
+    """The fingerprint of each batch's verdict inputs as they are stored now (a few queries for all).
+
+    The inputs: the batch's product and dates; the chain records the verdict reads (plantings,
+    harvests, amendments and inspection reports, as stored); the inspections' result rows (a
+    verdict notes where they differ from the chain); the standards bound and how; and every
+    edition of those standards in the catalog, with its requirements. A change to any of them
+    gives a new fingerprint.
+    """
+    inputs: dict[int, dict[str, Any]] = {
+        b.id: {
+            "version": VERDICT_VERSION,
+            "product": b.product_key,
+            "produced_at": _iso(b.produced_at),
+            "created_at": _iso(b.created_at),
+            "events": [],
+            "inspections": [],
+            "bound": [],
+        }
+        for b in batches
+    }
+    ids = sorted(inputs)
+    bound_bases: dict[int, set[str]] = {i: set() for i in ids}
+    for chunk in _chunks(ids):
+        for row in db.session.execute(
+            select(Event.batch_id, Event.seq, Event.stage, Event.occurred_at, Event.amends_seq, Event.data, Event.hash)
+            .where(Event.batch_id.in_(chunk), Event.stage.in_(_FINGERPRINTED_KINDS))
+            .order_by(Event.batch_id, Event.seq)
+        ):
+            inputs[row.batch_id]["events"].append(
+                [row.seq, row.stage, _iso(row.occurred_at), row.amends_seq, row.data, row.hash]
+            )
+        for row in db.session.execute(
+            select(
+                Inspection.batch_id,
+                Inspection.id,
+                Inspection.report_no,
+                Inspection.lab,
+                Inspection.sampled_at,
+                Inspection.tested_at,
+                InspectionResult.id.label("result_id"),
+                InspectionResult.parameter_key,
+                InspectionResult.value,
+                InspectionResult.unit,
+                InspectionResult.not_detected,
+                InspectionResult.lod,
+            )
+            .outerjoin(InspectionResult, InspectionResult.inspection_id == Inspection.id)
+            .where(Inspection.batch_id.in_(chunk))
+            .order_by(Inspection.batch_id, Inspection.id, InspectionResult.id)
+        ):
+            inputs[row.batch_id]["inspections"].append(
+                [row.id, row.report_no, row.lab, _iso(row.sampled_at), _iso(row.tested_at), row.result_id,
+                 row.parameter_key, _number(row.value), row.unit, row.not_detected, _number(row.lod)]
+            )  # fmt: skip
+        for row in db.session.execute(
+            select(BatchStandard.batch_id, BatchStandard.standard_id, BatchStandard.source, Standard.base_code)
+            .join(Standard, Standard.id == BatchStandard.standard_id)
+            .where(BatchStandard.batch_id.in_(chunk))
+            .order_by(BatchStandard.batch_id, BatchStandard.standard_id)
+        ):
+            inputs[row.batch_id]["bound"].append([row.standard_id, row.source])
+            bound_bases[row.batch_id].add(row.base_code)
+    catalog = _standard_digests(set().union(*bound_bases.values()) if bound_bases else set())
+    for batch_id, bases in bound_bases.items():
+        inputs[batch_id]["catalog"] = sorted(entry for base in bases for entry in catalog.get(base, []))
+    return {batch_id: _digest(value) for batch_id, value in inputs.items()}
+
+
+def _store(batch: Batch, result: dict[str, Any], fingerprint: str, now: dt.datetime) -> BatchVerdict:
+    values = {"verdict": result["verdict"], "result": result, "fingerprint": fingerprint, "computed_at": now}
+    row = db.session.get(BatchVerdict, batch.id)
+    if row is None:
+        try:
+            # Writers of one batch mostly hold its row lock; one that does not (a standard declared
+            # while a report is recorded) may insert the first verdict concurrently: the key settles it.
+            with db.session.begin_nested():
+                row = BatchVerdict(batch_id=batch.id, **values)
+                db.session.add(row)
+                db.session.flush()
+            return row
+        except IntegrityError:
+            row = db.session.get(BatchVerdict, batch.id, populate_existing=True)
+            assert row is not None
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.flush()
+    return row
+
+
+def refresh(
+    batch: Batch, actor: Actor | None = None, now: dt.datetime | None = None
+) -> tuple[Evaluation, list[Finding]]:
+    """Judge the batch, open the findings the verdict calls for and store it; in the caller's transaction."""
+    now = now or utcnow()
+    db.session.flush()  # the fingerprint below reads the inputs as this transaction holds them
+    evaluation = evaluate_batch(batch)
+    opened = sync_findings(evaluation, actor, now)
+    _store(batch, presenters.verdict_result(evaluation), fingerprints([batch])[batch.id], now)
+    return evaluation, opened
+
+
+def current_many(batches: Sequence[Batch]) -> dict[int, Verdict]:
+    """Each batch's verdict for display: the stored one while it holds, else one computed now (not stored)."""
+    prints = fingerprints(batches)
+    ids = sorted(prints)
+    stored: dict[int, BatchVerdict] = {}
+    for chunk in _chunks(ids):
+        query = select(BatchVerdict).where(BatchVerdict.batch_id.in_(chunk))
+        stored.update((v.batch_id, v) for v in db.session.scalars(query))
+    out: dict[int, Verdict] = {}
+    for batch in batches:
+        row = stored.get(batch.id)
+        if row is not None and row.fingerprint == prints[batch.id]:
+            out[batch.id] = Verdict(batch, row.result, row.fingerprint, stored=True)
+        else:
+            result = presenters.verdict_result(evaluate_batch(batch))
+            out[batch.id] = Verdict(batch, result, prints[batch.id], stored=False)
+    return out
+
+
+def current(batch: Batch) -> Verdict:
+    """The batch's verdict for display (see ``current_many``); never writes."""
+    return current_many([batch])[batch.id]
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    checked: int
+    stored: int
+
+
+def refresh_batches(
+    batch_ids: Iterable[int] | None = None, *, stale_only: bool = False, now: dt.datetime | None = None
+) -> RefreshReport:
+    """Re-judge and store the verdicts of the given batches (all when None); findings follow.
+
+    ``stale_only`` leaves a stored verdict whose fingerprint still matches as it is.
+    """
+    now = now or utcnow()
+    everyone = batch_ids is None
+    ids = list(db.session.scalars(select(Batch.id).order_by(Batch.id))) if everyone else sorted(set(batch_ids or ()))
+    stored = 0
+    for chunk in _chunks(ids):
+        batches = list(db.session.scalars(select(Batch).where(Batch.id.in_(chunk)).order_by(Batch.id)))
+        if stale_only:
+            prints = fingerprints(batches)
+            held = {
+                row.batch_id: row.fingerprint
+                for row in db.session.execute(
+                    select(BatchVerdict.batch_id, BatchVerdict.fingerprint).where(BatchVerdict.batch_id.in_(chunk))
+                )
+            }
+            batches = [b for b in batches if held.get(b.id) != prints[b.id]]
+        for batch in batches:
+            refresh(batch, None, now)
+            stored += 1
+    return RefreshReport(checked=len(ids), stored=stored)
+
+
+def bound_to(base_codes: set[str]) -> list[int]:
+    """The batches bound to any edition of these standards."""
+    if not base_codes:
+        return []
+    return list(
+        db.session.scalars(
+            select(BatchStandard.batch_id)
+            .join(Standard, Standard.id == BatchStandard.standard_id)
+            .where(Standard.base_code.in_(base_codes))
+            .distinct()
+        )
+    )
+
+
+# --- the subscriptions -----------------------------------------------------------------------------
+
+
+def _on_batch_created(_app: Flask, *, batch: Batch, actor: Actor, now: dt.datetime) -> None:
+    refresh(batch, actor, now)
+
+
+def _on_event_appended(_app: Flask, *, batch: Batch, event: Event, actor: Actor, now: dt.datetime) -> None:
+    # A harvest inside a pesticide's pre-harvest interval is a finding the moment it is recorded,
+    # not when someone next reads the batch.
+    if event.stage in VERDICT_STAGES:
+        refresh(batch, actor, now)
+
+
+def _on_standards_bound(_app: Flask, *, batch: Batch, actor: Actor, now: dt.datetime) -> None:
+    refresh(batch, actor, now)
+
+
+def _on_standards_changed(_app: Flask, *, base_codes: set[str] | None) -> None:
+    # A catalog load may change any edition, and the parameter names shown beside a clause:
+    # every batch is re-judged. An enterprise standard registered re-judges the batches its base
+    # code binds (a new edition competes with the one they were judged by).
+    refresh_batches(None if base_codes is None else bound_to(base_codes))
+
+
+def connect_signals(app: Flask) -> None:
+    """Subscribe this app's compliance to the records that change a verdict."""
+    batch_signals.batch_created.connect(_on_batch_created, sender=app)
+    batch_signals.event_appended.connect(_on_event_appended, sender=app)
+    batch_signals.standards_bound.connect(_on_standards_bound, sender=app)
+    catalog_signals.standards_changed.connect(_on_standards_changed, sender=app)
