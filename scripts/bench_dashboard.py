@@ -140,7 +140,7 @@ def main() -> None:
                 dashboard.active_since(now - dt.timedelta(days=30)),
             ),
             "standards (local, group/enterprise)": dashboard.standards_by_group,
-            "compliance (tested batches judged)": dashboard.tested_batches,
+            "compliance (tested batches, stored verdicts)": dashboard.tested_batches,
             "findings (opened, closed, median)": dashboard.finding_times,
             "certifications (held, expiring)": lambda: dashboard.certifications_on(now.date()),
             "whole summary": dashboard.summary,
