@@ -178,6 +178,7 @@ def _import_models() -> None:
     from app.custody import models as _custody  # noqa: F401
     from app.field import models as _field  # noqa: F401
     from app.lineage import models as _lineage  # noqa: F401
+    from app.office import models as _office  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.recalls import models as _recalls  # noqa: F401
 
@@ -206,6 +207,8 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.web.views",
     "app.checkpoints.views",
     "app.field.views",
+    "app.office.views",
+    "app.office.pages",
 )
 
 

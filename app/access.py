@@ -293,3 +293,20 @@ def require_certifier(actor: Actor) -> None:
 def require_inspector(actor: Actor) -> None:
     if actor.role not in INSPECTING_ROLES:
         raise Forbidden(f"The role '{actor.role}' may not record inspections; inspectors and labs do.")
+
+
+# --- the pilot office ----------------------------------------------------------------------------
+
+# The pilot office onboards organizations and users, imports the roster, reads the audit log and
+# the dashboard: the admin role.
+OFFICE_ROLES = ADMIN_ROLES
+
+
+def is_office(who: Actor | User) -> bool:
+    """An acting user, or a user signing in (the office lands on its dashboard)."""
+    return who.role in OFFICE_ROLES
+
+
+def require_office(actor: Actor) -> None:
+    if not is_office(actor):
+        raise Forbidden(f"The role '{actor.role}' may not use the pilot office; administrators do.")

@@ -23,6 +23,7 @@ object is named in the body (a lot one may not read is a bad field, not a missin
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +42,7 @@ from app.orgs import service as orgs
 from app.orgs.models import User
 from app.recalls import service as recalls
 from tests.conftest import settle, valid_credit_code
+from tests.office.conftest import roster_xlsx
 
 ROLES = ("anon", "farmer", "coop", "proc", "logi", "retail", "insp", "lab", "admin", "outsider")
 
@@ -50,6 +52,8 @@ GET  /api/v1/products                                 ok   ok   ok   ok   ok   o
 GET  /api/v1/products/{key}                           ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET  /api/v1/standards                                ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET  /api/v1/standards/{standard_id}                  ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/standards/compare                         ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/standards/coverage                        ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 POST /api/v1/standards                                401  ok   403  403  403  403  403  403  ok   403
 GET  /api/v1/public/{public_code}                     ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 GET  /api/v1/public/{public_code}/proof               ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
@@ -64,6 +68,10 @@ POST /api/v1/users                                    401  403  403  403  403  4
 GET  /api/v1/users                                    401  403  403  403  403  403  403  403  ok   403
 POST /api/v1/sites                                    401  ok   ok   ok   ok   ok   403  403  ok   ok
 GET  /api/v1/sites                                    401  ok   ok   ok   ok   ok   ok   ok   ok   ok
+POST /api/v1/organizations/import                     401  403  403  403  403  403  403  403  ok   403
+GET  /api/v1/organizations/import/template.xlsx       401  403  403  403  403  403  403  403  ok   403
+GET  /api/v1/office/audit                             401  403  403  403  403  403  403  403  ok   403
+GET  /api/v1/office/summary                           401  403  403  403  403  403  403  403  ok   403
 
 POST /api/v1/batches                                  401  ok   ok   ok   403  403  403  403  403  ok
 GET  /api/v1/batches                                  401  ok   ok   ok   ok   ok   ok   ok   ok   ok
@@ -256,7 +264,15 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
         "POST /api/v1/recalls": {"batch": b, "reason": "residue", "severity": "II"},
         "POST /api/v1/recalls/{recall_id}/close": {"reason": "all withdrawn"},
     }  # fmt: skip
-    queries = {"GET /api/v1/transfers": {"direction": "incoming"}}
+    if op == "POST /api/v1/organizations/import":
+        row = ["NEWCOOP2", "新合作社二", "合作社", "通山县", valid_credit_code(99_002), "", "", "", ""]
+        roster = roster_xlsx([row])
+        return {"data": {"file": (io.BytesIO(roster), "roster.xlsx")}, "content_type": "multipart/form-data"}
+    queries = {
+        "GET /api/v1/transfers": {"direction": "incoming"},
+        "GET /api/v1/standards/compare": {"product": "mahua", "parameter": "lead"},
+        "GET /api/v1/standards/coverage": {"product": "loquat"},
+    }
     method = op.split()[0]
     if method == "GET":
         return {"query_string": queries.get(op, {})}

@@ -52,6 +52,8 @@ DEMO_PASSWORDS = {
     # The field app's other homes: a member household of the loquat cooperative and a processor.
     "wang-farmer": "farmer-demo-2026",
     "tea-maker": "processor-demo-2026",
+    # The pilot office: lands on the dashboard.
+    "admin": "xianning-office-2026",
 }
 
 KINDS = ("organizations", "users", "sites", "batches", "events", "inspections", "certifications")

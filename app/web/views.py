@@ -97,9 +97,12 @@ def _safe_next(target: str | None, home: str) -> str:
 
 
 def home_of(role: str) -> str:
-    """Where a role lands after signing in: the desk for oversight and the lab, the field app for the rest."""
+    """Where a role lands after signing in: the office's dashboard for admins, the desk for
+    inspectors and the lab, the field app for the rest."""
     lang = request.args.get("lang", "")
     keep: dict[str, Any] = {"lang": lang} if lang in ("zh", "en") else {}
+    if role in access.OFFICE_ROLES:
+        return url_for("office.home", **keep)
     return url_for("web.batch_list", **keep) if role in access.DESK_ROLES else url_for("field.home", **keep)
 
 

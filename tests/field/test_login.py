@@ -16,7 +16,7 @@ from tests.field.conftest import PASSWORD, csrf_from, sign_in
         ("logistics", "/field/"),
         ("retailer", "/field/"),
         ("inspector", "/desk/batches"),
-        ("admin", "/desk/batches"),
+        ("admin", "/office/"),
         ("lab", "/desk/batches"),
     ],
 )

@@ -1,0 +1,400 @@
+"""The dashboard's figures against the pilot plan's targets, each chart's ECharts options, and the rows behind each.
+
+The plan (咸宁市国家级服务业标准化试点实施方案) counts: at least 200 enterprises, cooperatives
+and households working by the six standard systems, at least 6 local standards and 70 group and
+enterprise standards, 三品一标 certifications. Each figure here is a count of real records, and
+each chart drills down to those records (``drill``), downloadable as CSV or XLSX.
+
+The server builds every chart's options: the page only hands them to ECharts. Bar and line
+charts only; no map of China (publishing one needs an approval number).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from app.batches.models import Batch, Event
+from app.catalog.models import Standard
+from app.catalog.products import PRODUCTS
+from app.compliance import verdicts
+from app.compliance.certifications import CERTIFICATION_KINDS
+from app.compliance.models import Certification, Finding, FindingStep, Inspection
+from app.compliance.rules import CHINA_TZ
+from app.db import db, utcnow
+from app.office.models import Enrollment
+from app.office.roster import COUNTIES, KIND_LABELS, PARTICIPANT_KINDS
+from app.orgs.models import Organization
+
+ADOPTION_TARGET = 200
+LOCAL_TARGET = 6
+GROUP_ENTERPRISE_TARGET = 70
+NATIONAL_PROPOSED_TARGET = 1
+ACTIVE_DAYS = 30
+EXPIRING_DAYS = 60
+VERDICT_LABELS = {"pass": "合格", "fail": "不合格", "incomplete": "未检全"}
+GREEN, RED, AMBER, GREY = "#2f6b3a", "#b3261e", "#c98a00", "#9aa5a0"
+
+
+def product_name(key: str) -> str:
+    return PRODUCTS[key].name_zh if key in PRODUCTS else key
+
+
+# --- the records behind the figures ---------------------------------------------------------------
+
+
+def participants() -> list[Organization]:
+    """The organizations the plan's 200 counts: every producer and trader (not the office, regulators or labs)."""
+    return list(
+        db.session.scalars(
+            select(Organization).where(Organization.kind.in_(PARTICIPANT_KINDS)).order_by(Organization.code)
+        )
+    )
+
+
+def product_lines_of() -> dict[int, set[str]]:
+    """Each organization's product lines: those the roster enrolled it for and those of batches it produced or held."""
+    lines: dict[int, set[str]] = defaultdict(set)
+    for org_id, product in db.session.execute(select(Enrollment.organization_id, Enrollment.product_key)):
+        lines[org_id].add(product)
+    for column in (Batch.producer_org_id, Batch.custodian_org_id):
+        for org_id, product in db.session.execute(select(column, Batch.product_key).distinct()):
+            lines[org_id].add(product)
+    return lines
+
+
+def active_since(since: dt.datetime) -> set[int]:
+    """Organizations that recorded anything (an event, a batch) since ``since``."""
+    recorded = select(Event.actor_org_id).where(Event.recorded_at >= since).distinct()
+    created = select(Batch.producer_org_id).where(Batch.created_at >= since).distinct()
+    return set(db.session.scalars(recorded)) | set(db.session.scalars(created))
+
+
+def standard_group(standard: Standard) -> str | None:
+    """Which of the plan's targets a standard counts toward: local (DB42, DB4212), group/enterprise (T/, Q/)."""
+    code = standard.code.upper()
+    if code.startswith("DB42") or standard.level in ("provincial", "municipal"):
+        return "local"
+    if code.startswith(("T/", "Q/")) or standard.level in ("group", "enterprise"):
+        return "group_enterprise"
+    return None
+
+
+def standards_by_group() -> dict[str, list[Standard]]:
+    found: dict[str, list[Standard]] = {"local": [], "group_enterprise": []}
+    for standard in db.session.scalars(select(Standard).order_by(Standard.code)):
+        group = standard_group(standard)
+        if group:
+            found[group].append(standard)
+    return found
+
+
+def products_of_standard(standard: Standard) -> list[str]:
+    applies = [p for p in standard.applies_to or [] if p in PRODUCTS]
+    return applies or (list(PRODUCTS) if "all" in (standard.applies_to or []) else [])
+
+
+@dataclass(frozen=True)
+class TestedBatch:
+    batch: Batch
+    producer: Organization
+    verdict: str
+
+
+def tested_batches() -> list[TestedBatch]:
+    """Every batch with a test report, with its verdict."""
+    tested_ids = select(Inspection.batch_id).distinct()
+    rows = db.session.execute(
+        select(Batch, Organization)
+        .join(Organization, Organization.id == Batch.producer_org_id)
+        .where(Batch.id.in_(tested_ids))
+        .order_by(Batch.lot_code)
+    ).all()
+    # Each batch's stored verdict (judged by the writes that change it); one computed in memory
+    # only where its inputs changed since, and nothing is written by this read.
+    shown = verdicts.current_many([batch for batch, _producer in rows])
+    return [TestedBatch(batch, producer, shown[batch.id].verdict) for batch, producer in rows]
+
+
+def finding_times() -> tuple[int, int, float | None]:
+    """Findings opened, closed, and the median days from opening to closing."""
+    opened = db.session.scalar(select(func.count()).select_from(Finding)) or 0
+    closed_at = dict(
+        db.session.execute(
+            select(FindingStep.finding_id, func.max(FindingStep.at))
+            .where(FindingStep.action == "closed")
+            .group_by(FindingStep.finding_id)
+        ).all()
+    )
+    spans = [
+        (closed_at[f.id] - f.opened_at).total_seconds() / 86400
+        for f in db.session.scalars(select(Finding).where(Finding.id.in_(list(closed_at))))
+    ]
+    return opened, len(spans), round(statistics.median(spans), 1) if spans else None
+
+
+def certifications_on(today: dt.date) -> tuple[list[Certification], list[Certification]]:
+    """Certifications valid on ``today``, and those of them that expire within EXPIRING_DAYS."""
+    held = list(
+        db.session.scalars(
+            select(Certification)
+            .where(
+                Certification.valid_from <= today,
+                or_(Certification.valid_to.is_(None), Certification.valid_to >= today),
+            )
+            .order_by(Certification.valid_to, Certification.number)
+        )
+    )
+    soon = today + dt.timedelta(days=EXPIRING_DAYS)
+    return held, [c for c in held if c.valid_to is not None and c.valid_to <= soon]
+
+
+# --- the figures ----------------------------------------------------------------------------------
+
+
+def summary(now: dt.datetime | None = None) -> dict[str, Any]:
+    """Every figure on the dashboard as JSON (``GET /api/v1/office/summary``)."""
+    now = now or utcnow()
+    today = now.astimezone(CHINA_TZ).date()
+    orgs = participants()
+    lines = product_lines_of()
+    active = active_since(now - dt.timedelta(days=ACTIVE_DAYS))
+    by_county = Counter(o.county or "未填" for o in orgs)
+    by_kind = Counter(o.kind for o in orgs)
+    by_product = Counter(p for o in orgs for p in lines.get(o.id, ()))
+    groups = standards_by_group()
+    tested = tested_batches()
+    cells: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for t in tested:
+        cells[(t.producer.county or "未填", t.batch.product_key)][t.verdict] += 1
+    opened, closed, median_days = finding_times()
+    held, expiring = certifications_on(today)
+    return {
+        "as_of": now.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
+        "adoption": {
+            "target": ADOPTION_TARGET,
+            "enrolled": len(orgs),
+            "active_30d": sum(1 for o in orgs if o.id in active),
+            "by_county": {c: by_county.get(c, 0) for c in (*COUNTIES, *sorted(set(by_county) - set(COUNTIES)))},
+            "by_kind": {k: by_kind.get(k, 0) for k in PARTICIPANT_KINDS},
+            "by_product": {k: by_product.get(k, 0) for k in PRODUCTS},
+        },
+        "standards": {
+            "local": {"target": LOCAL_TARGET, "count": len(groups["local"])},
+            "group_enterprise": {"target": GROUP_ENTERPRISE_TARGET, "count": len(groups["group_enterprise"])},
+            "national_proposed": {"target": NATIONAL_PROPOSED_TARGET, "count": None},
+            "by_product": {
+                k: {g: sum(1 for s in found if k in products_of_standard(s)) for g, found in groups.items()}
+                for k in PRODUCTS
+            },
+        },
+        "compliance": {
+            "tested": len(tested),
+            "by_verdict": {v: sum(1 for t in tested if t.verdict == v) for v in VERDICT_LABELS},
+            "cells": [
+                {
+                    "county": county,
+                    "product": product,
+                    "tested": sum(c.values()),
+                    **{v: c.get(v, 0) for v in VERDICT_LABELS},
+                }
+                for (county, product), c in sorted(cells.items())
+            ],
+            "findings": {"opened": opened, "closed": closed, "median_days_to_close": median_days},
+        },
+        "certifications": {
+            "held": len(held),
+            "expiring_60d": len(expiring),
+            "by_kind": {
+                k: {"held": sum(1 for c in held if c.kind == k), "expiring": sum(1 for c in expiring if c.kind == k)}
+                for k in CERTIFICATION_KINDS
+            },
+        },
+    }
+
+
+# --- the charts -----------------------------------------------------------------------------------
+
+
+def _bar(title: str, subtitle: str, names: list[str], series: list[dict[str, Any]]) -> dict[str, Any]:
+    """A bar chart's options: title and subtitle on top, the legend (when there are several series) below."""
+    several = len(series) > 1
+    option: dict[str, Any] = {
+        "title": {"text": title, "subtext": subtitle, "left": 0, "textStyle": {"fontSize": 15}},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 8, "right": 16, "top": 70, "bottom": 36 if several else 8, "containLabel": True},
+        "xAxis": {
+            "type": "category",
+            "data": names,
+            "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 3 else 0},
+        },
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": series,
+    }
+    if several:
+        option["legend"] = {"bottom": 0, "left": "center"}
+    if not names:
+        option["graphic"] = {
+            "type": "text",
+            "left": "center",
+            "top": "middle",
+            "style": {"text": "暂无数据", "fill": GREY},
+        }
+    return option
+
+
+def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each chart: its id, its ECharts options, and the drill-down each bar leads to (by its category key)."""
+    a, s, c, cert = figures["adoption"], figures["standards"], figures["compliance"], figures["certifications"]
+    counties = list(a["by_county"])
+    kinds = list(a["by_kind"])
+    products = list(a["by_product"])
+    cell_keys = [f"{cell['county']}|{cell['product']}" for cell in c["cells"]]
+    cert_kinds = list(cert["by_kind"])
+    return [
+        {
+            "id": "adoption_county",
+            "drill": "organizations",
+            "param": "county",
+            "keys": counties,
+            "option": _bar(
+                f"已纳入主体 {a['enrolled']} / 目标 {a['target']}",
+                f"按县（市、区）；近 {ACTIVE_DAYS} 天活跃 {a['active_30d']} 家",
+                counties,
+                [
+                    {
+                        "type": "bar",
+                        "name": "主体数",
+                        "data": list(a["by_county"].values()),
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    }
+                ],
+            ),
+        },
+        {
+            "id": "adoption_product",
+            "drill": "organizations",
+            "param": "product",
+            "keys": products,
+            "option": _bar(
+                "按产品线（一县一品）",
+                "一个主体可参与多条产品线",
+                [product_name(k) for k in products],
+                [
+                    {
+                        "type": "bar",
+                        "name": "主体数",
+                        "data": list(a["by_product"].values()),
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    }
+                ],
+            ),
+        },
+        {
+            "id": "adoption_kind",
+            "drill": "organizations",
+            "param": "kind",
+            "keys": kinds,
+            "option": _bar(
+                "按主体类型",
+                "农户、合作社、企业及流通主体",
+                [KIND_LABELS[k] for k in kinds],
+                [
+                    {
+                        "type": "bar",
+                        "name": "主体数",
+                        "data": list(a["by_kind"].values()),
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    }
+                ],
+            ),
+        },
+        {
+            "id": "standards",
+            "drill": "standards",
+            "param": "group",
+            "keys": ["local", "group_enterprise"],
+            "option": _bar(
+                "标准体系：已登记 / 目标",
+                f"地方标准目标 {s['local']['target']} 项，团体与企业标准目标 {s['group_enterprise']['target']} 项",
+                ["地方标准（DB42）", "团体和企业标准（T/、Q/）"],
+                [
+                    {
+                        "type": "bar",
+                        "name": "已登记",
+                        "data": [s["local"]["count"], s["group_enterprise"]["count"]],
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    },
+                    {
+                        "type": "bar",
+                        "name": "目标",
+                        "data": [s["local"]["target"], s["group_enterprise"]["target"]],
+                        "itemStyle": {"color": GREY},
+                        "label": {"show": True, "position": "top"},
+                    },
+                ],
+            ),
+        },
+        {
+            "id": "compliance",
+            "drill": "batches",
+            "param": "cell",
+            "keys": cell_keys,
+            "option": _bar(
+                f"合规：县 × 产品（已检 {c['tested']} 批）",
+                f"问题 {c['findings']['opened']} 个，已关闭 {c['findings']['closed']} 个"
+                + (
+                    f"，关闭用时中位数 {c['findings']['median_days_to_close']} 天"
+                    if c["findings"]["median_days_to_close"] is not None
+                    else ""
+                ),
+                [f"{cell['county']}·{product_name(cell['product'])}" for cell in c["cells"]],
+                [
+                    {
+                        "type": "bar",
+                        "stack": "v",
+                        "name": label,
+                        "data": [cell[v] for cell in c["cells"]],
+                        "itemStyle": {"color": color},
+                    }
+                    for (v, label), color in zip(VERDICT_LABELS.items(), (GREEN, RED, AMBER), strict=True)
+                ],
+            ),
+        },
+        {
+            "id": "certifications",
+            "drill": "certifications",
+            "param": "kind",
+            "keys": cert_kinds,
+            "option": _bar(
+                f"三品一标：有效 {cert['held']} 张",
+                f"{EXPIRING_DAYS} 天内到期 {cert['expiring_60d']} 张",
+                [CERTIFICATION_KINDS[k][0] for k in cert_kinds],
+                [
+                    {
+                        "type": "bar",
+                        "name": "有效",
+                        "data": [cert["by_kind"][k]["held"] for k in cert_kinds],
+                        "itemStyle": {"color": GREEN},
+                        "label": {"show": True, "position": "top"},
+                    },
+                    {
+                        "type": "bar",
+                        "name": f"{EXPIRING_DAYS}天内到期",
+                        "data": [cert["by_kind"][k]["expiring"] for k in cert_kinds],
+                        "itemStyle": {"color": AMBER},
+                        "label": {"show": True, "position": "top"},
+                    },
+                ],
+            ),
+        },
+    ]

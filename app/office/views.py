@@ -1,0 +1,89 @@
+"""The office's API: the roster import and its template, the audit log, the dashboard's figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from app import access
+from app.api import Blueprint
+from app.auth import actor, require_roles
+from app.office import compare, coverage, dashboard, roster, service
+from app.office.schemas import (
+    AuditArgs,
+    AuditList,
+    CompareArgs,
+    CompareOut,
+    CoverageArgs,
+    CoverageOut,
+    ImportOut,
+    RosterUpload,
+    SummaryOut,
+)
+from app.schemas import Page
+
+blp = Blueprint("office_api", __name__, url_prefix="/api/v1", description="The pilot office (admin)")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype=XLSX)
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+@blp.route("/organizations/import", methods=["POST"])
+@blp.arguments(RosterUpload, location="files")
+@blp.response(201, ImportOut)
+@blp.doc(security=[{"bearerAuth": []}])
+@require_roles(access.OFFICE_ROLES)
+def import_roster(files: dict[str, Any]) -> dict[str, Any]:
+    """Import the pilot's roster (XLSX), all or nothing; a 422 names each bad row, column and reason."""
+    upload = files["file"]
+    return service.import_roster(actor(), upload.read(), upload.filename).as_dict()
+
+
+@blp.route("/organizations/import/template.xlsx", methods=["GET"])
+@blp.response(200, content_type=XLSX)
+@blp.doc(security=[{"bearerAuth": []}])
+@require_roles(access.OFFICE_ROLES)
+def roster_template() -> Response:
+    """The roster template to fill in."""
+    return xlsx_response(roster.template_workbook(), "roster-template.xlsx")
+
+
+@blp.route("/office/audit", methods=["GET"])
+@blp.arguments(AuditArgs, location="query")
+@blp.response(200, AuditList)
+@blp.doc(security=[{"bearerAuth": []}])
+@require_roles(access.OFFICE_ROLES)
+def audit_log(args: dict[str, Any]) -> Page:
+    """The audit log of onboarding: who did what, when; newest first."""
+    return service.audit_log(**args)
+
+
+@blp.route("/office/summary", methods=["GET"])
+@blp.response(200, SummaryOut)
+@blp.doc(security=[{"bearerAuth": []}])
+@require_roles(access.OFFICE_ROLES)
+def summary() -> dict[str, Any]:
+    """The dashboard's figures: adoption, standards, compliance, certifications."""
+    return dashboard.summary()
+
+
+@blp.route("/standards/compare", methods=["GET"])
+@blp.arguments(CompareArgs, location="query")
+@blp.response(200, CompareOut)
+def compare_standards(args: dict[str, Any]) -> dict[str, Any]:
+    """For a product and a parameter, every standard's limit in one unit, the strictest marked (public)."""
+    return compare.compare(args["product"], args["parameter"])
+
+
+@blp.route("/standards/coverage", methods=["GET"])
+@blp.arguments(CoverageArgs, location="query")
+@blp.response(200, CoverageOut)
+def standards_coverage(args: dict[str, Any]) -> dict[str, Any]:
+    """For a product line, supply-chain stage x kind of standard, each cell with its standards; gaps listed (public)."""
+    return coverage.coverage(args["product"])
