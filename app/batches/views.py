@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import RAISE
 
-from app import access
+from app import access, clock
 from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import service
@@ -40,7 +40,6 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 # (``prodcut=mahua``) must fail, not silently list everything.
 QUERY: dict[str, Any] = {"location": "query", "unknown": RAISE}
 # The pilot runs in Xianning: a day in a date filter is a day in China Standard Time.
-CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 @blp.route("/batches", methods=["POST"])
@@ -63,8 +62,8 @@ def create_batch(body: dict[str, Any]) -> Batch:
 def list_batches(args: dict[str, Any]) -> Page:
     """List the batches the caller may read, newest first; filter by product, status, custodian, date."""
     # A day in the filter is a China day: its bounds as moments, for the service.
-    created_from = dt.datetime.combine(args["from_"], dt.time(), CHINA) if "from_" in args else None
-    created_before = dt.datetime.combine(args["to"] + dt.timedelta(days=1), dt.time(), CHINA) if "to" in args else None
+    created_from = clock.china_midnight(args["from_"]) if "from_" in args else None
+    created_before = clock.china_midnight(args["to"] + dt.timedelta(days=1)) if "to" in args else None
     return service.list_batches(
         actor(),
         product=args.get("product"),

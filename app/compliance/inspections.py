@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
-from app import access
+from app import access, clock
 from app.auth import Actor
 from app.batches import service as batches
 from app.batches.models import Batch
@@ -67,7 +67,7 @@ def record_inspection(
     if not results:
         raise InvalidInput.field("results", "a report holds at least one result")
     catalog_keys = catalog_parameter_keys()
-    limits, _ = bound_limits(batch, rules.local_date(sampled_at))
+    limits, _ = bound_limits(batch, clock.china_date(sampled_at))
     seen: set[str] = set()
     rows = []
     for n, result in enumerate(results):
@@ -91,7 +91,7 @@ def record_inspection(
         unit = rules.canonical_unit(result["unit"])
         if not unit:
             raise nested_error(["results", n, "unit"], "must not be blank")
-        expected, where = _expected_units(batch, parameter, rules.local_date(sampled_at), limits)
+        expected, where = _expected_units(batch, parameter, clock.china_date(sampled_at), limits)
         if expected and not any(rules.units_compatible(unit, u) for u in expected):
             raise nested_error(
                 ["results", n, "unit"],

@@ -21,10 +21,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from app import clock
 from app.batches.chain import ChainReport
 from app.batches.models import Batch
 from app.compliance.certifications import CERTIFICATION_KINDS, BatchCertification
-from app.compliance.rules import CHINA_TZ
 
 FONT = "STSong-Light"
 
@@ -156,7 +156,7 @@ def render(
             _p("评定日期", st["base"]),
             _p(f"{view['evaluated_on']}（{BASIS_ZH.get(view['basis'], view['basis'])}，按当日有效版本）", st["base"]),
         ],
-        [_p("报告生成", st["base"]), _p(now.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"), st["base"])],
+        [_p("报告生成", st["base"]), _p(clock.to_china(now).strftime("%Y-%m-%d %H:%M"), st["base"])],
     ]
     story += [Spacer(1, 4), _table(header, [28 * mm, width - 28 * mm], header=False)]
 
@@ -196,8 +196,8 @@ def render(
                 [
                     _p(i["report_no"], st["small"]),
                     _p(i["lab"], st["small"]),
-                    _p(i["sampled_at"].astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"), st["small"]),
-                    _p(i["tested_at"].astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"), st["small"]),
+                    _p(clock.to_china(i["sampled_at"]).strftime("%Y-%m-%d %H:%M"), st["small"]),
+                    _p(clock.to_china(i["tested_at"]).strftime("%Y-%m-%d %H:%M"), st["small"]),
                 ]
             )
         story.append(_table(data, [w * mm for w in (40, 70, 36, 36)]))
@@ -231,7 +231,7 @@ def render(
             note = f"：{s['note']}" if s["note"] else ""
             story.append(
                 _p(
-                    f"　{s['at'].astimezone(CHINA_TZ).strftime('%Y-%m-%d %H:%M')} "
+                    f"　{clock.to_china(s['at']).strftime('%Y-%m-%d %H:%M')} "
                     f"{STEP_ZH.get(s['action'], s['action'])}（{who}）{note}",
                     st["small"],
                 )

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import clock
 from app.batches.models import Batch
 from app.compliance import rules
 from app.compliance.certifications import CERTIFICATION_KINDS
@@ -89,7 +90,7 @@ def local_moment(moment: dt.datetime) -> str:
     A moment too close to the ends of the calendar to move keeps the offset it has.
     """
     try:
-        return moment.astimezone(rules.CHINA_TZ).isoformat()
+        return clock.to_china(moment).isoformat()
     except (OverflowError, ValueError):
         return moment.isoformat()
 

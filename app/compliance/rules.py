@@ -50,14 +50,6 @@ NUMERIC_COMPARATORS = ("<=", "<", ">=", ">", "==")
 # against the mandatory floor, so they are not accepted there).
 DECLARABLE_COMPARATORS = (*NUMERIC_COMPARATORS, "not_detected")
 
-# China has one time zone and no daylight saving; dates of sampling and harvest are local dates.
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(CHINA_TZ).date()
-
-
 # ---------------------------------------------------------------------------------------------
 # Units
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from app import clock
 from app.batches.models import Batch
 from app.compliance import rules, verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS, batch_certifications
@@ -34,7 +35,7 @@ def public_summary(batch: Batch) -> dict[str, Any]:
             "name_zh": row["parameter_zh"],
             "name_en": row["parameter_en"] or row["parameter"],
             "verdict": outcome,
-            "tested_at": rules.local_date(dt.datetime.fromisoformat(tested_at)).isoformat() if tested_at else None,
+            "tested_at": clock.china_date(dt.datetime.fromisoformat(tested_at)).isoformat() if tested_at else None,
             "lab": row["lab"],
             "report_no": row["report_no"],
         }

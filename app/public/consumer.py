@@ -27,6 +27,7 @@ from sqlalchemy import String, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import joinedload
 
+from app import clock
 from app.batches import chain
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event
@@ -46,8 +47,6 @@ from app.recalls.models import Recall, RecallItem
 
 # Public codes are base64url (secrets.token_urlsafe); anything else is not worth a query.
 _PUBLIC_CODE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-# Consumers read dates in China's time; the zone has had no daylight saving since 1991.
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def well_formed(public_code: str) -> bool:
@@ -161,7 +160,7 @@ def cached_view(public_code: str, base_url: str, lang: str) -> dict[str, Any] | 
 
 
 def local_date(value: dt.datetime, lang: str) -> str:
-    return _format_day(value.astimezone(CHINA_TIME).date(), lang)
+    return _format_day(clock.china_date(value), lang)
 
 
 @lru_cache(maxsize=4096)
@@ -251,7 +250,7 @@ def _anchored(
         return report, None
     if not anchor.consistent:
         return chain.ChainReport(False, report.events, report.head_hash, anchor.mismatch_seq, "not as anchored"), None
-    at = anchor.created_at.astimezone(CHINA_TIME)
+    at = clock.to_china(anchor.created_at)
     return report, {
         "checkpoint": anchor.checkpoint_id,
         "created_at": anchor.created_at,

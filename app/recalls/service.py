@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import access
+from app import access, clock
 from app.auth import Actor
 from app.batches import service
 from app.batches.journey import build_journey
@@ -316,9 +316,6 @@ def recall_report(recall: Recall) -> RecallReport:
 # The sheet a regulator asks for: one row per affected lot and per movement
 # ---------------------------------------------------------------------------------------------
 
-# China keeps one offset all year; dates on the sheet are local, as the people reading it live them.
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
-
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("recall", "召回编号 Recall"),
     ("row_type", "记录类型 Record"),
@@ -339,7 +336,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def local_time(value: dt.datetime | None) -> dt.datetime | None:
-    return value.astimezone(CHINA_TIME) if value is not None else None
+    # Dates on the sheet are local, as the people reading it live them.
+    return clock.to_china(value) if value is not None else None
 
 
 def sheet_rows(report: RecallReport) -> list[dict[str, Any]]:

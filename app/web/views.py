@@ -24,7 +24,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
-from app import access
+from app import access, clock
 from app.auth import Actor, current_actor
 from app.batches import service as batches
 from app.batches.models import Batch
@@ -188,7 +188,7 @@ def _desk_view(view: dict[str, Any], english: bool) -> dict[str, Any]:
     for inspection in view["inspections"]:
         for name in ("sampled_at", "tested_at"):
             with contextlib.suppress(OverflowError):  # at the very end of the calendar: shown as stored
-                inspection[name] = inspection[name].astimezone(rules.CHINA_TZ)
+                inspection[name] = inspection[name].astimezone(clock.CHINA_TZ)
     return view
 
 
@@ -252,7 +252,7 @@ def finding_action(finding_id: int) -> BaseResponse:
 
 def _form_rows(batch: Batch) -> list[dict[str, str]]:
     """One row per parameter the batch is held to (with its unit), then a few blank rows."""
-    limits, _standards = evaluation.bound_limits(batch, rules.local_date(dt.datetime.now(dt.UTC)))
+    limits, _standards = evaluation.bound_limits(batch, clock.china_date(clock.now()))
     rows: dict[str, dict[str, str]] = {}
     for limit in limits:
         if limit.parameter in rows or not rules.judgeable(limit):
@@ -272,7 +272,7 @@ def _local_moment(text: str) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=rules.CHINA_TZ)
+        moment = moment.replace(tzinfo=clock.CHINA_TZ)
     return moment.isoformat()
 
 

@@ -1,0 +1,41 @@
+"""One place for each fact: no module in app/ keeps its own copy of a fact that has a home.
+
+Each test names the home and greps the package for a second definition, so a copy added later
+fails here rather than drifting from the first one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "app"
+
+
+def _sources(*, suffixes: tuple[str, ...] = (".py",)) -> dict[str, str]:
+    return {
+        str(p.relative_to(APP.parent)): p.read_text(encoding="utf-8")
+        for p in sorted(APP.rglob("*"))
+        if p.suffix in suffixes and "translations" not in p.parts
+    }
+
+
+def _defining(pattern: str, home: str, suffixes: tuple[str, ...] = (".py",)) -> list[str]:
+    found = re.compile(pattern)
+    return [path for path, text in _sources(suffixes=suffixes).items() if path != home and found.search(text)]
+
+
+def test_china_time_is_defined_only_in_app_clock():
+    assert _defining(r"Asia/Shanghai|timedelta\(\s*hours\s*=\s*8\s*\)|ZoneInfo\(", "app/clock.py") == []
+
+
+def test_china_dates_are_the_dates_in_xianning():
+    from app import clock
+
+    late_evening_utc = dt.datetime(2026, 9, 27, 22, 30, tzinfo=dt.UTC)
+    assert clock.china_date(late_evening_utc) == dt.date(2026, 9, 28)
+    assert clock.to_china(late_evening_utc).isoformat() == "2026-09-28T06:30:00+08:00"
+    assert clock.china_midnight(dt.date(2026, 3, 2)) == dt.datetime(2026, 3, 1, 16, tzinfo=dt.UTC)
+    assert clock.china_clock_time("2026-04-02 09:30") == dt.datetime(2026, 4, 2, 1, 30, tzinfo=dt.UTC)
+    assert clock.now().tzinfo is dt.UTC
