@@ -61,9 +61,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     api = Api(app, spec_kwargs={"info": {"description": "Traceability for Xianning's six regional-brand products."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from app.schemas import DecimalString
+    from app.schemas import DecimalIn, DecimalString
 
     api.register_field(DecimalString, "string", "decimal")
+    api.register_field(DecimalIn, None, None)
     _register_blueprints(app, api)
 
     from app.compliance import init_app as init_compliance

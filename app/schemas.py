@@ -28,6 +28,21 @@ class DecimalString(fields.Decimal):
         super().__init__(**kwargs)
 
 
+class DecimalIn(DecimalString):
+    """An exact decimal in a request: a decimal string ("4.5") or a JSON number (4), as documented.
+
+    A plain DecimalString is documented as a string only, yet marshmallow reads a number too;
+    this field says both (registered with the Api in create_app without a type of its own).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {
+            "anyOf": [{"type": "number"}, {"type": "string", "format": "decimal"}],
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+
 def three_places(value: Decimal) -> None:
     """Quantity columns keep three places (grams of a kilogram); more would be rounded silently."""
     exponent = value.normalize().as_tuple().exponent

@@ -13,7 +13,7 @@ from app.catalog.products import PRODUCTS
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
 from app.compliance.rules import DECLARABLE_COMPARATORS, OVERALL_VERDICTS, ROW_VERDICTS
-from app.schemas import DecimalString, ListMeta, StrictSchema
+from app.schemas import DecimalIn, DecimalString, ListMeta, StrictSchema
 
 # Numeric(20, 6) holds up to 10^14; anything near that is a typo, not a measurement.
 _AMOUNT = validate.Range(min=0, max=Decimal("1e12"))
@@ -60,7 +60,7 @@ class EnterpriseRequirementIn(StrictSchema):
     )
     unit = fields.String(required=True, validate=validate.Length(min=1, max=30))
     comparator = fields.String(required=True, validate=validate.OneOf(DECLARABLE_COMPARATORS))
-    limit = DecimalString(allow_none=True, load_default=None, validate=_AMOUNT)
+    limit = DecimalIn(allow_none=True, load_default=None, validate=_AMOUNT)
     clause = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
     method = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
 
@@ -87,10 +87,10 @@ class StandardCreate(StrictSchema):
 
 class InspectionResultIn(StrictSchema):
     parameter = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    value = DecimalString(allow_none=True, load_default=None, validate=_AMOUNT)
+    value = DecimalIn(allow_none=True, load_default=None, validate=_AMOUNT)
     unit = fields.String(required=True, validate=validate.Length(min=1, max=30))
     not_detected = fields.Boolean(load_default=False)
-    lod = DecimalString(
+    lod = DecimalIn(
         allow_none=True, load_default=None, validate=_POSITIVE_AMOUNT, metadata={"description": "limit of detection"}
     )
     method = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
