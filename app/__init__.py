@@ -59,10 +59,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Every page, error pages included, names its language with get_locale().
     app.jinja_env.globals["get_locale"] = flask_babel.get_locale
 
+    from app.schemas import DecimalIn, DecimalString, IdConverter
+
+    # Before any blueprint: every route with a row id in its path says ``<id:...>``.
+    app.url_map.converters["id"] = IdConverter
     api = Api(app, spec_kwargs={"info": {"description": "Traceability for Xianning's six regional-brand products."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from app.schemas import DecimalIn, DecimalString
-
     api.register_field(DecimalString, "string", "decimal")
     api.register_field(DecimalIn, None, None)
     _register_blueprints(app, api)

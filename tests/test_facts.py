@@ -39,3 +39,28 @@ def test_china_dates_are_the_dates_in_xianning():
     assert clock.china_midnight(dt.date(2026, 3, 2)) == dt.datetime(2026, 3, 1, 16, tzinfo=dt.UTC)
     assert clock.china_clock_time("2026-04-02 09:30") == dt.datetime(2026, 4, 2, 1, 30, tzinfo=dt.UTC)
     assert clock.now().tzinfo is dt.UTC
+
+
+def test_the_id_bound_is_written_only_in_app_schemas():
+    assert _defining(r"2147483647|2\s*\*\*\s*31", "app/schemas.py") == []
+    # Routes name the converter, never a bounded int of their own.
+    assert _defining(r"<int[:(]", "app/schemas.py") == []
+
+
+def test_every_id_in_a_path_is_bounded_the_same_way(app, client):
+    from app.schemas import MAX_ID
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    ids = [
+        (path, p["schema"])
+        for path, item in spec["paths"].items()
+        for p in item.get("parameters", [])
+        if p["in"] == "path" and p["name"].endswith("_id")
+    ]
+    assert len(ids) >= 17
+    assert all(schema == {"type": "integer", "minimum": 1, "maximum": MAX_ID} for _, schema in ids), ids
+    for rule in app.url_map.iter_rules():
+        if any(name.endswith("_id") for name in rule.arguments):
+            assert "<id:" in rule.rule, rule.rule
+    assert client.get(f"/api/v1/batches/{MAX_ID + 1}").status_code == 404
+    assert client.get("/api/v1/batches/0/compliance").status_code == 404

@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from app.batches.models import UNITS, BatchStatus
 from app.batches.service import public_url
 from app.catalog.products import PRODUCTS, STAGE_NAMES
-from app.schemas import MAX_ID, ListMeta, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
+from app.schemas import MAX_ID, Id, ListMeta, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
 
 # Dates outside this window are typing mistakes, and far enough out they overflow on the way to UTC.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -37,7 +37,7 @@ class BatchCreate(StrictSchema):
     quantity = quantity_field(required=True)
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
     lot_code = fields.String(validate=LOT_CODE)
-    site = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "id of a site"})
+    site = Id(metadata={"description": "id of a site"})
     gtin = fields.String(validate=validate.Regexp(r"^(\d{8}|\d{12,14})$", error="8, 12, 13 or 14 digits"))
     produced_at = fields.AwareDateTime(validate=_plausible_moment)
     producer = fields.String(
@@ -138,7 +138,7 @@ class EventCreate(StrictSchema):
         metadata={"description": "a stage of the product line, or 'amendment'"},
     )
     occurred_at = fields.AwareDateTime(required=True, validate=_plausible_moment)
-    site = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "id of a site"})
+    site = Id(metadata={"description": "id of a site"})
     data = fields.Dict(
         keys=fields.String(),
         load_default=dict,
@@ -148,9 +148,7 @@ class EventCreate(StrictSchema):
 
 
 class BulkEventIn(EventCreate):
-    batch = fields.Integer(
-        required=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "batch id"}
-    )
+    batch = Id(required=True, metadata={"description": "batch id"})
 
 
 class BulkEventsIn(StrictSchema):

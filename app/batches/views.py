@@ -76,7 +76,7 @@ def list_batches(args: dict[str, Any]) -> Page:
     )
 
 
-@blp.route("/batches/<int(min=1, max=2147483647):batch_id>", methods=["GET"])
+@blp.route("/batches/<id:batch_id>", methods=["GET"])
 @blp.response(200, BatchOut)
 @blp.alt_response(404, schema=ErrorOut, description="No such batch, or not one the caller may read.")
 @blp.doc(security=BEARER)
@@ -86,7 +86,7 @@ def get_batch(batch_id: int) -> Batch:
     return access.get_readable_batch(actor(), batch_id)
 
 
-@blp.route("/batches/<int(min=1, max=2147483647):batch_id>/events", methods=["POST"])
+@blp.route("/batches/<id:batch_id>/events", methods=["POST"])
 @blp.arguments(EventCreate)
 @blp.arguments(IdempotencyHeaders, location="headers")
 @blp.response(201, EventOut, description="The event was appended to the chain.")
@@ -125,7 +125,7 @@ def append_events(body: dict[str, Any], headers: dict[str, Any]) -> tuple[Any, i
     return Page.whole([r.event for r in results]), 200 if replayed else 201
 
 
-@blp.route("/batches/<int(min=1, max=2147483647):batch_id>/events", methods=["GET"])
+@blp.route("/batches/<id:batch_id>/events", methods=["GET"])
 @blp.arguments(EventsQuery, **QUERY)
 @blp.response(200, BatchJourneyOut)
 @blp.alt_response(404, schema=ErrorOut, description="No such batch, or not one the caller may read.")
@@ -136,7 +136,7 @@ def journey(args: dict[str, Any], batch_id: int) -> dict[str, Any]:
     return service.journey(actor(), batch_id, raw=args["raw"])
 
 
-@blp.route("/batches/<int(min=1, max=2147483647):batch_id>/verify", methods=["GET"])
+@blp.route("/batches/<id:batch_id>/verify", methods=["GET"])
 @blp.response(200, ChainVerifyOut)
 @blp.alt_response(404, schema=ErrorOut, description="No such batch, or not one the caller may read.")
 @blp.doc(security=BEARER)

@@ -13,7 +13,7 @@ from app.catalog.products import PRODUCTS
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
 from app.compliance.rules import DECLARABLE_COMPARATORS, OVERALL_VERDICTS, ROW_VERDICTS
-from app.schemas import DecimalIn, DecimalString, ListMeta, StrictSchema
+from app.schemas import DecimalIn, DecimalString, Id, ListMeta, StrictSchema
 
 # Numeric(20, 6) holds up to 10^14; anything near that is a typo, not a measurement.
 _AMOUNT = validate.Range(min=0, max=Decimal("1e12"))
@@ -23,15 +23,13 @@ _EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 _LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 _MOMENT = validate.Range(min=_EARLIEST, max=_LATEST)
 _DAY = validate.Range(min=_EARLIEST.date(), max=_LATEST.date())
-# Row ids are 32-bit on every database we run on; a larger one cannot exist.
-_ID = validate.Range(min=1, max=2**31 - 1)
 
 
 # --- declared and enterprise standards -------------------------------------------------------
 
 
 class StandardDeclare(StrictSchema):
-    standard = fields.Integer(required=True, validate=_ID, metadata={"description": "standard id"})
+    standard = Id(required=True, metadata={"description": "standard id"})
 
 
 class DeclaredStandardRef(Schema):
@@ -78,7 +76,7 @@ class StandardCreate(StrictSchema):
         fields.Nested(EnterpriseRequirementIn), required=True, validate=validate.Length(min=1, max=200)
     )
     level = fields.String(load_default="enterprise", validate=validate.OneOf(["enterprise"]))
-    owner_org_id = fields.Integer(required=True, validate=_ID)
+    owner_org_id = Id(required=True)
     effective = fields.Date(allow_none=True, load_default=None, validate=_DAY)
 
 
@@ -201,7 +199,7 @@ class FindingList(Schema):
 
 class FindingQuery(StrictSchema):
     status = fields.String(validate=validate.OneOf(FINDING_STATUSES))
-    batch = fields.Integer(validate=_ID)
+    batch = Id()
 
 
 class FindingNote(StrictSchema):
@@ -256,7 +254,7 @@ class CertificationCreate(StrictSchema):
     issuer = fields.String(required=True, validate=validate.Length(min=1, max=200))
     holder = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={"description": "org code"})
     product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
-    site = fields.Integer(allow_none=True, load_default=None, validate=_ID)
+    site = Id(allow_none=True, load_default=None)
     scope = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
     valid_from = fields.Date(required=True, validate=_DAY)
     valid_to = fields.Date(allow_none=True, load_default=None, validate=_DAY)

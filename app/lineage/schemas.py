@@ -9,10 +9,9 @@ from app.batches import service as batches
 from app.batches.models import UNITS, Batch
 from app.batches.schemas import LOT_CODE, _plausible_moment
 from app.lineage import trace as tracing
-from app.schemas import MAX_ID, DecimalString, StrictSchema, quantity_field
+from app.schemas import DecimalString, Id, StrictSchema, quantity_field
 
 # Row ids are 32-bit integers on every database we run on.
-_ID = validate.Range(min=1, max=MAX_ID)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -29,7 +28,7 @@ class SplitCreate(StrictSchema):
 
 
 class TransformationInput(StrictSchema):
-    batch = fields.Integer(required=True, validate=_ID)
+    batch = Id(required=True)
     quantity = quantity_field(required=True)
 
 

@@ -6,11 +6,11 @@ from marshmallow import Schema, fields, validate
 
 from app.lineage.service import q3
 from app.recalls.service import SEVERITIES, STATUSES
-from app.schemas import MAX_ID, ListMeta, PageArgs, PageMeta, StrictSchema
+from app.schemas import Id, ListMeta, PageArgs, PageMeta, StrictSchema
 
 
 class RecallCreate(StrictSchema):
-    batch = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    batch = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     severity = fields.String(
         required=True,

@@ -152,7 +152,7 @@ def batch_list() -> str:
     )
 
 
-@bp.get("/desk/batches/<int(max=2147483647):batch_id>")
+@bp.get("/desk/batches/<id:batch_id>")
 @desk_required
 def batch_page(batch_id: int) -> str:
     """One batch: verdict, clause table, pre-harvest intervals, findings, certifications, chain check."""
@@ -203,7 +203,7 @@ def _desk_certifications(found: list[certifications.BatchCertification], english
     return shown
 
 
-@bp.get("/desk/batches/<int(max=2147483647):batch_id>/compliance.pdf")
+@bp.get("/desk/batches/<id:batch_id>/compliance.pdf")
 @desk_required
 def batch_pdf(batch_id: int) -> Response:
     """The compliance report PDF, for a signed-in inspector."""
@@ -233,14 +233,14 @@ def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done:
     return redirect(target)
 
 
-@bp.post("/desk/findings/<int(max=2147483647):finding_id>/close")
+@bp.post("/desk/findings/<id:finding_id>/close")
 @desk_required
 def finding_close(finding_id: int) -> BaseResponse:
     """Verify the corrective action and close the finding."""
     return _finding_step(finding_id, findings.close_finding, _("问题已核查关闭。"))
 
 
-@bp.post("/desk/findings/<int(max=2147483647):finding_id>/actions")
+@bp.post("/desk/findings/<id:finding_id>/actions")
 @desk_required
 def finding_action(finding_id: int) -> BaseResponse:
     """Record the custodian's corrective action."""
@@ -339,7 +339,7 @@ def _flatten(errors: Any, index_map: list[int], prefix: str = "") -> dict[str, s
     return flat
 
 
-@bp.route("/desk/batches/<int(max=2147483647):batch_id>/inspections/new", methods=["GET", "POST"])
+@bp.route("/desk/batches/<id:batch_id>/inspections/new", methods=["GET", "POST"])
 @desk_required
 def inspection_form(batch_id: int) -> Any:
     """Record a test report: every row is checked, and nothing is stored unless all are right."""
