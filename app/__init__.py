@@ -8,7 +8,7 @@ from typing import Any
 
 import flask_babel
 import flask_swagger_ui
-from flask import Flask, jsonify, request, send_from_directory
+from flask import Flask, has_request_context, jsonify, request, send_from_directory
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -23,7 +23,12 @@ SUPPORTED_LOCALES = ("zh", "en")
 
 
 def select_locale() -> str:
-    """``?lang=`` wins, then the browser's Accept-Language; Chinese when neither says."""
+    """``?lang=`` wins, then the browser's Accept-Language; Chinese when neither says.
+
+    Outside a request (the CLI, a job) it is Chinese; ``force_locale`` chooses otherwise.
+    """
+    if not has_request_context():
+        return "zh"
     wanted = request.args.get("lang", "")
     if wanted in SUPPORTED_LOCALES:
         return wanted

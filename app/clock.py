@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext
+
+from app.errors import InvalidInput
+
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
@@ -39,3 +43,17 @@ def china_midnight(day: dt.date) -> dt.datetime:
 def china_clock_time(text: str, fmt: str = "%Y-%m-%d %H:%M") -> dt.datetime:
     """A wall-clock time written in China time ("2026-04-02 09:30"), as an aware moment."""
     return dt.datetime.strptime(text, fmt).replace(tzinfo=CHINA_TZ)
+
+
+# How far ahead of the server a phone's clock may run before the time it sends is refused.
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def refuse_future(field: str, moment: dt.datetime | None, now: dt.datetime) -> None:
+    """Invariant 5: what is recorded cannot have happened in the future (past the clock skew).
+
+    The one refusal every service gives, for every moment a person states (``occurred_at``,
+    ``produced_at``, ``sampled_at``, ``tested_at``): a 422 naming the field, in the reader's language.
+    """
+    if moment is not None and moment > now + MAX_CLOCK_SKEW:
+        raise InvalidInput.field(field, gettext("不能晚于当前时间五分钟以上"))

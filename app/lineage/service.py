@@ -26,7 +26,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from app import access
+from app import access, clock
 from app.auth import Actor
 from app.batches import service
 from app.batches.models import UNITS, Batch, BatchStatus
@@ -193,8 +193,7 @@ def _apportion(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
 
 
 def _check_occurred_at(occurred_at: dt.datetime, now: dt.datetime) -> None:
-    if occurred_at > now + service.MAX_CLOCK_SKEW:
-        raise InvalidInput.field("occurred_at", "cannot be more than five minutes in the future")
+    clock.refuse_future("occurred_at", occurred_at, now)
 
 
 @dataclass(frozen=True)
