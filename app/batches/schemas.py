@@ -8,10 +8,11 @@ from typing import Any
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from app.batches.models import UNITS, BatchStatus
+from app.batches.models import BatchStatus
 from app.batches.service import public_url
 from app.catalog.products import PRODUCTS, STAGE_NAMES
 from app.schemas import MAX_ID, Id, ListMeta, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
+from app.units import BATCH_UNITS
 
 # Dates outside this window are typing mistakes, and far enough out they overflow on the way to UTC.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -35,7 +36,7 @@ class UTCDateTime(fields.DateTime):
 class BatchCreate(StrictSchema):
     product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
     quantity = quantity_field(required=True)
-    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    unit = fields.String(required=True, validate=validate.OneOf(BATCH_UNITS))
     lot_code = fields.String(validate=LOT_CODE)
     site = Id(metadata={"description": "id of a site"})
     gtin = fields.String(validate=validate.Regexp(r"^(\d{8}|\d{12,14})$", error="8, 12, 13 or 14 digits"))

@@ -23,7 +23,7 @@ from app import access, clock
 from app.auth import Actor
 from app.batches import chain, signals
 from app.batches.journey import build_journey
-from app.batches.models import UNITS, Batch, BatchStandard, BatchStatus, Event
+from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, later_stages, validate_stage_data
 from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.models import ProductLine
@@ -33,6 +33,7 @@ from app.db import db, utcnow
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.orgs.models import Organization, OrgKind, Site, User
 from app.schemas import MAX_ID, Page
+from app.units import BATCH_UNITS
 
 
 def lock_named(name: str) -> None:
@@ -86,8 +87,8 @@ def _next_lot_code(product: ProductLine, year: int) -> str:
 def _check_quantity(quantity: Decimal, unit: str, field: str = "quantity") -> None:
     if quantity <= 0:
         raise InvalidInput.field(field, "must be greater than zero")
-    if unit not in UNITS:
-        raise InvalidInput.field("unit", f"must be one of {', '.join(UNITS)}")
+    if unit not in BATCH_UNITS:
+        raise InvalidInput.field("unit", f"must be one of {', '.join(BATCH_UNITS)}")
 
 
 def _site_of(org_ids: set[int], site_id: int | None) -> Site | None:

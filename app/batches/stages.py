@@ -15,6 +15,7 @@ from app.batches.vocabulary import REPEATABLE_STAGES, STAGES
 from app.catalog.products import PRODUCTS, STAGE_NAMES, ExtraField
 from app.errors import InvalidInput
 from app.schemas import StrictSchema
+from app.units import BATCH_UNITS
 
 _note = fields.String(validate=validate.Length(max=2000))
 
@@ -57,9 +58,7 @@ SHARED_FIELDS: dict[str, dict[str, fields.Field]] = {
     },
     "harvest": {
         "quantity": fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False)),
-        "unit": fields.String(
-            required=True, validate=validate.OneOf(["kg", "t", "g", "L", "mL", "piece", "box", "brick"])
-        ),
+        "unit": fields.String(required=True, validate=validate.OneOf(BATCH_UNITS)),
         "grade": fields.String(validate=validate.Length(max=40)),
     },
     "processing": {

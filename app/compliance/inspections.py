@@ -92,7 +92,7 @@ def record_inspection(
             raise nested_error(
                 ["results", n, "unit"],
                 f"{parameter} in {unit!r} cannot be converted to {' / '.join(sorted(set(expected)))} "
-                f"(its unit in {where}); only mass fractions convert",
+                f"(its unit in {where}); only units of one kind convert",
             )
         rows.append(
             {

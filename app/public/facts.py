@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import get_translations
 
+from app import units
 from app.catalog.products import PRODUCTS, STAGE_NAMES
 
 
@@ -25,17 +26,6 @@ def N_(text: str) -> str:
     """Mark a string for extraction; it is translated later, where it is shown."""
     return text
 
-
-UNITS = {
-    "kg": N_("千克"),
-    "t": N_("吨"),
-    "g": N_("克"),
-    "L": N_("升"),
-    "mL": N_("毫升"),
-    "piece": N_("个"),
-    "box": N_("箱"),
-    "brick": N_("块"),
-}
 
 # Records that enter a batch's chain without being a stage of its journey.
 SYSTEM_STAGES = {
@@ -134,7 +124,7 @@ def number(value: Any) -> str:
 
 
 def amount(value: Any, unit: str, _: Translate) -> str:
-    word = UNITS.get(unit)
+    word = units.name_of(unit)
     return f"{number(value)} {_(word) if word else unit}"
 
 
