@@ -22,11 +22,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-
-def N_(text: str) -> str:
-    """Mark a string for extraction; it is translated later, where it is shown."""
-    return text
-
+from app.i18n import N_
 
 MASS = "mass"
 VOLUME = "volume"

@@ -64,3 +64,18 @@ def test_every_id_in_a_path_is_bounded_the_same_way(app, client):
             assert "<id:" in rule.rule, rule.rule
     assert client.get(f"/api/v1/batches/{MAX_ID + 1}").status_code == 404
     assert client.get("/api/v1/batches/0/compliance").status_code == 404
+
+
+def test_every_kind_of_record_has_one_name_in_each_language(app):
+    from app.batches.vocabulary import RECORD_NAMES, STAGES, SYSTEM_KINDS, record_name
+    from app.i18n import in_each_language
+
+    assert set(RECORD_NAMES) == set(STAGES) | SYSTEM_KINDS
+    with app.app_context():
+        for kind, source in RECORD_NAMES.items():
+            names = in_each_language(lambda kind=kind: record_name(kind))
+            assert names["zh"] == source
+            assert names["en"] and names["en"] != source, kind
+        assert in_each_language(lambda: record_name("split")) == {"zh": "分批", "en": "Split into batches"}
+    # No second table of names keyed by record kind.
+    assert _defining(r'"(transfer_rejected|split)"\s*:\s*(\(|N?P?_\(|")', "app/batches/vocabulary.py") == []

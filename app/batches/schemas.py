@@ -10,7 +10,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from app.batches.models import BatchStatus
 from app.batches.service import public_url
-from app.catalog.products import PRODUCTS, STAGE_NAMES
+from app.batches.vocabulary import record_name
+from app.catalog.products import PRODUCTS
+from app.i18n import in_language
 from app.schemas import MAX_ID, Id, ListMeta, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
 from app.units import BATCH_UNITS
 
@@ -181,22 +183,8 @@ class EventsQuery(StrictSchema):
     )
 
 
-# Names of the records that enter a chain without being stages of the product's journey.
-RECORD_NAMES: dict[str, tuple[str, str]] = {
-    "transfer": ("交接", "Handover"),
-    "receipt": ("接收", "Receipt"),
-    "transfer_rejected": ("拒收", "Handover refused"),
-    "split": ("拆分", "Split"),
-    "transformation": ("加工转化", "Transformation"),
-    "recall": ("召回", "Recall"),
-    "recall_closed": ("召回结束", "Recall closed"),
-    "inspection": ("检验", "Inspection"),
-}
-
-
 def stage_name(stage: str, lang: str) -> str:
-    zh, en = STAGE_NAMES.get(stage) or RECORD_NAMES.get(stage) or (stage, stage)
-    return zh if lang == "zh" else en
+    return in_language(lang, lambda: record_name(stage))
 
 
 class EventOut(Schema):

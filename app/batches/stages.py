@@ -11,9 +11,10 @@ from typing import Any, TypedDict
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.batches.vocabulary import REPEATABLE_STAGES, STAGES
-from app.catalog.products import PRODUCTS, STAGE_NAMES, ExtraField
+from app.batches.vocabulary import REPEATABLE_STAGES, STAGES, record_name
+from app.catalog.products import PRODUCTS, ExtraField
 from app.errors import InvalidInput
+from app.i18n import in_each_language
 from app.schemas import StrictSchema
 from app.units import BATCH_UNITS
 
@@ -150,13 +151,13 @@ def later_stages(product_key: str, stage: str) -> tuple[str, ...]:
 
 
 def describe_stage(product_key: str, stage: str) -> dict[str, Any]:
-    zh, en = STAGE_NAMES[stage]
+    names = in_each_language(lambda: record_name(stage))
     schema = stage_schema(product_key, stage)
     described = [{"name": name, "type": type(f).__name__, "required": f.required} for name, f in schema.fields.items()]
     return {
         "key": stage,
-        "name_zh": zh,
-        "name_en": en,
+        "name_zh": names["zh"],
+        "name_en": names["en"],
         "repeatable": stage in REPEATABLE_STAGES,
         "fields": described,
     }

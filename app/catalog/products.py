@@ -8,20 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STAGE_NAMES: dict[str, tuple[str, str]] = {
-    "seedling": ("育苗", "Seedling"),
-    "planting": ("种植", "Planting"),
-    "harvest": ("采收", "Harvest"),
-    "processing": ("加工", "Processing"),
-    "packing": ("包装", "Packing"),
-    "storage": ("储存", "Storage"),
-    "transport": ("运输", "Transport"),
-    "sale": ("销售", "Sale"),
-    "after_sale": ("售后", "After sale"),
-    "amendment": ("更正", "Correction"),
-}
-
-
 # Product forms (产品形态): which form of a product a requirement binds, and a batch is. One
 # vocabulary for the catalog and the batches; a product line lists the tags it may carry.
 FORM_NAMES: dict[str, tuple[str, str]] = {

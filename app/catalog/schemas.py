@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.catalog.models import BASES, STATUSES
-from app.catalog.products import PRODUCTS, STAGE_NAMES
+from app.catalog.products import PRODUCTS
 from app.catalog.service import KINDS, LEVELS
 from app.schemas import DecimalString, ListMeta, StrictSchema
 
@@ -109,7 +109,3 @@ class ProductOut(Schema):
 class ProductList(Schema):
     items = fields.List(fields.Nested(ProductOut), required=True)
     meta = fields.Nested(ListMeta, required=True)
-
-
-def stage_label(stage: str) -> tuple[str, str]:
-    return STAGE_NAMES.get(stage, (stage, stage))

@@ -32,7 +32,7 @@ from app.batches import chain
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.service import chain_fields, public_url
-from app.batches.vocabulary import SYSTEM_KINDS
+from app.batches.vocabulary import SYSTEM_KINDS, record_name
 from app.catalog.models import Standard
 from app.checkpoints.models import Checkpoint
 from app.checkpoints.service import anchor_of
@@ -42,7 +42,7 @@ from app.lineage.models import LineageEdge
 from app.orgs.models import Organization, Site, User
 from app.public import compliance as public_compliance
 from app.public.cache import page_cache
-from app.public.facts import LEVELS, Translate, stage_facts, stage_name, term, translator
+from app.public.facts import LEVELS, Translate, stage_facts, term, translator
 from app.recalls.models import Recall, RecallItem
 
 # Public codes are base64url (secrets.token_urlsafe); anything else is not worth a query.
@@ -272,7 +272,7 @@ def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[d
             {
                 "seq": entry.seq,
                 "stage": entry.stage,
-                "stage_name": stage_name(entry.stage, lang, _),
+                "stage_name": record_name(entry.stage),
                 "system": system,
                 "occurred_at": entry.occurred_at,
                 "date": local_date(entry.occurred_at, lang),

@@ -19,25 +19,8 @@ from typing import Any
 from flask_babel import get_translations
 
 from app import units
-from app.catalog.products import PRODUCTS, STAGE_NAMES
-
-
-def N_(text: str) -> str:
-    """Mark a string for extraction; it is translated later, where it is shown."""
-    return text
-
-
-# Records that enter a batch's chain without being a stage of its journey.
-SYSTEM_STAGES = {
-    "transfer": N_("交接"),
-    "receipt": N_("接收"),
-    "transfer_rejected": N_("拒收"),
-    "split": N_("分批"),
-    "transformation": N_("加工转化"),
-    "recall": N_("召回"),
-    "recall_closed": N_("召回结束"),
-    "inspection": N_("抽样检验"),
-}
+from app.catalog.products import PRODUCTS
+from app.i18n import N_
 
 # Stored words (choices and the usual process-step names) a consumer reads in their language.
 TERMS = frozenset(
@@ -126,15 +109,6 @@ def number(value: Any) -> str:
 def amount(value: Any, unit: str, _: Translate) -> str:
     word = units.name_of(unit)
     return f"{number(value)} {_(word) if word else unit}"
-
-
-def stage_name(stage: str, lang: str, _: Translate) -> str:
-    if stage in STAGE_NAMES:
-        zh, en = STAGE_NAMES[stage]
-        return en if lang == "en" else zh
-    if stage in SYSTEM_STAGES:
-        return _(SYSTEM_STAGES[stage])
-    return stage
 
 
 @cache
