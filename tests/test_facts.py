@@ -79,3 +79,27 @@ def test_every_kind_of_record_has_one_name_in_each_language(app):
         assert in_each_language(lambda: record_name("split")) == {"zh": "分批", "en": "Split into batches"}
     # No second table of names keyed by record kind.
     assert _defining(r'"(transfer_rejected|split)"\s*:\s*(\(|N?P?_\(|")', "app/batches/vocabulary.py") == []
+
+
+def test_an_organization_and_a_standard_reference_have_one_output_schema_each(app):
+    import importlib
+
+    from marshmallow import Schema
+
+    from app.catalog.schemas import StandardRef
+    from app.orgs.schemas import OrgRef
+    from app.schemas import StrictSchema
+
+    for path in APP.rglob("schemas.py"):
+        importlib.import_module(".".join(path.relative_to(APP.parent).with_suffix("").parts))
+
+    def outputs(cls: type) -> list[type]:
+        found = [c for c in cls.__subclasses__() if not issubclass(c, StrictSchema)]
+        return found + [d for c in found for d in outputs(c)]
+
+    for schema in outputs(Schema):
+        declared = set(schema._declared_fields)
+        if {"code", "name", "kind"} <= declared:
+            assert issubclass(schema, OrgRef), f"{schema.__module__}.{schema.__name__} is an organization"
+        if {"code", "title_zh"} <= declared or {"code", "level", "mandatory"} <= declared:
+            assert issubclass(schema, StandardRef), f"{schema.__module__}.{schema.__name__} is a standard"

@@ -12,7 +12,9 @@ from app.batches.models import BatchStatus
 from app.batches.service import public_url
 from app.batches.vocabulary import record_name
 from app.catalog.products import PRODUCTS
+from app.catalog.schemas import StandardRef
 from app.i18n import in_language
+from app.orgs.schemas import OrgRef
 from app.schemas import MAX_ID, Id, ListMeta, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
 from app.units import BATCH_UNITS
 
@@ -64,13 +66,6 @@ class BatchQuery(PageArgs):
             raise ValidationError("must not be before 'from'", field_name="to")
 
 
-class BatchOrgOut(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    name_en = fields.String(required=True, allow_none=True)
-    kind = fields.String(required=True)
-
-
 class BatchSiteOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -82,16 +77,16 @@ class BatchSiteOut(Schema):
     longitude = fields.Decimal(places=6, as_string=True, required=True, allow_none=True, metadata={"type": "string"})
 
 
-class BatchStandardOut(Schema):
-    code = fields.String(attribute="standard.code", required=True)
-    title_zh = fields.String(attribute="standard.title_zh", required=True)
-    title_en = fields.String(attribute="standard.title_en", required=True, allow_none=True)
-    level = fields.String(attribute="standard.level", required=True)
-    mandatory = fields.Boolean(attribute="standard.mandatory", required=True)
-    kind = fields.String(attribute="standard.kind", required=True)
+class BatchStandardOut(StandardRef):
+    """A standard the batch is bound to: the standard's reference, and why it binds."""
+
     source = fields.String(
         required=True, metadata={"description": "mandatory (the national floor), default (the product's) or declared"}
     )
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        # The reference's fields are the bound standard's; only ``source`` is the binding's own.
+        return super().get_attribute(obj if attr == "source" else obj.standard, attr, default)
 
 
 class BoundStandards(fields.List):
@@ -119,8 +114,8 @@ class BatchOut(Schema):
         metadata={"type": "string", "description": "PUBLIC_BASE_URL + /t/{public_code}: what the QR code encodes"},
     )
     gtin = fields.String(required=True, allow_none=True)
-    custodian = fields.Nested(BatchOrgOut, required=True)
-    producer = fields.Nested(BatchOrgOut, required=True)
+    custodian = fields.Nested(OrgRef, required=True)
+    producer = fields.Nested(OrgRef, required=True)
     site = fields.Nested(BatchSiteOut, required=True, allow_none=True)
     produced_at = UTCDateTime(required=True, allow_none=True)
     created_at = UTCDateTime(required=True)
@@ -194,7 +189,7 @@ class EventOut(Schema):
     stage = fields.String(required=True)
     occurred_at = UTCDateTime(required=True)
     recorded_at = UTCDateTime(required=True)
-    actor_org = fields.Nested(BatchOrgOut, required=True)
+    actor_org = fields.Nested(OrgRef, required=True)
     actor_user = fields.Function(
         lambda e: e.actor_user.username if e.actor_user else None,
         required=True,
@@ -228,7 +223,7 @@ class EventAmendmentOut(Schema):
     )
     occurred_at = UTCDateTime(required=True)
     recorded_at = UTCDateTime(required=True)
-    actor_org = fields.Nested(BatchOrgOut, required=True)
+    actor_org = fields.Nested(OrgRef, required=True)
 
 
 class JourneyEntryItemOut(Schema):
@@ -240,7 +235,7 @@ class JourneyEntryItemOut(Schema):
     stage_name_en = fields.Function(lambda e: stage_name(e.stage, "en"), required=True, metadata={"type": "string"})
     occurred_at = UTCDateTime(required=True)
     recorded_at = UTCDateTime(attribute="event.recorded_at", required=True)
-    actor_org = fields.Nested(BatchOrgOut, attribute="event.actor_org", required=True)
+    actor_org = fields.Nested(OrgRef, attribute="event.actor_org", required=True)
     site = fields.Nested(BatchSiteOut, attribute="event.site", required=True, allow_none=True)
     data = fields.Dict(required=True)
     amended = fields.Boolean(required=True)

@@ -40,16 +40,25 @@ class RequirementOut(Schema):
     source = fields.String(allow_none=True)
 
 
-class StandardSummary(Schema):
+class StandardRef(Schema):
+    """A standard wherever another record names it (a batch's bound standards, a declaration).
+
+    The one output shape of a standard reference; the catalog's summary and the consumer's
+    entry are this with fields added or left out.
+    """
+
     id = fields.Integer(required=True)
     code = fields.String(required=True)
-    edition = fields.String(allow_none=True)
+    edition = fields.String(required=True, allow_none=True)
     title_zh = fields.String(required=True)
-    title_en = fields.String(allow_none=True)
+    title_en = fields.String(required=True, allow_none=True)
     level = fields.String(required=True)
-    level_detail = fields.String(required=True)
     mandatory = fields.Boolean(required=True)
     kind = fields.String(required=True)
+
+
+class StandardSummary(StandardRef):
+    level_detail = fields.String(required=True)
     status = fields.String(
         required=True, validate=validate.OneOf(STATUSES), metadata={"description": "only a standard in force binds"}
     )

@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.catalog.products import PRODUCTS
+from app.catalog.schemas import StandardRef
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
 from app.compliance.rules import DECLARABLE_COMPARATORS, OVERALL_VERDICTS, ROW_VERDICTS
@@ -32,20 +33,9 @@ class StandardDeclare(StrictSchema):
     standard = Id(required=True, metadata={"description": "standard id"})
 
 
-class DeclaredStandardRef(Schema):
-    id = fields.Integer(required=True)
-    code = fields.String(required=True)
-    edition = fields.String(allow_none=True)
-    title_zh = fields.String(required=True)
-    title_en = fields.String(allow_none=True)
-    level = fields.String(required=True)
-    mandatory = fields.Boolean(required=True)
-    kind = fields.String(required=True)
-
-
 class DeclaredStandardOut(Schema):
     batch_id = fields.Integer(required=True)
-    standard = fields.Nested(DeclaredStandardRef, required=True)
+    standard = fields.Nested(StandardRef, required=True)
     source = fields.String(required=True, metadata={"description": "mandatory, default or declared"})
     bound_at = fields.DateTime(required=True)
 
