@@ -103,3 +103,8 @@ def test_an_organization_and_a_standard_reference_have_one_output_schema_each(ap
             assert issubclass(schema, OrgRef), f"{schema.__module__}.{schema.__name__} is an organization"
         if {"code", "title_zh"} <= declared or {"code", "level", "mandatory"} <= declared:
             assert issubclass(schema, StandardRef), f"{schema.__module__}.{schema.__name__} is a standard"
+
+
+def test_no_module_pairs_chinese_with_english_by_hand():
+    # ("绿色食品", "Green Food"): a translation kept beside its source instead of in the catalog.
+    assert _defining(r'\(\s*"[\u4e00-\u9fff][^"]*",\s*"[A-Za-z][^"]*"\s*\)', "") == []

@@ -112,12 +112,12 @@ def amount(value: Any, unit: str, _: Translate) -> str:
 
 
 @cache
-def _extra_fields(product_key: str, stage: str) -> tuple[tuple[str, str, str, str], ...]:
-    """(name, kind, zh label, en label) of the fields a product line adds to a stage."""
+def _extra_fields(product_key: str, stage: str) -> tuple[tuple[str, str, str], ...]:
+    """(name, kind, label to translate) of the fields a product line adds to a stage."""
     spec = PRODUCTS.get(product_key)
     if spec is None:
         return ()
-    return tuple((f.name, f.kind, f.zh, f.en) for f in spec.extra_fields.get(stage, ()))
+    return tuple((f.name, f.kind, f.label) for f in spec.extra_fields.get(stage, ()))
 
 
 def _planting_input(item: dict[str, Any], _: Translate) -> str:
@@ -180,10 +180,10 @@ def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> 
 def stage_facts(product_key: str, stage: str, data: dict[str, Any], lang: str, _: Translate) -> list[Fact]:
     """The facts that matter for one stage, shared fields first, then the product line's own."""
     facts = _shared_facts(stage, data, lang, _)
-    for name, kind, zh, en in _extra_fields(product_key, stage):
+    for name, kind, label in _extra_fields(product_key, stage):
         value = data.get(name)
         if value in (None, ""):
             continue
         shown = number(value) if kind == "number" else term(str(value), _)
-        facts.append(Fact(name, en if lang == "en" else zh, shown))
+        facts.append(Fact(name, _(label), shown))
     return facts

@@ -161,7 +161,7 @@ def batch_page(batch_id: int) -> str:
     batch = access.get_readable_batch(who, batch_id)
     verdict = verdicts.current(batch)
     english = _english()
-    view = _desk_view(presenters.compliance_view(batch, verdict.result, findings.findings_of(batch)), english)
+    view = _desk_view(presenters.compliance_view(batch, verdict.result, findings.findings_of(batch)))
     return render_template(
         "web/batch.html",
         batch=batch,
@@ -180,11 +180,10 @@ def _english() -> bool:
     return str(get_locale()) == "en"
 
 
-def _desk_view(view: dict[str, Any], english: bool) -> dict[str, Any]:
+def _desk_view(view: dict[str, Any]) -> dict[str, Any]:
     """The compliance view as the desk shows it: row notes in the page's language, report dates in China time."""
-    if not english:
-        for row in view["rows"]:
-            row["note"] = row["note_zh"]
+    for row in view["rows"]:
+        row["note"] = presenters.note_text(row["note"])
     for inspection in view["inspections"]:
         for name in ("sampled_at", "tested_at"):
             with contextlib.suppress(OverflowError):  # at the very end of the calendar: shown as stored
