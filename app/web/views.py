@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
@@ -160,24 +159,17 @@ def batch_page(batch_id: int) -> str:
     assert who is not None
     batch = access.get_readable_batch(who, batch_id)
     verdict = verdicts.current(batch)
-    english = _english()
     view = _desk_view(presenters.compliance_view(batch, verdict.result, findings.findings_of(batch)))
     return render_template(
         "web/batch.html",
         batch=batch,
         view=view,
         chain=batches.verify_batch(batch),
-        certifications=_desk_certifications(
-            certifications.batch_certifications(batch, reference=verdict.reference), english
-        ),
+        certifications=_desk_certifications(certifications.batch_certifications(batch, reference=verdict.reference)),
         can_act=access.can_act_on_finding(who, batch),
         can_close=access.can_close_finding(who),
         product=PRODUCTS[batch.product_key],
     )
-
-
-def _english() -> bool:
-    return str(get_locale()) == "en"
 
 
 def _desk_view(view: dict[str, Any]) -> dict[str, Any]:
@@ -191,13 +183,13 @@ def _desk_view(view: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _desk_certifications(found: list[certifications.BatchCertification], english: bool) -> list[dict[str, Any]]:
+def _desk_certifications(found: list[certifications.BatchCertification]) -> list[dict[str, Any]]:
     """Certifications for the desk page: each kind by its name in the page's language, never its key."""
     shown = []
     for bc in found:
         cert = presenters.certification_view(bc.certification, bc.status)
         cert["kind_key"] = cert["kind"]
-        cert["kind"] = cert["kind_en"] if english else cert["kind_zh"]
+        cert["kind"] = certifications.kind_name(cert["kind"])
         shown.append({"certification": cert, "status": bc.status, "judged_on": bc.judged_on, "basis": bc.basis})
     return shown
 
