@@ -81,7 +81,7 @@ vendor-js:
 
 ## translations: re-extract and compile the zh/en catalogs after changing user-facing text
 translations: $(BIN)/.installed-test
-	$(BIN)/pybabel extract -F babel.cfg -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k NP_:1c,2 -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
 	$(BIN)/pybabel compile -d app/translations
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import flask_babel
 import flask_swagger_ui
-from flask import Flask, jsonify, request, send_from_directory
+from flask import Flask, has_request_context, jsonify, request, send_from_directory
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -23,7 +23,12 @@ SUPPORTED_LOCALES = ("zh", "en")
 
 
 def select_locale() -> str:
-    """``?lang=`` wins, then the browser's Accept-Language; Chinese when neither says."""
+    """``?lang=`` wins, then the browser's Accept-Language; Chinese when neither says.
+
+    Outside a request (the CLI, a job) it is Chinese; ``force_locale`` chooses otherwise.
+    """
+    if not has_request_context():
+        return "zh"
     wanted = request.args.get("lang", "")
     if wanted in SUPPORTED_LOCALES:
         return wanted
@@ -60,11 +65,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Every page, error pages included, names its language with get_locale().
     app.jinja_env.globals["get_locale"] = flask_babel.get_locale
 
+    from app.schemas import DecimalIn, DecimalString, IdConverter
+
+    # Before any blueprint: every route with a row id in its path says ``<id:...>``.
+    app.url_map.converters["id"] = IdConverter
     api = Api(app, spec_kwargs={"info": {"description": "Traceability for Xianning's six regional-brand products."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from app.schemas import DecimalString
-
     api.register_field(DecimalString, "string", "decimal")
+    api.register_field(DecimalIn, None, None)
     _register_blueprints(app, api)
 
     from app.compliance import init_app as init_compliance

@@ -22,9 +22,6 @@ class BatchStatus(enum.StrEnum):
     recalled = "recalled"
 
 
-UNITS = ("kg", "t", "g", "L", "mL", "piece", "box", "brick")
-
-
 class Batch(Model):
     __tablename__ = "batches"
 

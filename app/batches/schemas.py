@@ -8,10 +8,15 @@ from typing import Any
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from app.batches.models import UNITS, BatchStatus
+from app.batches.models import BatchStatus
 from app.batches.service import public_url
-from app.catalog.products import PRODUCTS, STAGE_NAMES
-from app.schemas import MAX_ID, ListMeta, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
+from app.batches.vocabulary import record_name
+from app.catalog.products import PRODUCTS
+from app.catalog.schemas import StandardRef
+from app.i18n import in_language
+from app.orgs.schemas import OrgRef
+from app.schemas import MAX_ID, Id, ListMeta, PageArgs, PageMeta, StrictSchema, quantity_field, refuse_unstorable
+from app.units import BATCH_UNITS
 
 # Dates outside this window are typing mistakes, and far enough out they overflow on the way to UTC.
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -35,9 +40,9 @@ class UTCDateTime(fields.DateTime):
 class BatchCreate(StrictSchema):
     product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
     quantity = quantity_field(required=True)
-    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    unit = fields.String(required=True, validate=validate.OneOf(BATCH_UNITS))
     lot_code = fields.String(validate=LOT_CODE)
-    site = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "id of a site"})
+    site = Id(metadata={"description": "id of a site"})
     gtin = fields.String(validate=validate.Regexp(r"^(\d{8}|\d{12,14})$", error="8, 12, 13 or 14 digits"))
     produced_at = fields.AwareDateTime(validate=_plausible_moment)
     producer = fields.String(
@@ -61,13 +66,6 @@ class BatchQuery(PageArgs):
             raise ValidationError("must not be before 'from'", field_name="to")
 
 
-class BatchOrgOut(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    name_en = fields.String(required=True, allow_none=True)
-    kind = fields.String(required=True)
-
-
 class BatchSiteOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -79,16 +77,16 @@ class BatchSiteOut(Schema):
     longitude = fields.Decimal(places=6, as_string=True, required=True, allow_none=True, metadata={"type": "string"})
 
 
-class BatchStandardOut(Schema):
-    code = fields.String(attribute="standard.code", required=True)
-    title_zh = fields.String(attribute="standard.title_zh", required=True)
-    title_en = fields.String(attribute="standard.title_en", required=True, allow_none=True)
-    level = fields.String(attribute="standard.level", required=True)
-    mandatory = fields.Boolean(attribute="standard.mandatory", required=True)
-    kind = fields.String(attribute="standard.kind", required=True)
+class BatchStandardOut(StandardRef):
+    """A standard the batch is bound to: the standard's reference, and why it binds."""
+
     source = fields.String(
         required=True, metadata={"description": "mandatory (the national floor), default (the product's) or declared"}
     )
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        # The reference's fields are the bound standard's; only ``source`` is the binding's own.
+        return super().get_attribute(obj if attr == "source" else obj.standard, attr, default)
 
 
 class BoundStandards(fields.List):
@@ -116,8 +114,8 @@ class BatchOut(Schema):
         metadata={"type": "string", "description": "PUBLIC_BASE_URL + /t/{public_code}: what the QR code encodes"},
     )
     gtin = fields.String(required=True, allow_none=True)
-    custodian = fields.Nested(BatchOrgOut, required=True)
-    producer = fields.Nested(BatchOrgOut, required=True)
+    custodian = fields.Nested(OrgRef, required=True)
+    producer = fields.Nested(OrgRef, required=True)
     site = fields.Nested(BatchSiteOut, required=True, allow_none=True)
     produced_at = UTCDateTime(required=True, allow_none=True)
     created_at = UTCDateTime(required=True)
@@ -138,7 +136,7 @@ class EventCreate(StrictSchema):
         metadata={"description": "a stage of the product line, or 'amendment'"},
     )
     occurred_at = fields.AwareDateTime(required=True, validate=_plausible_moment)
-    site = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "id of a site"})
+    site = Id(metadata={"description": "id of a site"})
     data = fields.Dict(
         keys=fields.String(),
         load_default=dict,
@@ -148,9 +146,7 @@ class EventCreate(StrictSchema):
 
 
 class BulkEventIn(EventCreate):
-    batch = fields.Integer(
-        required=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "batch id"}
-    )
+    batch = Id(required=True, metadata={"description": "batch id"})
 
 
 class BulkEventsIn(StrictSchema):
@@ -182,22 +178,8 @@ class EventsQuery(StrictSchema):
     )
 
 
-# Names of the records that enter a chain without being stages of the product's journey.
-RECORD_NAMES: dict[str, tuple[str, str]] = {
-    "transfer": ("交接", "Handover"),
-    "receipt": ("接收", "Receipt"),
-    "transfer_rejected": ("拒收", "Handover refused"),
-    "split": ("拆分", "Split"),
-    "transformation": ("加工转化", "Transformation"),
-    "recall": ("召回", "Recall"),
-    "recall_closed": ("召回结束", "Recall closed"),
-    "inspection": ("检验", "Inspection"),
-}
-
-
 def stage_name(stage: str, lang: str) -> str:
-    zh, en = STAGE_NAMES.get(stage) or RECORD_NAMES.get(stage) or (stage, stage)
-    return zh if lang == "zh" else en
+    return in_language(lang, lambda: record_name(stage))
 
 
 class EventOut(Schema):
@@ -207,7 +189,7 @@ class EventOut(Schema):
     stage = fields.String(required=True)
     occurred_at = UTCDateTime(required=True)
     recorded_at = UTCDateTime(required=True)
-    actor_org = fields.Nested(BatchOrgOut, required=True)
+    actor_org = fields.Nested(OrgRef, required=True)
     actor_user = fields.Function(
         lambda e: e.actor_user.username if e.actor_user else None,
         required=True,
@@ -241,7 +223,7 @@ class EventAmendmentOut(Schema):
     )
     occurred_at = UTCDateTime(required=True)
     recorded_at = UTCDateTime(required=True)
-    actor_org = fields.Nested(BatchOrgOut, required=True)
+    actor_org = fields.Nested(OrgRef, required=True)
 
 
 class JourneyEntryItemOut(Schema):
@@ -253,7 +235,7 @@ class JourneyEntryItemOut(Schema):
     stage_name_en = fields.Function(lambda e: stage_name(e.stage, "en"), required=True, metadata={"type": "string"})
     occurred_at = UTCDateTime(required=True)
     recorded_at = UTCDateTime(attribute="event.recorded_at", required=True)
-    actor_org = fields.Nested(BatchOrgOut, attribute="event.actor_org", required=True)
+    actor_org = fields.Nested(OrgRef, attribute="event.actor_org", required=True)
     site = fields.Nested(BatchSiteOut, attribute="event.site", required=True, allow_none=True)
     data = fields.Dict(required=True)
     amended = fields.Boolean(required=True)

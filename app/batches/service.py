@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import selectinload
 
-from app import access
+from app import access, clock
 from app.auth import Actor
 from app.batches import chain, signals
 from app.batches.journey import build_journey
-from app.batches.models import UNITS, Batch, BatchStandard, BatchStatus, Event
+from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, ordered_stages, validate_stage_data
 from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.models import ProductLine
@@ -33,8 +33,8 @@ from app.db import db, utcnow
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.orgs.models import Organization, OrgKind, Site, User
 from app.schemas import MAX_ID, Page
+from app.units import BATCH_UNITS
 
-MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 def lock_named(name: str) -> None:
     """Serialize a critical section across processes (PostgreSQL advisory lock, per transaction).
@@ -87,8 +87,8 @@ def _next_lot_code(product: ProductLine, year: int) -> str:
 def _check_quantity(quantity: Decimal, unit: str, field: str = "quantity") -> None:
     if quantity <= 0:
         raise InvalidInput.field(field, "must be greater than zero")
-    if unit not in UNITS:
-        raise InvalidInput.field("unit", f"must be one of {', '.join(UNITS)}")
+    if unit not in BATCH_UNITS:
+        raise InvalidInput.field("unit", f"must be one of {', '.join(BATCH_UNITS)}")
 
 
 def _site_of(org_ids: set[int], site_id: int | None) -> Site | None:
@@ -139,8 +139,7 @@ def create_batch(
     if line is None:
         raise InvalidInput.field("product", f"unknown product {product!r}")
     _check_quantity(quantity, unit)
-    if produced_at is not None and produced_at > now + MAX_CLOCK_SKEW:
-        raise InvalidInput.field("produced_at", "cannot be in the future")
+    clock.refuse_future("produced_at", produced_at, now)
     if gtin is not None and not _gtin_ok(gtin):
         raise InvalidInput.field("gtin", "must be 8, 12, 13 or 14 digits with a valid check digit")
     # Declared apart from its first value so mypy narrows each assignment: the lookup may find none.
@@ -340,8 +339,7 @@ def append_event(
         raise Conflict(f"Batch {batch.lot_code} is {batch.status}; no more stage events can be added.")
     if pending_transfer(batch.id) is not None:
         raise Conflict(f"Batch {batch.lot_code} has a transfer pending; events wait until it is accepted or rejected.")
-    if occurred_at > now + MAX_CLOCK_SKEW:
-        raise InvalidInput.field("occurred_at", "cannot be more than five minutes in the future")
+    clock.refuse_future("occurred_at", occurred_at, now)
     site_row = _site_of({actor.org.id, batch.producer_org_id}, site)
 
     if stage == "amendment":

@@ -12,11 +12,13 @@ from typing import Any, TypedDict
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.batches.vocabulary import REPEATABLE_STAGES, STAGES
-from app.catalog.products import PRODUCTS, STAGE_NAMES, ExtraField
+from app.batches.vocabulary import REPEATABLE_STAGES, STAGES, record_name
+from app.catalog.products import PRODUCTS, ExtraField
 from app.errors import InvalidInput
+from app.i18n import in_each_language
 from app.schemas import StrictSchema
 from app.security import MAX_PACKING_COUNT
+from app.units import BATCH_UNITS
 
 _note = fields.String(validate=validate.Length(max=2000))
 
@@ -59,9 +61,7 @@ SHARED_FIELDS: dict[str, dict[str, fields.Field]] = {
     },
     "harvest": {
         "quantity": fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False)),
-        "unit": fields.String(
-            required=True, validate=validate.OneOf(["kg", "t", "g", "L", "mL", "piece", "box", "brick"])
-        ),
+        "unit": fields.String(required=True, validate=validate.OneOf(BATCH_UNITS)),
         "grade": fields.String(validate=validate.Length(max=40)),
     },
     "processing": {
@@ -171,13 +171,13 @@ def ordered_stages(product_key: str, stage: str) -> tuple[str, ...]:
 
 
 def describe_stage(product_key: str, stage: str) -> dict[str, Any]:
-    zh, en = STAGE_NAMES[stage]
+    names = in_each_language(lambda: record_name(stage))
     schema = stage_schema(product_key, stage)
     described = [{"name": name, "type": type(f).__name__, "required": f.required} for name, f in schema.fields.items()]
     return {
         "key": stage,
-        "name_zh": zh,
-        "name_en": en,
+        "name_zh": names["zh"],
+        "name_en": names["en"],
         "repeatable": stage in REPEATABLE_STAGES,
         "fields": described,
     }

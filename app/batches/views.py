@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import RAISE
 
-from app import access
+from app import access, clock
 from app.api import Blueprint
 from app.auth import actor, require_roles
 from app.batches import service
@@ -40,7 +40,6 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 # (``prodcut=mahua``) must fail, not silently list everything.
 QUERY: dict[str, Any] = {"location": "query", "unknown": RAISE}
 # The pilot runs in Xianning: a day in a date filter is a day in China Standard Time.
-CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 @blp.route("/batches", methods=["POST"])
@@ -63,8 +62,8 @@ def create_batch(body: dict[str, Any]) -> Batch:
 def list_batches(args: dict[str, Any]) -> Page:
     """List the batches the caller may read, newest first; filter by product, status, custodian, date."""
     # A day in the filter is a China day: its bounds as moments, for the service.
-    created_from = dt.datetime.combine(args["from_"], dt.time(), CHINA) if "from_" in args else None
-    created_before = dt.datetime.combine(args["to"] + dt.timedelta(days=1), dt.time(), CHINA) if "to" in args else None
+    created_from = clock.china_midnight(args["from_"]) if "from_" in args else None
+    created_before = clock.china_midnight(args["to"] + dt.timedelta(days=1)) if "to" in args else None
     return service.list_batches(
         actor(),
         product=args.get("product"),
@@ -77,7 +76,7 @@ def list_batches(args: dict[str, Any]) -> Page:
     )
 
 
-@blp.route("/batches/<int(min=1, max=2147483647):batch_id>", methods=["GET"])
+@blp.route("/batches/<id:batch_id>", methods=["GET"])
 @blp.response(200, BatchOut)
 @blp.alt_response(404, schema=ErrorOut, description="No such batch, or not one the caller may read.")
 @blp.doc(security=BEARER)
@@ -87,7 +86,7 @@ def get_batch(batch_id: int) -> Batch:
     return access.get_readable_batch(actor(), batch_id)
 
 
-@blp.route("/batches/<int(min=1, max=2147483647):batch_id>/events", methods=["POST"])
+@blp.route("/batches/<id:batch_id>/events", methods=["POST"])
 @blp.arguments(EventCreate)
 @blp.arguments(IdempotencyHeaders, location="headers")
 @blp.response(201, EventOut, description="The event was appended to the chain.")
@@ -126,7 +125,7 @@ def append_events(body: dict[str, Any], headers: dict[str, Any]) -> tuple[Any, i
     return Page.whole([r.event for r in results]), 200 if replayed else 201
 
 
-@blp.route("/batches/<int(min=1, max=2147483647):batch_id>/events", methods=["GET"])
+@blp.route("/batches/<id:batch_id>/events", methods=["GET"])
 @blp.arguments(EventsQuery, **QUERY)
 @blp.response(200, BatchJourneyOut)
 @blp.alt_response(404, schema=ErrorOut, description="No such batch, or not one the caller may read.")
@@ -137,7 +136,7 @@ def journey(args: dict[str, Any], batch_id: int) -> dict[str, Any]:
     return service.journey(actor(), batch_id, raw=args["raw"])
 
 
-@blp.route("/batches/<int(min=1, max=2147483647):batch_id>/verify", methods=["GET"])
+@blp.route("/batches/<id:batch_id>/verify", methods=["GET"])
 @blp.response(200, ChainVerifyOut)
 @blp.alt_response(404, schema=ErrorOut, description="No such batch, or not one the caller may read.")
 @blp.doc(security=BEARER)

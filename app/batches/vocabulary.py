@@ -1,11 +1,18 @@
 """The words a batch's chain is written in: the stages of a journey and the system records.
 
 Pure data, imported by everything that reads or writes events (the append path, the journey,
-the catalog's product lines, compliance, the pages) and importing nothing of the app itself, so
-none of them has to reach into another's service for it.
+the catalog's product lines, compliance, the pages) and importing nothing of the app itself but
+the string markers, so none of them has to reach into another's service for it.
+
+Every kind of record a chain holds has one name for people, here (``RECORD_NAMES``): a Chinese
+source string, translated by Babel where it is shown (``record_name``), in every language.
 """
 
 from __future__ import annotations
+
+from flask_babel import pgettext
+
+from app.i18n import NP_
 
 # The shared stage vocabulary, in the order a batch normally lives it.
 STAGES: tuple[str, ...] = (
@@ -41,3 +48,36 @@ SYSTEM_KINDS: frozenset[str] = frozenset(
         "inspection",
     }
 )
+
+# The context of a record's name in the message catalog: 包装 the stage is "Packing", while 包装
+# the field of a packing record is "Package".
+RECORD = "record"
+
+# The name of every kind of record, as a person reads it in a journey, on a page or in the PDF.
+RECORD_NAMES: dict[str, str] = {
+    "seedling": NP_("record", "育苗"),
+    "planting": NP_("record", "种植"),
+    "harvest": NP_("record", "采收"),
+    "processing": NP_("record", "加工"),
+    "packing": NP_("record", "包装"),
+    "storage": NP_("record", "储存"),
+    "transport": NP_("record", "运输"),
+    "sale": NP_("record", "销售"),
+    "after_sale": NP_("record", "售后"),
+    AMENDMENT: NP_("record", "更正"),
+    "transfer": NP_("record", "交接"),
+    "receipt": NP_("record", "接收"),
+    "transfer_rejected": NP_("record", "拒收"),
+    "split": NP_("record", "分批"),
+    "transformation": NP_("record", "加工转化"),
+    "recall": NP_("record", "召回"),
+    "recall_closed": NP_("record", "召回结束"),
+    "inspection": NP_("record", "抽样检验"),
+}
+assert set(RECORD_NAMES) == set(STAGES) | SYSTEM_KINDS, "every kind of record has a name"
+
+
+def record_name(kind: str) -> str:
+    """The record kind's name in the current language (Babel's locale); an unknown kind as it is."""
+    name = RECORD_NAMES.get(kind)
+    return pgettext(RECORD, name) if name is not None else kind

@@ -8,43 +8,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STAGE_NAMES: dict[str, tuple[str, str]] = {
-    "seedling": ("育苗", "Seedling"),
-    "planting": ("种植", "Planting"),
-    "harvest": ("采收", "Harvest"),
-    "processing": ("加工", "Processing"),
-    "packing": ("包装", "Packing"),
-    "storage": ("储存", "Storage"),
-    "transport": ("运输", "Transport"),
-    "sale": ("销售", "Sale"),
-    "after_sale": ("售后", "After sale"),
-    "amendment": ("更正", "Correction"),
-}
-
+from app.i18n import N_
 
 # Product forms (产品形态): which form of a product a requirement binds, and a batch is. One
-# vocabulary for the catalog and the batches; a product line lists the tags it may carry.
-FORM_NAMES: dict[str, tuple[str, str]] = {
-    "crude_oil": ("植物原油", "Crude oil"),
-    "edible_oil": ("食用植物油(成品油)", "Finished edible oil"),
-    "pressed": ("压榨油", "Pressed oil"),
-    "solvent_extracted": ("浸出油", "Solvent-extracted oil"),
-    "fresh_flower": ("鲜桂花", "Fresh flower"),
-    "scented_tea": ("桂花茶(窨制花茶)", "Scented tea"),
-    "sugared": ("糖桂花", "Sugared osmanthus"),
-    "fresh": ("鲜品", "Fresh"),
-    "processed": ("加工品", "Processed"),
-    "fresh_leaf": ("茶鲜叶", "Fresh tea leaf"),
-    "finished_tea": ("成品茶", "Finished tea"),
+# vocabulary for the catalog and the batches; a product line lists the tags it may carry. Each
+# name is a Chinese source string (English in the message catalog).
+FORM_NAMES: dict[str, str] = {
+    "crude_oil": N_("植物原油"),
+    "edible_oil": N_("食用植物油(成品油)"),
+    "pressed": N_("压榨油"),
+    "solvent_extracted": N_("浸出油"),
+    "fresh_flower": N_("鲜桂花"),
+    "scented_tea": N_("桂花茶(窨制花茶)"),
+    "sugared": N_("糖桂花"),
+    "fresh": N_("鲜品"),
+    "processed": N_("加工品"),
+    "fresh_leaf": N_("茶鲜叶"),
+    "finished_tea": N_("成品茶"),
 }
 
 # Foods a standard names that none of the six lines is (GB 2716's frying oil in use, GB 2761's
 # peanut and corn oil). A requirement scoped to these alone binds no batch here; the catalog keeps
 # it so the standard reads as its source gives it.
-OTHER_FOODS: dict[str, tuple[str, str]] = {
-    "frying_oil": ("煎炸过程中的食用植物油", "Frying oil in use"),
-    "peanut_oil": ("花生油", "Peanut oil"),
-    "corn_oil": ("玉米油", "Corn oil"),
+OTHER_FOODS: dict[str, str] = {
+    "frying_oil": N_("煎炸过程中的食用植物油"),
+    "peanut_oil": N_("花生油"),
+    "corn_oil": N_("玉米油"),
 }
 
 # What ``Requirement.scoped_product`` gives for a requirement that binds none of the six lines:
@@ -58,8 +47,7 @@ class ExtraField:
 
     name: str
     kind: str  # "str", "number" or "choice"
-    zh: str
-    en: str
+    label: str  # its name for people: a Chinese source string, translated where it is shown
     choices: tuple[str, ...] = ()
 
 
@@ -102,8 +90,8 @@ PRODUCTS: dict[str, ProductSpec] = {
             default_standards=("GH/T 1117-2015", "GB/T 33915-2017"),
             forms=("fresh_flower", "scented_tea", "sugared"),
             extra_fields={
-                "harvest": (ExtraField("variety", "choice", "品种", "Variety", ("金桂", "银桂", "丹桂", "四季桂")),),
-                "processing": (ExtraField("method", "choice", "工艺", "Method", ("drying", "scenting", "candying")),),
+                "harvest": (ExtraField("variety", "choice", N_("品种"), ("金桂", "银桂", "丹桂", "四季桂")),),
+                "processing": (ExtraField("method", "choice", N_("工艺"), ("drying", "scenting", "candying")),),
             },
             processing_steps=("摊晾", "烘干", "窨制", "糖渍"),
         ),
@@ -118,8 +106,8 @@ PRODUCTS: dict[str, ProductSpec] = {
             default_standards=("NY/T 1993-2011",),
             forms=("fresh", "processed"),
             extra_fields={
-                "planting": (ExtraField("pond_area_mu", "number", "藕塘面积(亩)", "Pond area (mu)"),),
-                "harvest": (ExtraField("variety", "str", "品种", "Variety"),),
+                "planting": (ExtraField("pond_area_mu", "number", N_("藕塘面积(亩)")),),
+                "harvest": (ExtraField("variety", "str", N_("品种")),),
             },
             processing_steps=("清洗", "分级", "预冷"),
         ),
@@ -134,7 +122,7 @@ PRODUCTS: dict[str, ProductSpec] = {
             default_standards=("GB/T 9833.9-2013", "T/CTMA 006-2019", "GB/T 33915-2017"),
             forms=("fresh_leaf", "finished_tea"),
             extra_fields={
-                "harvest": (ExtraField("leaf_grade", "str", "鲜叶等级", "Leaf grade"),),
+                "harvest": (ExtraField("leaf_grade", "str", N_("鲜叶等级")),),
             },
             processing_steps=("杀青", "揉捻", "渥堆", "压制", "干燥"),
         ),
@@ -150,9 +138,7 @@ PRODUCTS: dict[str, ProductSpec] = {
             forms=("crude_oil", "edible_oil", "pressed", "solvent_extracted"),
             extra_fields={
                 "processing": (
-                    ExtraField(
-                        "pressing_method", "choice", "压榨方式", "Pressing", ("cold", "hot", "aqueous_enzymatic")
-                    ),
+                    ExtraField("pressing_method", "choice", N_("压榨方式"), ("cold", "hot", "aqueous_enzymatic")),
                 ),
             },
             processing_steps=("晒干", "脱壳", "压榨", "过滤", "精炼", "灌装"),
@@ -170,7 +156,7 @@ PRODUCTS: dict[str, ProductSpec] = {
             # traceability standard for prepackaged food, which sets no limit.
             default_standards=("GB/T 37029-2018",),
             extra_fields={
-                "processing": (ExtraField("frying_oil_temperature_c", "number", "油温(℃)", "Frying oil (°C)"),),
+                "processing": (ExtraField("frying_oil_temperature_c", "number", N_("油温(℃)")),),
             },
             processing_steps=("和面", "醒面", "搓条", "成型", "油炸", "冷却"),
             not_bound={
@@ -190,8 +176,8 @@ PRODUCTS: dict[str, ProductSpec] = {
             default_standards=("GB/T 13867-1992", "NY/T 1762-2009"),
             extra_fields={
                 "harvest": (
-                    ExtraField("variety", "str", "品种", "Variety"),
-                    ExtraField("brix", "number", "可溶性固形物(%)", "Soluble solids (%)"),
+                    ExtraField("variety", "str", N_("品种")),
+                    ExtraField("brix", "number", N_("可溶性固形物(%)")),
                 ),
             },
         ),

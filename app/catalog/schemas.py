@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.catalog.models import BASES, STATUSES
-from app.catalog.products import PRODUCTS, STAGE_NAMES
+from app.catalog.products import PRODUCTS
 from app.catalog.service import KINDS, LEVELS
 from app.schemas import DecimalString, ListMeta, StrictSchema
 
@@ -40,16 +40,25 @@ class RequirementOut(Schema):
     source = fields.String(allow_none=True)
 
 
-class StandardSummary(Schema):
+class StandardRef(Schema):
+    """A standard wherever another record names it (a batch's bound standards, a declaration).
+
+    The one output shape of a standard reference; the catalog's summary and the consumer's
+    entry are this with fields added or left out.
+    """
+
     id = fields.Integer(required=True)
     code = fields.String(required=True)
-    edition = fields.String(allow_none=True)
+    edition = fields.String(required=True, allow_none=True)
     title_zh = fields.String(required=True)
-    title_en = fields.String(allow_none=True)
+    title_en = fields.String(required=True, allow_none=True)
     level = fields.String(required=True)
-    level_detail = fields.String(required=True)
     mandatory = fields.Boolean(required=True)
     kind = fields.String(required=True)
+
+
+class StandardSummary(StandardRef):
+    level_detail = fields.String(required=True)
     status = fields.String(
         required=True, validate=validate.OneOf(STATUSES), metadata={"description": "only a standard in force binds"}
     )
@@ -109,7 +118,3 @@ class ProductOut(Schema):
 class ProductList(Schema):
     items = fields.List(fields.Nested(ProductOut), required=True)
     meta = fields.Nested(ListMeta, required=True)
-
-
-def stage_label(stage: str) -> tuple[str, str]:
-    return STAGE_NAMES.get(stage, (stage, stage))

@@ -35,7 +35,7 @@ def list_standards(args: dict[str, Any]) -> Page:
     return service.list_standards(**args)
 
 
-@blp.route("/standards/<int(min=1, max=2147483647):standard_id>")
+@blp.route("/standards/<id:standard_id>")
 @blp.response(200, StandardOut)
 def get_standard(standard_id: int) -> Standard:
     """One standard with its requirements and provenance."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from app.schemas import PageArgs, PageMeta, StrictSchema
+from app.schemas import Id, PageArgs, PageMeta, StrictSchema
 
 HEX = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 
@@ -82,8 +82,7 @@ class ProofOut(Schema):
 
 
 class ProofArgs(StrictSchema):
-    from_ = fields.Integer(
+    from_ = Id(
         data_key="from",
-        validate=validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "a checkpoint id you saved: adds the consistency proof from it to the latest"},
     )

@@ -34,7 +34,7 @@ from app.checkpoints.statement import Statement, document, leaf_bytes
 from app.db import db
 from app.errors import Conflict, NotFound
 from app.orgs.models import Organization, User
-from app.schemas import Page
+from app.schemas import MAX_ID, Page
 
 LEAF_ENCODING = 'UTF-8 JSON, sorted keys, no spaces: {"head_hash":"<hex>","lot_code":"<lot>","seq":<n>}'
 _CHUNK = 500
@@ -48,7 +48,7 @@ def latest_checkpoint() -> Checkpoint | None:
 
 
 def get_checkpoint(checkpoint_id: int) -> Checkpoint:
-    checkpoint = db.session.get(Checkpoint, checkpoint_id) if 0 < checkpoint_id < 2**31 else None
+    checkpoint = db.session.get(Checkpoint, checkpoint_id) if 0 < checkpoint_id <= MAX_ID else None
     if checkpoint is None:
         raise NotFound(f"no checkpoint {checkpoint_id}")
     return checkpoint

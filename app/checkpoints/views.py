@@ -38,7 +38,7 @@ def latest_checkpoint() -> dict[str, Any]:
     return service.document_for(latest)
 
 
-@blp.route("/checkpoints/<int(min=1, max=2147483647):checkpoint_id>", methods=["GET"])
+@blp.route("/checkpoints/<id:checkpoint_id>", methods=["GET"])
 @blp.response(200, CheckpointOut)
 @blp.alt_response(404, schema=ErrorOut, description="No such checkpoint.")
 def get_checkpoint(checkpoint_id: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app import access
@@ -17,14 +18,22 @@ from app.compliance.evaluation import reference_date
 from app.compliance.models import Certification
 from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput
+from app.i18n import N_
 from app.orgs.models import Organization, Site
 
-CERTIFICATION_KINDS: dict[str, tuple[str, str]] = {
-    "green_food": ("绿色食品", "Green Food"),
-    "organic": ("有机产品", "Organic product"),
-    "geographical_indication": ("农产品地理标志", "Geographical indication"),
-    "compliance_certificate": ("承诺达标合格证", "Compliance certificate"),
+# The kinds a certification may be, each with its name (a Chinese source string; English in the catalog).
+CERTIFICATION_KINDS: dict[str, str] = {
+    "green_food": N_("绿色食品"),
+    "organic": N_("有机产品"),
+    "geographical_indication": N_("农产品地理标志"),
+    "compliance_certificate": N_("承诺达标合格证"),
 }
+
+
+def kind_name(kind: str) -> str:
+    """A certification kind's name in the current language; an unknown kind as it is."""
+    name = CERTIFICATION_KINDS.get(kind)
+    return gettext(name) if name is not None else kind
 
 
 def create_certification(

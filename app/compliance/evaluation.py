@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app import clock
 from app.batches import service as batches
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard
@@ -47,7 +48,7 @@ class Evaluation:
 def _local_date(moment: dt.datetime) -> dt.date:
     """The China date of a stored moment; one at the very end of the calendar keeps its own date."""
     try:
-        return rules.local_date(moment)
+        return clock.china_date(moment)
     except OverflowError:
         return moment.date()
 

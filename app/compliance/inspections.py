@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
-from app import access
+from app import access, clock
 from app.auth import Actor
 from app.batches import service as batches
 from app.batches.models import Batch
@@ -18,8 +18,6 @@ from app.compliance.models import Finding, Inspection, InspectionResult
 from app.compliance.standards import catalog_parameter_keys, is_known_parameter, nested_error
 from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput
-
-MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 def _expected_units(batch: Batch, parameter: str, on: dt.date, limits: list[rules.Limit]) -> tuple[list[str], str]:
@@ -58,16 +56,14 @@ def record_inspection(
         raise InvalidInput.field("report_no", "must not be blank")
     if not lab:
         raise InvalidInput.field("lab", "must not be blank")
-    if sampled_at > now + MAX_CLOCK_SKEW:
-        raise InvalidInput.field("sampled_at", "cannot be in the future")
-    if tested_at > now + MAX_CLOCK_SKEW:
-        raise InvalidInput.field("tested_at", "cannot be in the future")
+    clock.refuse_future("sampled_at", sampled_at, now)
+    clock.refuse_future("tested_at", tested_at, now)
     if tested_at < sampled_at:
         raise InvalidInput.field("tested_at", "cannot be before sampled_at")
     if not results:
         raise InvalidInput.field("results", "a report holds at least one result")
     catalog_keys = catalog_parameter_keys()
-    limits, _ = bound_limits(batch, rules.local_date(sampled_at))
+    limits, _ = bound_limits(batch, clock.china_date(sampled_at))
     seen: set[str] = set()
     rows = []
     for n, result in enumerate(results):
@@ -91,12 +87,12 @@ def record_inspection(
         unit = rules.canonical_unit(result["unit"])
         if not unit:
             raise nested_error(["results", n, "unit"], "must not be blank")
-        expected, where = _expected_units(batch, parameter, rules.local_date(sampled_at), limits)
+        expected, where = _expected_units(batch, parameter, clock.china_date(sampled_at), limits)
         if expected and not any(rules.units_compatible(unit, u) for u in expected):
             raise nested_error(
                 ["results", n, "unit"],
                 f"{parameter} in {unit!r} cannot be converted to {' / '.join(sorted(set(expected)))} "
-                f"(its unit in {where}); only mass fractions convert",
+                f"(its unit in {where}); only units of one kind convert",
             )
         rows.append(
             {

@@ -8,48 +8,96 @@ import json
 import re
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
+from app import clock
 from app.batches.models import Batch
 from app.compliance import rules
-from app.compliance.certifications import CERTIFICATION_KINDS
+from app.compliance.certifications import kind_name
 from app.compliance.evaluation import Evaluation, reference_date
 from app.compliance.models import Certification, Finding, Inspection
 from app.compliance.standards import parameter_names
 from app.db import db
+from app.i18n import N_, in_each_language
 from app.orgs.models import Organization, User
 
-# The notes ``rules.judge`` and ``rules.evaluate`` put on a clause row, as a Chinese reader reads them.
-ROW_NOTES_ZH: dict[str, str] = {
-    "not detected": "未检出",
-    "not detected; LOD at or below the limit": "未检出，检出限不高于限量",
-    "not detected, below the range": "未检出，低于规定范围",
-    "not detected; below the minimum": "未检出，低于最低要求",
-    "not detected; below the required value": "未检出，低于规定值",
-    "inconclusive: the LOD lies inside the range": "无法判定：检出限落在规定范围内",
-    "inconclusive: the LOD is above the limit": "无法判定：检出限高于限量",
-    "inconclusive: the LOD is above the minimum": "无法判定：检出限高于最低要求",
-    "inconclusive: not detected": "无法判定：未检出",
-    "no result for this parameter": "无该项检测结果",
-    "the result carries no value": "检测结果没有数值",
-    "no limit on record": "无限量记录",
-    "limit not numeric": "限量不是数值",
-    "no limit on record for this product in the standards bound to the batch": "本批次适用的标准中没有该产品的限量记录",
+# The notes ``rules.judge`` and ``rules.evaluate`` put on a clause row are machine values (the API
+# gives them as they are); each is shown to people as the Chinese source string below, translated
+# by Babel (the English catalog gives back the note's own words).
+ROW_NOTES: dict[str, str] = {
+    "not detected": N_("未检出"),
+    "not detected; LOD at or below the limit": N_("未检出，检出限不高于限量"),
+    "not detected, below the range": N_("未检出，低于规定范围"),
+    "not detected; below the minimum": N_("未检出，低于最低要求"),
+    "not detected; below the required value": N_("未检出，低于规定值"),
+    "inconclusive: the LOD lies inside the range": N_("无法判定：检出限落在规定范围内"),
+    "inconclusive: the LOD is above the limit": N_("无法判定：检出限高于限量"),
+    "inconclusive: the LOD is above the minimum": N_("无法判定：检出限高于最低要求"),
+    "inconclusive: not detected": N_("无法判定：未检出"),
+    "no result for this parameter": N_("无该项检测结果"),
+    "the result carries no value": N_("检测结果没有数值"),
+    "no limit on record": N_("无限量记录"),
+    "limit not numeric": N_("限量不是数值"),
+    "no limit on record for this product in the standards bound to the batch": N_(
+        "本批次适用的标准中没有该产品的限量记录"
+    ),
 }
 _UNIT_NOTE = re.compile(r"^result unit (?P<result>'.*') cannot be compared with limit unit (?P<limit>'.*'|None)$")
 _TEXT_LIMIT_NOTE = re.compile(r"^limit (?P<limit>'.*') cannot be judged automatically$")
 
+# Machine values of a verdict, its basis, a finding and a certification's status, as people read them.
+VERDICT_NAMES: dict[str, str] = {
+    rules.PASS: N_("合格"),
+    rules.FAIL: N_("不合格"),
+    rules.INCOMPLETE: N_("检测不全"),
+    rules.NOT_TESTED: N_("未检测"),
+    rules.NO_LIMIT: N_("无限量记录"),
+}
+BASIS_NAMES: dict[str, str] = {
+    "sampling": N_("抽样日期"),
+    "harvest": N_("采收日期"),
+    "production": N_("生产日期"),
+    "creation": N_("建档日期"),
+}
+FINDING_KIND_NAMES: dict[str, str] = {
+    "failed_verdict": N_("检测不合格"),
+    "pre_harvest_interval": N_("未过安全间隔期采收"),
+}
+FINDING_STATUS_NAMES: dict[str, str] = {
+    "open": N_("待处理"),
+    "action_recorded": N_("已整改待核查"),
+    "closed": N_("已关闭"),
+}
+FINDING_STEP_NAMES: dict[str, str] = {
+    "opened": N_("立案"),
+    "action": N_("整改措施"),
+    "closed": N_("核查关闭"),
+    "reopened": N_("重新立案"),
+}
+CERTIFICATION_STATUS_NAMES: dict[str, str] = {
+    "valid": N_("有效"),
+    "expired": N_("已过期"),
+    "not_yet_valid": N_("尚未生效"),
+}
 
-def note_zh(note: str | None) -> str | None:
-    """A clause row's note in Chinese; a note not known here is returned as it is."""
+
+def name_in(names: dict[str, str], value: str) -> str:
+    """``value``'s name from one of the tables above, in the current language; an unknown value as it is."""
+    return gettext(names[value]) if value in names else value
+
+
+def note_text(note: str | None) -> str | None:
+    """A clause row's note in the current language; a note not known here is returned as it is."""
     if note is None:
         return None
-    if note in ROW_NOTES_ZH:
-        return ROW_NOTES_ZH[note]
+    if note in ROW_NOTES:
+        return gettext(ROW_NOTES[note])
     if found := _UNIT_NOTE.match(note):
-        return f"结果单位 {found['result']} 无法与限量单位 {found['limit']} 比较"
+        units = {"result": found["result"], "limit": found["limit"]}
+        return gettext("结果单位 %(result)s 无法与限量单位 %(limit)s 比较", **units)
     if found := _TEXT_LIMIT_NOTE.match(note):
-        return f"限量 {found['limit']} 无法自动判定"
+        return gettext("限量 %(limit)s 无法自动判定", limit=found["limit"])
     return note
 
 
@@ -78,7 +126,6 @@ def row_view(row: rules.Row) -> dict[str, Any]:
         "verdict": row.verdict,
         "governing": row.governing,
         "note": row.note,
-        "note_zh": note_zh(row.note),
     }
 
 
@@ -89,7 +136,7 @@ def local_moment(moment: dt.datetime) -> str:
     A moment too close to the ends of the calendar to move keeps the offset it has.
     """
     try:
-        return moment.astimezone(rules.CHINA_TZ).isoformat()
+        return clock.to_china(moment).isoformat()
     except (OverflowError, ValueError):
         return moment.isoformat()
 
@@ -246,12 +293,12 @@ def compliance_view(batch: Batch, result: dict[str, Any], findings: list[Finding
 
 def certification_view(cert: Certification, status: str | None = None) -> dict[str, Any]:
     holder = db.session.get(Organization, cert.holder_org_id)
-    zh, en = CERTIFICATION_KINDS.get(cert.kind, (cert.kind, cert.kind))
+    names = in_each_language(lambda: kind_name(cert.kind))
     view = {
         "id": cert.id,
         "kind": cert.kind,
-        "kind_zh": zh,
-        "kind_en": en,
+        "kind_zh": names["zh"],
+        "kind_en": names["en"],
         "number": cert.number,
         "issuer": cert.issuer,
         "holder": holder.code if holder else None,

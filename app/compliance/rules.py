@@ -4,8 +4,9 @@ Nothing here touches the database. The service turns stored standards, requireme
 into the small value types below, asks these functions for verdicts, and stores what follows
 (findings). Decisions worth knowing (each also said where it is made):
 
-- Mass fractions convert (mg/kg, µg/kg, g/100g, %, mg/g, g/kg); every other unit (CFU/g,
-  MPN/100g, mm, g, ...) only to itself. An unconvertible pair is a ``UnitError`` naming the
+- Units of one kind convert, exactly, by app/units.py: mass fractions (mg/kg, µg/kg, g/100g,
+  %, mg/g, g/kg, and their Chinese names), masses, volumes; every other unit (CFU/g,
+  MPN/100g, mm, ...) only to itself. An unconvertible pair is a ``UnitError`` naming the
   parameter and both units.
 - A standard applies in the edition in force on the evaluation date: among editions sharing a
   base code, the latest whose effective date is on or before it. An edition with no known
@@ -34,6 +35,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
+from app import units
+
 PASS = "pass"  # noqa: S105 - a verdict, not a password
 FAIL = "fail"
 NOT_TESTED = "not_tested"
@@ -50,31 +53,12 @@ NUMERIC_COMPARATORS = ("<=", "<", ">=", ">", "==")
 # against the mandatory floor, so they are not accepted there).
 DECLARABLE_COMPARATORS = (*NUMERIC_COMPARATORS, "not_detected")
 
-# China has one time zone and no daylight saving; dates of sampling and harvest are local dates.
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(CHINA_TZ).date()
-
-
 # ---------------------------------------------------------------------------------------------
 # Units
 # ---------------------------------------------------------------------------------------------
 
-# Mass fractions, as the factor that turns one unit into mg/kg.
-_MASS_FRACTION: dict[str, Decimal] = {
-    "mg/kg": Decimal(1),
-    "µg/kg": Decimal("0.001"),  # U+00B5 MICRO SIGN
-    "μg/kg": Decimal("0.001"),  # U+03BC GREEK SMALL LETTER MU
-    "ug/kg": Decimal("0.001"),
-    "g/100g": Decimal(10000),
-    "%": Decimal(10000),
-    "mg/g": Decimal(1000),
-    "g/kg": Decimal(1000),
-}
-_MASS_DISPLAY = {"μg/kg": "µg/kg", "ug/kg": "µg/kg"}
-MASS_BASE_UNIT = "mg/kg"
+# The units and their sizes are app/units.py's; what follows is how the rules use them.
+MASS_BASE_UNIT = units.MASS_FRACTION_BASE
 
 
 class UnitError(ValueError):
@@ -84,7 +68,7 @@ class UnitError(ValueError):
         self.parameter = parameter
         self.from_unit = from_unit
         self.to_unit = to_unit
-        why = reason or "they do not measure the same thing; only mass fractions convert"
+        why = reason or "they do not measure the same thing; only units of one kind convert"
         super().__init__(f"{parameter}: cannot convert {from_unit!r} to {to_unit!r}: {why}")
 
 
@@ -92,15 +76,9 @@ def _unit_key(unit: str) -> str:
     return re.sub(r"\s+", "", unit).lower()
 
 
-_MASS_KEYS = {_unit_key(u): u for u in _MASS_FRACTION}
-
-
 def canonical_unit(unit: str) -> str:
-    """The unit as we print it: ``ug/kg`` and ``μg/kg`` become ``µg/kg``; other units are trimmed."""
-    found = _MASS_KEYS.get(_unit_key(unit))
-    if found is not None:
-        return _MASS_DISPLAY.get(found, found)
-    return unit.strip()
+    """The unit as we print it: ``ug/kg``, ``μg/kg`` and 微克/千克 become ``µg/kg``; others are trimmed."""
+    return units.canonical(unit)
 
 
 def unit_alternatives(unit: str | None) -> list[str]:
@@ -111,8 +89,8 @@ def unit_alternatives(unit: str | None) -> list[str]:
 
 
 def dimension(unit: str) -> str:
-    """What a unit measures: ``mass_fraction`` for the convertible family, else the unit itself."""
-    return "mass_fraction" if _unit_key(unit) in _MASS_KEYS else _unit_key(unit)
+    """What a unit measures: its kind when app/units.py knows it (mass_fraction, mass, ...), else the unit itself."""
+    return units.kind_of(unit) or _unit_key(unit)
 
 
 def units_compatible(a: str | None, b: str | None) -> bool:
@@ -126,8 +104,8 @@ def convert(value: Decimal, from_unit: str, to_unit: str, parameter: str) -> Dec
     for src in unit_alternatives(from_unit) or [from_unit]:
         for dst in unit_alternatives(to_unit) or [to_unit]:
             a, b = _unit_key(src), _unit_key(dst)
-            if a in _MASS_KEYS and b in _MASS_KEYS:
-                return value * _MASS_FRACTION[_MASS_KEYS[a]] / _MASS_FRACTION[_MASS_KEYS[b]]
+            if units.kind_of(src) is not None and units.kind_of(src) == units.kind_of(dst):
+                return units.convert(value, src, dst)
             if a == b and a:
                 return value
     raise UnitError(parameter, from_unit, to_unit)
@@ -135,7 +113,7 @@ def convert(value: Decimal, from_unit: str, to_unit: str, parameter: str) -> Dec
 
 def to_base(value: Decimal, unit: str, parameter: str) -> tuple[Decimal, str]:
     """A value in its dimension's base unit (mg/kg for mass fractions), to rank limits."""
-    if dimension(unit) == "mass_fraction":
+    if dimension(unit) == units.MASS_FRACTION:
         return convert(value, unit, MASS_BASE_UNIT, parameter), "mass_fraction"
     return value, dimension(unit)
 

@@ -10,10 +10,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.catalog.products import PRODUCTS
+from app.catalog.schemas import StandardRef
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
 from app.compliance.rules import DECLARABLE_COMPARATORS, OVERALL_VERDICTS, ROW_VERDICTS
-from app.schemas import DecimalString, ListMeta, StrictSchema
+from app.schemas import DecimalIn, DecimalString, Id, ListMeta, StrictSchema
 
 # Numeric(20, 6) holds up to 10^14; anything near that is a typo, not a measurement.
 _AMOUNT = validate.Range(min=0, max=Decimal("1e12"))
@@ -23,31 +24,18 @@ _EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 _LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 _MOMENT = validate.Range(min=_EARLIEST, max=_LATEST)
 _DAY = validate.Range(min=_EARLIEST.date(), max=_LATEST.date())
-# Row ids are 32-bit on every database we run on; a larger one cannot exist.
-_ID = validate.Range(min=1, max=2**31 - 1)
 
 
 # --- declared and enterprise standards -------------------------------------------------------
 
 
 class StandardDeclare(StrictSchema):
-    standard = fields.Integer(required=True, validate=_ID, metadata={"description": "standard id"})
-
-
-class DeclaredStandardRef(Schema):
-    id = fields.Integer(required=True)
-    code = fields.String(required=True)
-    edition = fields.String(allow_none=True)
-    title_zh = fields.String(required=True)
-    title_en = fields.String(allow_none=True)
-    level = fields.String(required=True)
-    mandatory = fields.Boolean(required=True)
-    kind = fields.String(required=True)
+    standard = Id(required=True, metadata={"description": "standard id"})
 
 
 class DeclaredStandardOut(Schema):
     batch_id = fields.Integer(required=True)
-    standard = fields.Nested(DeclaredStandardRef, required=True)
+    standard = fields.Nested(StandardRef, required=True)
     source = fields.String(required=True, metadata={"description": "mandatory, default or declared"})
     bound_at = fields.DateTime(required=True)
 
@@ -60,7 +48,7 @@ class EnterpriseRequirementIn(StrictSchema):
     )
     unit = fields.String(required=True, validate=validate.Length(min=1, max=30))
     comparator = fields.String(required=True, validate=validate.OneOf(DECLARABLE_COMPARATORS))
-    limit = DecimalString(allow_none=True, load_default=None, validate=_AMOUNT)
+    limit = DecimalIn(allow_none=True, load_default=None, validate=_AMOUNT)
     clause = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
     method = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
 
@@ -78,7 +66,7 @@ class StandardCreate(StrictSchema):
         fields.Nested(EnterpriseRequirementIn), required=True, validate=validate.Length(min=1, max=200)
     )
     level = fields.String(load_default="enterprise", validate=validate.OneOf(["enterprise"]))
-    owner_org_id = fields.Integer(required=True, validate=_ID)
+    owner_org_id = Id(required=True)
     effective = fields.Date(allow_none=True, load_default=None, validate=_DAY)
 
 
@@ -87,10 +75,10 @@ class StandardCreate(StrictSchema):
 
 class InspectionResultIn(StrictSchema):
     parameter = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    value = DecimalString(allow_none=True, load_default=None, validate=_AMOUNT)
+    value = DecimalIn(allow_none=True, load_default=None, validate=_AMOUNT)
     unit = fields.String(required=True, validate=validate.Length(min=1, max=30))
     not_detected = fields.Boolean(load_default=False)
-    lod = DecimalString(
+    lod = DecimalIn(
         allow_none=True, load_default=None, validate=_POSITIVE_AMOUNT, metadata={"description": "limit of detection"}
     )
     method = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
@@ -201,7 +189,7 @@ class FindingList(Schema):
 
 class FindingQuery(StrictSchema):
     status = fields.String(validate=validate.OneOf(FINDING_STATUSES))
-    batch = fields.Integer(validate=_ID)
+    batch = Id()
 
 
 class FindingNote(StrictSchema):
@@ -256,7 +244,7 @@ class CertificationCreate(StrictSchema):
     issuer = fields.String(required=True, validate=validate.Length(min=1, max=200))
     holder = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={"description": "org code"})
     product = fields.String(required=True, validate=validate.OneOf(list(PRODUCTS)))
-    site = fields.Integer(allow_none=True, load_default=None, validate=_ID)
+    site = Id(allow_none=True, load_default=None)
     scope = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
     valid_from = fields.Date(required=True, validate=_DAY)
     valid_to = fields.Date(allow_none=True, load_default=None, validate=_DAY)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import access
+from app import access, clock
 from app.auth import Actor
 from app.batches import signals as batch_signals
 from app.batches.models import BatchStandard
@@ -192,7 +192,7 @@ def register_standard(
     if len(set(products)) != len(products):
         raise InvalidInput.field("products", "a product is listed twice")
     catalog_keys = catalog_parameter_keys()
-    today = rules.local_date(now)
+    today = clock.china_date(now)
     prepared = []
     for n, req in enumerate(requirements):
         parameter = req["parameter"].strip()

@@ -43,7 +43,7 @@ blp = Blueprint(
 _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
-@blp.route("/batches/<int(max=2147483647):batch_id>/standards", methods=["POST"])
+@blp.route("/batches/<id:batch_id>/standards", methods=["POST"])
 @blp.arguments(StandardDeclare)
 @blp.response(201, DeclaredStandardOut)
 @blp.alt_response(409, description="The batch is already bound to this standard.")
@@ -65,7 +65,7 @@ def register_standard(body: dict[str, Any]) -> Standard:
     return standards.register_standard(actor(), **body)
 
 
-@blp.route("/batches/<int(max=2147483647):batch_id>/inspections", methods=["POST"])
+@blp.route("/batches/<id:batch_id>/inspections", methods=["POST"])
 @blp.arguments(InspectionCreate)
 @blp.response(201, InspectionOut)
 @blp.alt_response(409, description="This report number is already recorded for the batch.")
@@ -76,7 +76,7 @@ def record_inspection(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
     return presenters.inspection_view(*inspections.record_inspection(actor(), batch_id, **body))
 
 
-@blp.route("/batches/<int(max=2147483647):batch_id>/compliance")
+@blp.route("/batches/<id:batch_id>/compliance")
 @blp.response(200, ComplianceOut)
 @blp.doc(security=_BEARER)
 @require_roles()
@@ -85,7 +85,7 @@ def get_compliance(batch_id: int) -> dict[str, Any]:
     return reports.compliance_of(actor(), batch_id)
 
 
-@blp.route("/batches/<int(max=2147483647):batch_id>/compliance.pdf")
+@blp.route("/batches/<id:batch_id>/compliance.pdf")
 @blp.response(
     200,
     {"type": "string", "format": "binary"},
@@ -109,7 +109,7 @@ def list_findings(args: dict[str, Any]) -> Page:
     return findings.list_findings(actor(), args.get("status"), args.get("batch"))
 
 
-@blp.route("/findings/<int(max=2147483647):finding_id>/actions", methods=["POST"])
+@blp.route("/findings/<id:finding_id>/actions", methods=["POST"])
 @blp.arguments(FindingNote)
 @blp.response(201, FindingOut)
 @blp.alt_response(409, description="The finding is closed.")
@@ -120,7 +120,7 @@ def record_action(body: dict[str, Any], finding_id: int) -> dict[str, Any]:
     return presenters.finding_view(findings.record_action(actor(), finding_id, body["note"]))
 
 
-@blp.route("/findings/<int(max=2147483647):finding_id>/close", methods=["POST"])
+@blp.route("/findings/<id:finding_id>/close", methods=["POST"])
 @blp.arguments(FindingNote)
 @blp.response(200, FindingOut)
 @blp.alt_response(409, description="Already closed, or no corrective action recorded yet.")
@@ -152,7 +152,7 @@ def list_certifications(args: dict[str, Any]) -> Page:
     return reports.certification_registry(args.get("holder"), args.get("product"))
 
 
-@blp.route("/batches/<int(max=2147483647):batch_id>/certifications")
+@blp.route("/batches/<id:batch_id>/certifications")
 @blp.response(200, BatchCertificationList)
 @blp.doc(security=_BEARER)
 @require_roles()

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from app.batches.schemas import _plausible_moment
 from app.custody import service as custody
 from app.custody.models import TransferStatus
-from app.schemas import DecimalString, PageArgs, PageMeta, StrictSchema
+from app.schemas import DecimalIn, PageArgs, PageMeta, StrictSchema
 
 
 class TransferTransport(StrictSchema):
@@ -16,7 +16,7 @@ class TransferTransport(StrictSchema):
     waybill = fields.String(validate=validate.Length(min=1, max=60))
     origin = fields.String(validate=validate.Length(min=1, max=200))
     destination = fields.String(validate=validate.Length(min=1, max=200))
-    temperature_c = DecimalString(validate=validate.Range(min=-60, max=80))
+    temperature_c = DecimalIn(validate=validate.Range(min=-60, max=80))
     note = fields.String(validate=validate.Length(max=2000))
 
 

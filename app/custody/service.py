@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import access
+from app import access, clock
 from app.auth import Actor
 from app.batches import service
 from app.batches.models import Batch, BatchStatus
@@ -56,8 +56,7 @@ def create_transfer(
         raise InvalidInput.field("to_org", f"no organization with code {to_org!r}")
     if receiver.id == actor.org.id:
         raise InvalidInput.field("to_org", "the batch is already held by this organization")
-    if occurred_at > now + service.MAX_CLOCK_SKEW:
-        raise InvalidInput.field("occurred_at", "cannot be more than five minutes in the future")
+    clock.refuse_future("occurred_at", occurred_at, now)
     if batch.status == BatchStatus.consumed:
         raise Conflict(f"Batch {batch.lot_code} is consumed; nothing of it is left to ship.")
     pending = service.pending_transfer(batch.id)
@@ -113,8 +112,7 @@ def accept_transfer(
     now = now or utcnow()
     occurred_at = occurred_at or now
     transfer, batch = _decide(actor, transfer_id, "accept")
-    if occurred_at > now + service.MAX_CLOCK_SKEW:
-        raise InvalidInput.field("occurred_at", "cannot be more than five minutes in the future")
+    clock.refuse_future("occurred_at", occurred_at, now)
     if occurred_at < transfer.occurred_at:
         raise InvalidInput.field("occurred_at", "a batch cannot be received before it was shipped")
     transfer.status = TransferStatus.accepted
@@ -142,8 +140,7 @@ def reject_transfer(
     if not reason:
         raise InvalidInput.field("reason", "say why the batch is refused")
     transfer, batch = _decide(actor, transfer_id, "reject")
-    if occurred_at > now + service.MAX_CLOCK_SKEW:
-        raise InvalidInput.field("occurred_at", "cannot be more than five minutes in the future")
+    clock.refuse_future("occurred_at", occurred_at, now)
     transfer.status = TransferStatus.rejected
     transfer.decided_at = now
     transfer.decided_by_id = actor.user.id

@@ -25,7 +25,7 @@ blp = Blueprint("custody", __name__, url_prefix="/api/v1", description="Custody 
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
-@blp.route("/batches/<int:batch_id>/transfers", methods=["POST"])
+@blp.route("/batches/<id:batch_id>/transfers", methods=["POST"])
 @blp.arguments(TransferCreate)
 @blp.response(201, TransferOut)
 @blp.doc(security=SECURITY)
@@ -53,7 +53,7 @@ def list_transfers(args: dict[str, Any]) -> Page:
     )
 
 
-@blp.route("/transfers/<int:transfer_id>", methods=["GET"])
+@blp.route("/transfers/<id:transfer_id>", methods=["GET"])
 @blp.response(200, TransferOut)
 @blp.doc(security=SECURITY)
 @require_roles()
@@ -62,7 +62,7 @@ def get_transfer(transfer_id: int) -> Transfer:
     return custody.get_transfer(actor(), transfer_id)
 
 
-@blp.route("/transfers/<int:transfer_id>/accept", methods=["POST"])
+@blp.route("/transfers/<id:transfer_id>/accept", methods=["POST"])
 @blp.arguments(TransferAccept)
 @blp.response(200, TransferOut)
 @blp.doc(security=SECURITY)
@@ -72,7 +72,7 @@ def accept_transfer(body: dict[str, Any], transfer_id: int) -> Transfer:
     return custody.accept_transfer(actor(), transfer_id, occurred_at=body.get("occurred_at"))
 
 
-@blp.route("/transfers/<int:transfer_id>/reject", methods=["POST"])
+@blp.route("/transfers/<id:transfer_id>/reject", methods=["POST"])
 @blp.arguments(TransferReject)
 @blp.response(200, TransferOut)
 @blp.doc(security=SECURITY)

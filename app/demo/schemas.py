@@ -11,15 +11,15 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from app import clock
 from app.schemas import StrictSchema
 
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
 CHINA_TIME = "a China time like 2026-04-02 09:30"
 
 
 def china_time(text: Any) -> dt.datetime:
     """'2026-05-12 07:30' in China time."""
-    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=CST)
+    return clock.china_clock_time(text)
 
 
 class ChinaTime(fields.Field):

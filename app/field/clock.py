@@ -1,13 +1,12 @@
-"""China time for the field pages: forms show and take local time (UTC+8), the record keeps UTC.
-
-# TODO(merge): use app/clock.py (the central China-time module) instead of this one.
-"""
+"""China time in the field pages' forms: ``<input type="datetime-local">`` shows and takes China
+time (``app/clock.py``), the record keeps UTC."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+from app.clock import CHINA_TZ
+
 # What <input type="datetime-local"> shows and posts.
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -19,7 +19,8 @@ from marshmallow import fields, validate
 from app.batches.stages import stage_schema
 from app.catalog.products import PRODUCTS
 from app.field import clock
-from app.field.units import AREA_UNITS, N_, QUANTITY_UNITS, FarmUnit, NotExact, to_stored
+from app.i18n import N_
+from app.units import AREA_UNITS, QUANTITY_UNITS, FarmUnit, NotExact, to_stored
 
 # Labels for the keys the stages share; a product line's own fields carry theirs (ExtraField).
 LABELS: dict[str, str] = {
@@ -116,7 +117,7 @@ def _max_length(f: fields.Field) -> int | None:
 def _label(product_key: str, stage: str, name: str, english: bool) -> str:
     for extra in PRODUCTS[product_key].extra_fields.get(stage, ()):
         if extra.name == name:
-            return extra.en if english else extra.zh
+            return str(_(extra.label))
     label = STAGE_LABELS.get((stage, name)) or LABELS.get(name)
     return _(label) if label is not None else name
 

@@ -31,9 +31,11 @@ from app.db import db, utcnow
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.field import clock, forms
 from app.field.models import EnteredQuantity
-from app.field.units import N_, QUANTITY_UNITS, to_stored
+from app.i18n import N_
 from app.orgs import service as orgs
 from app.orgs.models import Organization, OrgKind, Site, User
+from app.schemas import MAX_ID
+from app.units import QUANTITY_UNITS, to_stored
 
 PER_PAGE = 20
 
@@ -208,7 +210,7 @@ def _optional_id(text: str, name: str, errors: dict[str, str]) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit() or not 0 < int(text) < 2**31:
+    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
         errors[name] = _("请从列表中选择")
         return None
     return int(text)

@@ -17,7 +17,7 @@ from app.api import Blueprint
 from app.auth import Actor, actor, require_roles
 from app.db import db
 from app.errors import Forbidden, InvalidInput
-from app.field.units import N_
+from app.i18n import N_
 from app.orgs import service as orgs
 from app.orgs.models import Organization, OrgKind, Site
 from app.schemas import Page, PageArgs, PageMeta, StrictSchema

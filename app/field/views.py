@@ -36,8 +36,8 @@ from app.db import db, utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.field import clock, forms, service, sites
 from app.field.sites import blp  # noqa: F401 - GET/POST /api/v1/sites, registered with this module
-from app.field.units import QUANTITY_UNITS, STORED_NAMES
 from app.orgs.models import Role, Site
+from app.units import QUANTITY_UNITS, STORED_NAMES
 from app.web.views import _check_csrf, csrf_token
 
 bp = Blueprint("field", __name__, url_prefix="/field", template_folder="templates")
@@ -245,7 +245,7 @@ def create_batch() -> Any:
 # --- one batch and its stages ----------------------------------------------------------------------
 
 
-@bp.get("/batches/<int(max=2147483647):batch_id>")
+@bp.get("/batches/<id:batch_id>")
 @field_required
 def batch_page(batch_id: int) -> str:
     """One batch: what it is, its journey so far, and a button per stage to record."""
@@ -361,7 +361,7 @@ def _stage_page(
     return page, status
 
 
-@bp.route("/batches/<int(max=2147483647):batch_id>/stages/<stage>", methods=["GET", "POST"])
+@bp.route("/batches/<id:batch_id>/stages/<stage>", methods=["GET", "POST"])
 @field_required
 def record_stage(batch_id: int, stage: str) -> Any:
     """Record a stage: the form generated from the stage definition, times in China time."""
@@ -438,12 +438,12 @@ def _shown_value(batch: Any, entry: Any, ff: forms.FormField) -> str:
 
 
 @bp.route(
-    "/batches/<int(max=2147483647):batch_id>/events/<int(max=2147483647):seq>/correct",
+    "/batches/<id:batch_id>/events/<id:seq>/correct",
     defaults={"field_name": None},
     methods=["GET"],
 )
 @bp.route(
-    "/batches/<int(max=2147483647):batch_id>/events/<int(max=2147483647):seq>/correct/<field_name>",
+    "/batches/<id:batch_id>/events/<id:seq>/correct/<field_name>",
     methods=["GET", "POST"],
 )
 @field_required

@@ -55,7 +55,7 @@ def _batch_qr(kind: str, batch_id: int, size: int) -> Response:
     return qr_response(kind, batches.public_url(current_app.config["PUBLIC_BASE_URL"], batch), size, public=False)
 
 
-@blp.route("/batches/<int:batch_id>/qr.png")
+@blp.route("/batches/<id:batch_id>/qr.png")
 @blp.arguments(QrArgs, location="query")
 @blp.response(200, _BINARY, content_type="image/png", description="The QR code, encoding the batch's public_url.")
 @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current.")
@@ -66,7 +66,7 @@ def batch_qr_png(args: dict[str, Any], batch_id: int) -> Response:
     return _batch_qr("png", batch_id, args["size"])
 
 
-@blp.route("/batches/<int:batch_id>/qr.svg")
+@blp.route("/batches/<id:batch_id>/qr.svg")
 @blp.arguments(QrArgs, location="query")
 @blp.response(200, _BINARY, content_type="image/svg+xml", description="The QR code, encoding the batch's public_url.")
 @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current.")

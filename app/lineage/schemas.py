@@ -6,14 +6,14 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from app.batches import service as batches
-from app.batches.models import UNITS, Batch
+from app.batches.models import Batch
 from app.batches.schemas import LOT_CODE, _plausible_moment
 from app.lineage import trace as tracing
-from app.schemas import MAX_ID, DecimalString, StrictSchema, quantity_field
+from app.schemas import DecimalString, Id, StrictSchema, quantity_field
 from app.security import MAX_SPLIT_PARTS, MAX_TRANSFORMATION_INPUTS, MAX_TRANSFORMATION_OUTPUTS
+from app.units import BATCH_UNITS
 
 # Row ids are 32-bit integers on every database we run on.
-_ID = validate.Range(min=1, max=MAX_ID)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -30,14 +30,14 @@ class SplitCreate(StrictSchema):
 
 
 class TransformationInput(StrictSchema):
-    batch = fields.Integer(required=True, validate=_ID)
+    batch = Id(required=True)
     quantity = quantity_field(required=True)
 
 
 class TransformationOutput(StrictSchema):
     product = fields.String(required=True, validate=validate.Length(min=1, max=20))
     quantity = quantity_field(required=True)
-    unit = fields.String(required=True, validate=validate.OneOf(UNITS))
+    unit = fields.String(required=True, validate=validate.OneOf(BATCH_UNITS))
     lot_code = fields.String(validate=LOT_CODE)
 
 

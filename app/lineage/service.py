@@ -26,10 +26,10 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from app import access
+from app import access, clock, units
 from app.auth import Actor
 from app.batches import service
-from app.batches.models import UNITS, Batch, BatchStatus
+from app.batches.models import Batch, BatchStatus
 from app.batches.schemas import LOT_CODE
 from app.catalog.models import ProductLine
 from app.db import db, utcnow
@@ -41,21 +41,6 @@ QUANTUM = Decimal("0.001")  # the Quantity column keeps three places
 # A yield beyond this is a slip of units (grams in, tonnes out), not a process; the column holds
 # Numeric(18, 3) and would overflow long before anything this absurd.
 MAX_YIELD_PCT = Decimal(100_000)
-
-
-# Units that can be added together, and their factor to the smallest one of their kind. Counted
-# units (piece, box, brick) are each a kind of their own: a box is not a number of pieces.
-UNIT_KIND: dict[str, tuple[str, Decimal]] = {
-    "g": ("mass", Decimal(1)),
-    "kg": ("mass", Decimal(1000)),
-    "t": ("mass", Decimal(1_000_000)),
-    "mL": ("volume", Decimal(1)),
-    "L": ("volume", Decimal(1000)),
-    "piece": ("piece", Decimal(1)),
-    "box": ("box", Decimal(1)),
-    "brick": ("brick", Decimal(1)),
-}
-assert set(UNIT_KIND) == set(UNITS), "every unit has a kind"
 
 
 def q3(value: Decimal) -> str:
@@ -165,11 +150,14 @@ def _totals(pairs: Sequence[tuple[Decimal, str]]) -> dict[str, Decimal]:
 
 
 def _in_base(pairs: Sequence[tuple[Decimal, str]]) -> tuple[str, Decimal] | None:
-    """The sum in the smallest unit of one kind, or None when the units are of different kinds."""
-    kinds = {UNIT_KIND[unit][0] for _, unit in pairs}
+    """The sum in the base unit of one kind (app/units.py), or None when the units are of different kinds.
+
+    Counted units (piece, box, brick) are each a kind of their own: a box is not a number of pieces.
+    """
+    kinds = {units.kind_of(unit) for _, unit in pairs}
     if len(kinds) != 1:
         return None
-    return kinds.pop(), sum((Decimal(q) * UNIT_KIND[u][1] for q, u in pairs), Decimal(0))
+    return str(kinds.pop()), sum((units.in_base(q, u) for q, u in pairs), Decimal(0))
 
 
 def yield_pct(inputs: Sequence[tuple[Decimal, str]], outputs: Sequence[tuple[Decimal, str]]) -> Decimal | None:
@@ -193,8 +181,7 @@ def _apportion(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
 
 
 def _check_occurred_at(occurred_at: dt.datetime, now: dt.datetime) -> None:
-    if occurred_at > now + service.MAX_CLOCK_SKEW:
-        raise InvalidInput.field("occurred_at", "cannot be more than five minutes in the future")
+    clock.refuse_future("occurred_at", occurred_at, now)
 
 
 @dataclass(frozen=True)
@@ -295,8 +282,8 @@ def _check_outputs(outputs: Sequence[Output], paths: _Paths) -> None:
     for index, out in enumerate(outputs):
         if db.session.get(ProductLine, out.product) is None:
             errors.add(paths.output(index, "product"), f"unknown product {out.product!r}")
-        if out.unit not in UNITS:
-            errors.add(paths.output(index, "unit"), f"must be one of {', '.join(UNITS)}")
+        if out.unit not in units.BATCH_UNITS:
+            errors.add(paths.output(index, "unit"), f"must be one of {', '.join(units.BATCH_UNITS)}")
         if out.quantity <= 0:
             errors.add(paths.output(index, "quantity"), "must be greater than zero")
         if out.lot_code is not None:
@@ -407,7 +394,7 @@ def _run(
     # Each input's taking is shared over the outputs in proportion to their quantities (in units
     # of one kind), or equally when the outputs are measured in different kinds of unit.
     base = _in_base(out_pairs)
-    weights = [Decimal(o.quantity) * UNIT_KIND[o.unit][1] for o in outputs] if base else [Decimal(1) for _ in outputs]
+    weights = [units.in_base(o.quantity, o.unit) for o in outputs] if base else [Decimal(1) for _ in outputs]
     edges: list[LineageEdge] = []
     shares_by_input: dict[int, list[Decimal]] = {}
     for take in takes:

@@ -23,7 +23,7 @@ blp = Blueprint(
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
-@blp.route("/batches/<int:batch_id>/split", methods=["POST"])
+@blp.route("/batches/<id:batch_id>/split", methods=["POST"])
 @blp.arguments(SplitCreate)
 @blp.response(201, LineageOut)
 @blp.doc(security=SECURITY)
@@ -55,7 +55,7 @@ def create_transformation(body: dict[str, Any]) -> lineage.LineageResult:
     )
 
 
-@blp.route("/transformations/<int:transformation_id>", methods=["GET"])
+@blp.route("/transformations/<id:transformation_id>", methods=["GET"])
 @blp.response(200, LineageOut)
 @blp.doc(security=SECURITY)
 @require_roles()
@@ -64,7 +64,7 @@ def get_transformation(transformation_id: int) -> lineage.LineageResult:
     return lineage.get_transformation(actor(), transformation_id)
 
 
-@blp.route("/batches/<int:batch_id>/trace", methods=["GET"])
+@blp.route("/batches/<id:batch_id>/trace", methods=["GET"])
 @blp.arguments(TraceArgs, location="query")
 @blp.response(200, TraceOut)
 @blp.doc(security=SECURITY)
@@ -74,7 +74,7 @@ def trace(args: dict[str, Any], batch_id: int) -> tracing.Trace:
     return tracing.trace(access.get_readable_batch(actor(), batch_id).id, args["direction"], args["depth"])
 
 
-@blp.route("/batches/<int:batch_id>/verify-lineage", methods=["GET"])
+@blp.route("/batches/<id:batch_id>/verify-lineage", methods=["GET"])
 @blp.response(200, LineageReportOut)
 @blp.doc(security=SECURITY)
 @require_roles()

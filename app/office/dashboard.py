@@ -22,10 +22,10 @@ from sqlalchemy import func, or_, select
 from app.batches.models import Batch, Event
 from app.catalog.models import Standard
 from app.catalog.products import PRODUCTS
+from app.clock import CHINA_TZ
 from app.compliance import verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.models import Certification, Finding, FindingStep, Inspection
-from app.compliance.rules import CHINA_TZ
 from app.db import db, utcnow
 from app.office.models import Enrollment
 from app.office.roster import COUNTIES, KIND_LABELS, PARTICIPANT_KINDS

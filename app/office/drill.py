@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.clock import CHINA_TZ
 from app.compliance.certifications import CERTIFICATION_KINDS
-from app.compliance.rules import CHINA_TZ
 from app.db import db, utcnow
 from app.office.dashboard import (
     ACTIVE_DAYS,

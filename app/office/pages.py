@@ -20,7 +20,7 @@ from app import access
 from app.auth import Actor, current_actor
 from app.catalog.models import Requirement
 from app.catalog.products import PRODUCTS
-from app.compliance.rules import CHINA_TZ
+from app.clock import CHINA_TZ
 from app.db import db
 from app.errors import Forbidden, InvalidInput
 from app.office import compare, coverage, dashboard, drill, roster, service
@@ -192,7 +192,7 @@ def _org_form(org: Organization | None) -> dict[str, Any]:
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
-@bp.route("/organizations/<int(max=2147483647):org_id>", methods=["GET", "POST"])
+@bp.route("/organizations/<id:org_id>", methods=["GET", "POST"])
 @office_required
 def organization_form(org_id: int | None = None) -> Any:
     """Create or edit an organization (credit code checked; a household's masked ID; its cooperative)."""
@@ -238,7 +238,7 @@ def user_new() -> Any:
     return render_template("office/secret.html", user=user, secret=password, what="一次性密码")
 
 
-@bp.post("/users/<int(max=2147483647):user_id>/reset")
+@bp.post("/users/<id:user_id>/reset")
 @office_required
 def user_reset(user_id: int) -> str:
     user = service.get_user(user_id)
@@ -246,7 +246,7 @@ def user_reset(user_id: int) -> str:
     return render_template("office/secret.html", user=user, secret=password, what="新的一次性密码")
 
 
-@bp.post("/users/<int(max=2147483647):user_id>/<any(deactivate, reactivate):change>")
+@bp.post("/users/<id:user_id>/<any(deactivate, reactivate):change>")
 @office_required
 def user_active(user_id: int, change: str) -> BaseResponse:
     user = service.get_user(user_id)
@@ -259,7 +259,7 @@ def user_active(user_id: int, change: str) -> BaseResponse:
     return redirect(url_for("office.users"))
 
 
-@bp.post("/users/<int(max=2147483647):user_id>/token")
+@bp.post("/users/<id:user_id>/token")
 @office_required
 def user_token(user_id: int) -> Any:
     user = service.get_user(user_id)

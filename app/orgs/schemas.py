@@ -21,13 +21,22 @@ class OrganizationCreate(StrictSchema):
     cooperative = fields.String(validate=validate.Length(min=2, max=40))
 
 
-class OrganizationOut(Schema):
-    id = fields.Integer(required=True)
+class OrgRef(Schema):
+    """An organization wherever another record names it (a batch's custodian, a recall's holder).
+
+    The one output shape of an organization; the admin's full record and the consumer's public
+    name are this with fields added or left out.
+    """
+
     code = fields.String(required=True)
     name = fields.String(required=True)
-    name_en = fields.String(allow_none=True)
+    name_en = fields.String(required=True, allow_none=True)
     kind = fields.String(required=True)
-    county = fields.String(allow_none=True)
+    county = fields.String(required=True, allow_none=True)
+
+
+class OrganizationOut(OrgRef):
+    id = fields.Integer(required=True)
     credit_code = fields.String(allow_none=True)
     masked_id = fields.String(allow_none=True)
     contact_phone = fields.String(allow_none=True)

@@ -5,9 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from app import clock
 from app.batches.models import Batch
 from app.compliance import rules, verdicts
-from app.compliance.certifications import CERTIFICATION_KINDS, batch_certifications
+from app.compliance.certifications import batch_certifications, kind_name
+from app.i18n import in_each_language
+
+
+def _kind_names(kind: str) -> dict[str, str]:
+    """``kind_zh`` and ``kind_en``: a certification kind's name in both languages."""
+    return {f"kind_{lang}": name for lang, name in in_each_language(lambda: kind_name(kind)).items()}
 
 
 def public_summary(batch: Batch) -> dict[str, Any]:
@@ -34,15 +41,14 @@ def public_summary(batch: Batch) -> dict[str, Any]:
             "name_zh": row["parameter_zh"],
             "name_en": row["parameter_en"] or row["parameter"],
             "verdict": outcome,
-            "tested_at": rules.local_date(dt.datetime.fromisoformat(tested_at)).isoformat() if tested_at else None,
+            "tested_at": clock.china_date(dt.datetime.fromisoformat(tested_at)).isoformat() if tested_at else None,
             "lab": row["lab"],
             "report_no": row["report_no"],
         }
     certifications = [
         {
             "kind": bc.certification.kind,
-            "kind_zh": CERTIFICATION_KINDS[bc.certification.kind][0],
-            "kind_en": CERTIFICATION_KINDS[bc.certification.kind][1],
+            **_kind_names(bc.certification.kind),
             "number": bc.certification.number,
             "issuer": bc.certification.issuer,
             "valid_to": bc.certification.valid_to.isoformat() if bc.certification.valid_to else None,

@@ -27,11 +27,12 @@ from sqlalchemy import String, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import joinedload
 
+from app import clock
 from app.batches import chain
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.service import chain_fields, public_url
-from app.batches.vocabulary import SYSTEM_KINDS
+from app.batches.vocabulary import SYSTEM_KINDS, record_name
 from app.catalog.models import Standard
 from app.checkpoints.models import Checkpoint
 from app.checkpoints.service import anchor_of
@@ -41,13 +42,11 @@ from app.lineage.models import LineageEdge
 from app.orgs.models import Organization, Site, User
 from app.public import compliance as public_compliance
 from app.public.cache import page_cache
-from app.public.facts import LEVELS, Translate, stage_facts, stage_name, term, translator
+from app.public.facts import LEVELS, Translate, stage_facts, term, translator
 from app.recalls.models import Recall, RecallItem
 
 # Public codes are base64url (secrets.token_urlsafe); anything else is not worth a query.
 _PUBLIC_CODE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-# Consumers read dates in China's time; the zone has had no daylight saving since 1991.
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def well_formed(public_code: str) -> bool:
@@ -161,7 +160,7 @@ def cached_view(public_code: str, base_url: str, lang: str) -> dict[str, Any] | 
 
 
 def local_date(value: dt.datetime, lang: str) -> str:
-    return _format_day(value.astimezone(CHINA_TIME).date(), lang)
+    return _format_day(clock.china_date(value), lang)
 
 
 @lru_cache(maxsize=4096)
@@ -251,7 +250,7 @@ def _anchored(
         return report, None
     if not anchor.consistent:
         return chain.ChainReport(False, report.events, report.head_hash, anchor.mismatch_seq, "not as anchored"), None
-    at = anchor.created_at.astimezone(CHINA_TIME)
+    at = clock.to_china(anchor.created_at)
     return report, {
         "checkpoint": anchor.checkpoint_id,
         "created_at": anchor.created_at,
@@ -273,7 +272,7 @@ def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[d
             {
                 "seq": entry.seq,
                 "stage": entry.stage,
-                "stage_name": stage_name(entry.stage, lang, _),
+                "stage_name": record_name(entry.stage),
                 "system": system,
                 "occurred_at": entry.occurred_at,
                 "date": local_date(entry.occurred_at, lang),

@@ -18,36 +18,9 @@ from typing import Any
 
 from flask_babel import get_translations
 
-from app.catalog.products import PRODUCTS, STAGE_NAMES
-
-
-def N_(text: str) -> str:
-    """Mark a string for extraction; it is translated later, where it is shown."""
-    return text
-
-
-UNITS = {
-    "kg": N_("千克"),
-    "t": N_("吨"),
-    "g": N_("克"),
-    "L": N_("升"),
-    "mL": N_("毫升"),
-    "piece": N_("个"),
-    "box": N_("箱"),
-    "brick": N_("块"),
-}
-
-# Records that enter a batch's chain without being a stage of its journey.
-SYSTEM_STAGES = {
-    "transfer": N_("交接"),
-    "receipt": N_("接收"),
-    "transfer_rejected": N_("拒收"),
-    "split": N_("分批"),
-    "transformation": N_("加工转化"),
-    "recall": N_("召回"),
-    "recall_closed": N_("召回结束"),
-    "inspection": N_("抽样检验"),
-}
+from app import units
+from app.catalog.products import PRODUCTS
+from app.i18n import N_
 
 # Stored words (choices and the usual process-step names) a consumer reads in their language.
 TERMS = frozenset(
@@ -134,26 +107,17 @@ def number(value: Any) -> str:
 
 
 def amount(value: Any, unit: str, _: Translate) -> str:
-    word = UNITS.get(unit)
+    word = units.name_of(unit)
     return f"{number(value)} {_(word) if word else unit}"
 
 
-def stage_name(stage: str, lang: str, _: Translate) -> str:
-    if stage in STAGE_NAMES:
-        zh, en = STAGE_NAMES[stage]
-        return en if lang == "en" else zh
-    if stage in SYSTEM_STAGES:
-        return _(SYSTEM_STAGES[stage])
-    return stage
-
-
 @cache
-def _extra_fields(product_key: str, stage: str) -> tuple[tuple[str, str, str, str], ...]:
-    """(name, kind, zh label, en label) of the fields a product line adds to a stage."""
+def _extra_fields(product_key: str, stage: str) -> tuple[tuple[str, str, str], ...]:
+    """(name, kind, label to translate) of the fields a product line adds to a stage."""
     spec = PRODUCTS.get(product_key)
     if spec is None:
         return ()
-    return tuple((f.name, f.kind, f.zh, f.en) for f in spec.extra_fields.get(stage, ()))
+    return tuple((f.name, f.kind, f.label) for f in spec.extra_fields.get(stage, ()))
 
 
 def _planting_input(item: dict[str, Any], _: Translate) -> str:
@@ -216,10 +180,10 @@ def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> 
 def stage_facts(product_key: str, stage: str, data: dict[str, Any], lang: str, _: Translate) -> list[Fact]:
     """The facts that matter for one stage, shared fields first, then the product line's own."""
     facts = _shared_facts(stage, data, lang, _)
-    for name, kind, zh, en in _extra_fields(product_key, stage):
+    for name, kind, label in _extra_fields(product_key, stage):
         value = data.get(name)
         if value in (None, ""):
             continue
         shown = number(value) if kind == "number" else term(str(value), _)
-        facts.append(Fact(name, en if lang == "en" else zh, shown))
+        facts.append(Fact(name, _(label), shown))
     return facts

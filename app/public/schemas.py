@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields
 
+from app.catalog.schemas import StandardRef
+from app.orgs.schemas import OrgRef
+
 
 class FactOut(Schema):
     key = fields.String(required=True, metadata={"description": "Machine name of the fact, e.g. quantity, route."})
@@ -27,12 +30,14 @@ class JourneyEntryOut(Schema):
     facts = fields.List(fields.Nested(FactOut), required=True)
 
 
-class StandardRefOut(Schema):
-    code = fields.String(required=True)
+class StandardRefOut(StandardRef):
+    """A standard as a consumer sees it: code, title and level name in the page's language, no id."""
+
     title = fields.String(required=True)
-    level = fields.String(required=True)
     level_name = fields.String(required=True)
-    mandatory = fields.Boolean(required=True)
+
+    class Meta:
+        fields = ("code", "title", "level", "level_name", "mandatory")
 
 
 class ChainOut(Schema):
@@ -125,8 +130,11 @@ class ProductRefOut(Schema):
     brand_county = fields.String(required=True)
 
 
-class PublicOrgOut(Schema):
-    name = fields.String(required=True)
+class PublicOrgOut(OrgRef):
+    """An organization as a consumer sees it: its name in the page's language, nothing else."""
+
+    class Meta:
+        fields = ("name",)
 
 
 class PublicBatchOut(Schema):

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from app.auth import Actor
 from app.recalls import service
 from app.recalls.models import Recall
-from app.recalls.service import COLUMNS, SEVERITIES, local_time
+from app.recalls.service import COLUMNS, local_time, severity_labels
 from app.security import csv_cell, xlsx_append
 
 DATE_FORMAT = "%Y-%m-%d %H:%M"
@@ -52,12 +52,12 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
 
 
 def _recall_facts(recall: Recall, count: int) -> list[tuple[str, Any]]:
-    zh, en = SEVERITIES.get(recall.severity, (recall.severity, ""))
+    label = severity_labels(recall.severity)
     return [
         ("召回编号 Recall", recall.id),
         ("批次号 Lot recalled", recall.batch.lot_code),
         ("原因 Reason", recall.reason),
-        ("级别 Severity", f"{recall.severity} {zh} {en}"),
+        ("级别 Severity", f"{recall.severity} {label['zh']} {label['en']}"),
         ("状态 Status", recall.status),
         ("开始 Opened (UTC+8)", _naive(local_time(recall.opened_at))),
         ("结束 Closed (UTC+8)", _naive(local_time(recall.closed_at))),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.lineage.service import q3
+from app.orgs.schemas import OrgRef
 from app.recalls.service import SEVERITIES, STATUSES
-from app.schemas import MAX_ID, ListMeta, PageArgs, PageMeta, StrictSchema
+from app.schemas import Id, ListMeta, PageArgs, PageMeta, StrictSchema
 
 
 class RecallCreate(StrictSchema):
-    batch = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    batch = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     severity = fields.String(
         required=True,
@@ -25,13 +26,6 @@ class RecallClose(StrictSchema):
 
 class RecallListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
-
-
-class RecallOrgOut(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True)
-    county = fields.String(allow_none=True)
 
 
 class RecallTransferOut(Schema):
@@ -61,7 +55,7 @@ class RecallAffectedOut(Schema):
     status = fields.Function(lambda a: a.batch.status, required=True)
     previous_status = fields.String(required=True)
     depth = fields.Integer(required=True)
-    holder = fields.Nested(RecallOrgOut, required=True)
+    holder = fields.Nested(OrgRef, required=True)
     location = fields.String(allow_none=True)
     source_lots = fields.List(fields.String(), required=True)
     transfers = fields.List(fields.Nested(RecallTransferOut), required=True)
@@ -69,7 +63,7 @@ class RecallAffectedOut(Schema):
 
 
 class RecallHolderOut(Schema):
-    org = fields.Nested(RecallOrgOut, required=True)
+    org = fields.Nested(OrgRef, required=True)
     lots = fields.List(fields.String(), required=True)
 
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
-from app import access
+from app import access, clock
 from app.auth import Actor
 from app.batches import service
 from app.batches.journey import build_journey
@@ -32,16 +33,26 @@ from app.batches.models import Batch, BatchStatus, Event
 from app.custody.models import Transfer
 from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import N_, in_each_language
 from app.lineage import trace as tracing
 from app.orgs.models import Organization, User
 from app.recalls.models import Recall, RecallItem
 from app.schemas import Page
 
-SEVERITIES: dict[str, tuple[str, str]] = {
-    "I": ("一级召回", "Class I: has caused or may cause serious harm to health"),
-    "II": ("二级召回", "Class II: has caused or may cause ordinary harm to health"),
-    "III": ("三级召回", "Class III: no harm to health, but must be withdrawn (e.g. a false label)"),
+# The three levels, each with its name (a Chinese source string; the English catalog explains it).
+SEVERITIES: dict[str, str] = {
+    "I": N_("一级召回"),
+    "II": N_("二级召回"),
+    "III": N_("三级召回"),
 }
+
+
+def severity_labels(severity: str) -> dict[str, str]:
+    """The severity's name in each language, ``{"zh": "一级召回", "en": "Class I: ..."}``."""
+    name = SEVERITIES.get(severity)
+    return in_each_language(lambda: gettext(name) if name is not None else "")
+
+
 STATUSES = ("open", "closed")
 
 
@@ -316,9 +327,6 @@ def recall_report(recall: Recall) -> RecallReport:
 # The sheet a regulator asks for: one row per affected lot and per movement
 # ---------------------------------------------------------------------------------------------
 
-# China keeps one offset all year; dates on the sheet are local, as the people reading it live them.
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
-
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("recall", "召回编号 Recall"),
     ("row_type", "记录类型 Record"),
@@ -339,7 +347,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def local_time(value: dt.datetime | None) -> dt.datetime | None:
-    return value.astimezone(CHINA_TIME) if value is not None else None
+    # Dates on the sheet are local, as the people reading it live them.
+    return clock.to_china(value) if value is not None else None
 
 
 def sheet_rows(report: RecallReport) -> list[dict[str, Any]]:
@@ -413,7 +422,6 @@ def _username(user_id: int | None) -> str | None:
 
 def describe(recall: Recall, affected: int) -> dict[str, Any]:
     """The recall's own facts, as the list and the detail show them."""
-    zh, en = SEVERITIES.get(recall.severity, ("", ""))
     return {
         "id": recall.id,
         "batch": recall.batch_id,
@@ -421,7 +429,7 @@ def describe(recall: Recall, affected: int) -> dict[str, Any]:
         "product": recall.batch.product_key,
         "reason": recall.reason,
         "severity": recall.severity,
-        "severity_label": {"zh": zh, "en": en},
+        "severity_label": severity_labels(recall.severity),
         "status": recall.status,
         "opened_at": recall.opened_at,
         "opened_by": _username(recall.opened_by_id),

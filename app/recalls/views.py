@@ -39,7 +39,7 @@ def list_recalls(args: dict[str, Any]) -> Page:
     return service.list_recalls(actor(), status=args.get("status"), page=args["page"], per_page=args["per_page"])
 
 
-@blp.route("/recalls/<int:recall_id>", methods=["GET"])
+@blp.route("/recalls/<id:recall_id>", methods=["GET"])
 @blp.response(200, RecallReportOut)
 @blp.doc(security=SECURITY)
 @require_roles()
@@ -48,7 +48,7 @@ def get_recall(recall_id: int) -> dict[str, Any]:
     return service.recall_body(service.get_recall(actor(), recall_id))
 
 
-@blp.route("/recalls/<int:recall_id>/close", methods=["POST"])
+@blp.route("/recalls/<id:recall_id>/close", methods=["POST"])
 @blp.arguments(RecallClose)
 @blp.response(200, RecallReportOut)
 @blp.doc(security=SECURITY)
@@ -62,7 +62,7 @@ def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@blp.route("/recalls/<int:recall_id>/export.csv", methods=["GET"])
+@blp.route("/recalls/<id:recall_id>/export.csv", methods=["GET"])
 @blp.response(200, content_type="text/csv", description="One row per affected lot and movement; UTF-8 with BOM.")
 @blp.doc(security=SECURITY)
 @require_roles()
@@ -71,7 +71,7 @@ def export_csv(recall_id: int) -> Response:
     return _attachment(export.recall_csv(actor(), recall_id), "text/csv; charset=utf-8", f"recall-{recall_id}.csv")
 
 
-@blp.route("/recalls/<int:recall_id>/export.xlsx", methods=["GET"])
+@blp.route("/recalls/<id:recall_id>/export.xlsx", methods=["GET"])
 @blp.response(200, content_type=XLSX, description="The recall sheet: frozen header, autofilter.")
 @blp.doc(security=SECURITY)
 @require_roles()

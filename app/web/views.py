@@ -18,13 +18,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
-from app import access
+from app import access, clock
 from app.auth import Actor, current_actor
 from app.batches import service as batches
 from app.batches.models import Batch
@@ -160,7 +159,7 @@ def batch_list() -> str:
     )
 
 
-@bp.get("/desk/batches/<int(max=2147483647):batch_id>")
+@bp.get("/desk/batches/<id:batch_id>")
 @desk_required
 def batch_page(batch_id: int) -> str:
     """One batch: verdict, clause table, pre-harvest intervals, findings, certifications, chain check."""
@@ -168,50 +167,42 @@ def batch_page(batch_id: int) -> str:
     assert who is not None
     batch = access.get_readable_batch(who, batch_id)
     verdict = verdicts.current(batch)
-    english = _english()
-    view = _desk_view(presenters.compliance_view(batch, verdict.result, findings.findings_of(batch)), english)
+    view = _desk_view(presenters.compliance_view(batch, verdict.result, findings.findings_of(batch)))
     return render_template(
         "web/batch.html",
         batch=batch,
         view=view,
         chain=batches.verify_batch(batch),
-        certifications=_desk_certifications(
-            certifications.batch_certifications(batch, reference=verdict.reference), english
-        ),
+        certifications=_desk_certifications(certifications.batch_certifications(batch, reference=verdict.reference)),
         can_act=access.can_act_on_finding(who, batch),
         can_close=access.can_close_finding(who),
         product=PRODUCTS[batch.product_key],
     )
 
 
-def _english() -> bool:
-    return str(get_locale()) == "en"
-
-
-def _desk_view(view: dict[str, Any], english: bool) -> dict[str, Any]:
+def _desk_view(view: dict[str, Any]) -> dict[str, Any]:
     """The compliance view as the desk shows it: row notes in the page's language, report dates in China time."""
-    if not english:
-        for row in view["rows"]:
-            row["note"] = row["note_zh"]
+    for row in view["rows"]:
+        row["note"] = presenters.note_text(row["note"])
     for inspection in view["inspections"]:
         for name in ("sampled_at", "tested_at"):
             with contextlib.suppress(OverflowError):  # at the very end of the calendar: shown as stored
-                inspection[name] = inspection[name].astimezone(rules.CHINA_TZ)
+                inspection[name] = inspection[name].astimezone(clock.CHINA_TZ)
     return view
 
 
-def _desk_certifications(found: list[certifications.BatchCertification], english: bool) -> list[dict[str, Any]]:
+def _desk_certifications(found: list[certifications.BatchCertification]) -> list[dict[str, Any]]:
     """Certifications for the desk page: each kind by its name in the page's language, never its key."""
     shown = []
     for bc in found:
         cert = presenters.certification_view(bc.certification, bc.status)
         cert["kind_key"] = cert["kind"]
-        cert["kind"] = cert["kind_en"] if english else cert["kind_zh"]
+        cert["kind"] = certifications.kind_name(cert["kind"])
         shown.append({"certification": cert, "status": bc.status, "judged_on": bc.judged_on, "basis": bc.basis})
     return shown
 
 
-@bp.get("/desk/batches/<int(max=2147483647):batch_id>/compliance.pdf")
+@bp.get("/desk/batches/<id:batch_id>/compliance.pdf")
 @desk_required
 def batch_pdf(batch_id: int) -> Response:
     """The compliance report PDF, for a signed-in inspector."""
@@ -245,14 +236,14 @@ def _finding_step(finding_id: int, step: Callable[[Actor, int, str], Any], done:
     return redirect(target)
 
 
-@bp.post("/desk/findings/<int(max=2147483647):finding_id>/close")
+@bp.post("/desk/findings/<id:finding_id>/close")
 @desk_required
 def finding_close(finding_id: int) -> BaseResponse:
     """Verify the corrective action and close the finding."""
     return _finding_step(finding_id, findings.close_finding, _("问题已核查关闭。"))
 
 
-@bp.post("/desk/findings/<int(max=2147483647):finding_id>/actions")
+@bp.post("/desk/findings/<id:finding_id>/actions")
 @desk_required
 def finding_action(finding_id: int) -> BaseResponse:
     """Record the custodian's corrective action."""
@@ -264,7 +255,7 @@ def finding_action(finding_id: int) -> BaseResponse:
 
 def _form_rows(batch: Batch) -> list[dict[str, str]]:
     """One row per parameter the batch is held to (with its unit), then a few blank rows."""
-    limits, _standards = evaluation.bound_limits(batch, rules.local_date(dt.datetime.now(dt.UTC)))
+    limits, _standards = evaluation.bound_limits(batch, clock.china_date(clock.now()))
     rows: dict[str, dict[str, str]] = {}
     for limit in limits:
         if limit.parameter in rows or not rules.judgeable(limit):
@@ -284,7 +275,7 @@ def _local_moment(text: str) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=rules.CHINA_TZ)
+        moment = moment.replace(tzinfo=clock.CHINA_TZ)
     return moment.isoformat()
 
 
@@ -351,7 +342,7 @@ def _flatten(errors: Any, index_map: list[int], prefix: str = "") -> dict[str, s
     return flat
 
 
-@bp.route("/desk/batches/<int(max=2147483647):batch_id>/inspections/new", methods=["GET", "POST"])
+@bp.route("/desk/batches/<id:batch_id>/inspections/new", methods=["GET", "POST"])
 @desk_required
 def inspection_form(batch_id: int) -> Any:
     """Record a test report: every row is checked, and nothing is stored unless all are right."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,8 +15,6 @@ from app.batches.models import Batch
 from app.orgs import service as orgs
 from app.orgs.models import Organization, User
 from tests.conftest import settle
-
-CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def at(day: str, time: str = "09:00") -> str:

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from app.batches import chain
 from app.batches.models import Batch, BatchStatus
 from app.catalog.service import applicable_mandatory
+from app.clock import CHINA_TZ as CST
 from app.custody.models import Transfer, TransferStatus
 from app.db import db
 from app.orgs import service as orgs
-from tests.batches.conftest import CST, at
+from tests.batches.conftest import at
 from tests.conftest import PUBLIC_BASE_URL, settle
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.clock import CHINA_TZ as CST
 from app.orgs import service as orgs
 from tests.compliance.factories import add_event, new_batch
 from tests.conftest import settle
-
-CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def cert(holder, number, valid_from, valid_to=None, kind="green_food", product="brick_tea", **kw):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from app.batches.models import Event
+from app.clock import CHINA_TZ as CST
 from app.compliance.verdicts import refresh_batches
 from app.db import db
 from tests.compliance.factories import add_event
 from tests.conftest import settle
 
-CST = dt.timezone(dt.timedelta(hours=8))
 UTC = dt.UTC
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.clock import CHINA_TZ as CST
 from tests.compliance.factories import add_event, amend_event
-
-CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def planting(*inputs):

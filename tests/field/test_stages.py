@@ -304,6 +304,7 @@ def test_the_outbox_gets_created_duplicate_and_rejected_as_json(loquat_lot):
     again = client.post(path, data=form, headers=outbox)
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
     bad = client.post(path, data={**form, "idempotency_key": "field-outbox-2", "count": "0"}, headers=outbox)
-    assert bad.status_code == 422 and bad.get_json() == {"status": "rejected", "message": "件数：不能小于 1"}
+    refused = {"status": "rejected", "message": "件数：应在 1 到 10000000 之间"}
+    assert bad.status_code == 422 and bad.get_json() == refused
     assert len(_events(batch)) == 1
     assert "outbox.js" in page and 'class="once outbox"' in page

@@ -170,7 +170,7 @@ def test_a_click_on_a_bar_drills_down_to_its_county(base: str, phone: Page):
     phone.click("button[type=submit]")
     chart = phone.locator("#chart-adoption_county")
     chart.scroll_into_view_if_needed()
-    phone.wait_for_selector("#chart-adoption_county canvas")
+    phone.wait_for_selector("#chart-adoption_county[data-ready] canvas")
     # 通山县 is the sixth county bar; ECharts says where its bar is, a real click lands on it.
     x, y = phone.evaluate(
         """() => {
@@ -188,6 +188,7 @@ def test_a_click_on_a_bar_drills_down_to_its_county(base: str, phone: Page):
     phone.wait_for_timeout(300)
     phone.mouse.down()
     phone.mouse.up()
+    phone.wait_for_url("**/office/drill/organizations?*")
     phone.wait_for_selector("#drill")
     assert phone.locator("h1").inner_text().endswith("通山县")
     listed = phone.locator("#drill").inner_text()

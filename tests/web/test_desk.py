@@ -11,13 +11,13 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.batches.models import Batch, Event
+from app.clock import CHINA_TZ as CST
 from app.compliance.models import Finding, Inspection
 from app.db import db
 from tests.compliance.factories import add_event, new_batch, post_inspection
 from tests.web.conftest import PASSWORD, csrf_from, sign_in
 
 LEAD_FAIL = [{"parameter": "lead", "value": "8", "unit": "mg/kg"}]
-CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def _lots(html: str) -> set[str]:
