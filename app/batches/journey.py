@@ -43,6 +43,8 @@ def build_journey(events: list[Event], include_system: bool = True) -> list[Jour
     entries: dict[int, JourneyEntry] = {}
     ordered: list[JourneyEntry] = []
     for ev in sorted(events, key=lambda e: e.seq):
+        if ev.stage == "created":
+            continue  # the batch's own facts, which the page's header shows: not a step of the journey
         if ev.stage == "amendment":
             target = entries.get(ev.amends_seq or -1)
             if target is not None:

@@ -184,6 +184,7 @@ class EventsQuery(StrictSchema):
 
 # Names of the records that enter a chain without being stages of the product's journey.
 RECORD_NAMES: dict[str, tuple[str, str]] = {
+    "created": ("建立批次", "Lot created"),
     "transfer": ("交接", "Handover"),
     "receipt": ("接收", "Receipt"),
     "transfer_rejected": ("拒收", "Handover refused"),

@@ -31,6 +31,7 @@ AMENDMENT = "amendment"
 SYSTEM_KINDS: frozenset[str] = frozenset(
     {
         AMENDMENT,
+        "created",  # opens a batch's chain with its own facts (chain.CREATED)
         "transfer",
         "receipt",
         "transfer_rejected",
