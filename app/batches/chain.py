@@ -214,14 +214,19 @@ def check_restated(records: list[ChainFields], stored: Restated) -> tuple[int, s
         if sorted(chained) != sorted(rows):
             for key, seq in sorted(chained.items(), key=lambda kv: kv[1]):
                 if key not in rows:
-                    return seq, f"record {seq} names a lineage edge {edge_kind} {key[1]} ({key[2]}) that the database no longer holds as recorded"
+                    return seq, (
+                        f"record {seq} names a lineage edge {edge_kind} {key[1]} ({key[2]}) "
+                        "that the database no longer holds as recorded"
+                    )
             for key in rows:
                 if key not in chained:
-                    return fallback, f"the database holds a lineage edge {edge_kind} {key[1]} ({key[2]}) that no record names"
+                    return fallback, (
+                        f"the database holds a lineage edge {edge_kind} {key[1]} ({key[2]}) that no record names"
+                    )
             return fallback, f"the lineage edges {edge_kind} other lots are not the ones recorded"
 
     # Recalls: the chain holds every recall that reached the batch and every closing of one.
-    opened = {r.data.get("recall"): r for r in records if r.stage == "recall"}
+    opened: dict[Any, ChainFields] = {r.data.get("recall"): r for r in records if r.stage == "recall"}
     closed = {r.data.get("recall"): r for r in records if r.stage == "recall_closed"}
     for recall_id, r in opened.items():
         status = "closed" if recall_id in closed else "open"
@@ -235,7 +240,7 @@ def check_restated(records: list[ChainFields], stored: Restated) -> tuple[int, s
         return first_recall, f"the batch is {stored.status}, but record {first_recall} recalled it"
 
     # Test reports: the results a verdict reads are the ones chained.
-    reports = {r.data.get("report_no"): r for r in records if r.stage == "inspection"}
+    reports: dict[Any, ChainFields] = {r.data.get("report_no"): r for r in records if r.stage == "inspection"}
     for report_no, r in reports.items():
         if stored.inspections.get(report_no) != r.data:
             return r.seq, f"test report {report_no} as stored is not what record {r.seq} says (deleted or changed)"

@@ -91,7 +91,7 @@ def _restated_parts() -> list[Any]:
         select(
             Batch.lot_code + _SEP + Batch.product_key + _SEP + _text(Batch.quantity) + _SEP + Batch.unit + _SEP
             + _text(Batch.created_at) + _SEP + _text(Batch.site_id) + _SEP + _text(Batch.gtin) + _SEP + producer.code
-        )  # fmt: skip
+        )
         .where(producer.id == Batch.producer_org_id)
         .correlate(Batch)
         .scalar_subquery()
@@ -124,9 +124,10 @@ def _restated_parts() -> list[Any]:
     )
     report_text = (
         Inspection.report_no + _SEP + Inspection.lab + _SEP + _text(Inspection.sampled_at) + _SEP
-        + _text(Inspection.tested_at) + _SEP + _text(InspectionResult.id) + _SEP + _text(InspectionResult.parameter_key)
-        + _SEP + _text(InspectionResult.value) + _SEP + _text(InspectionResult.unit) + _SEP
-        + _text(InspectionResult.not_detected) + _SEP + _text(InspectionResult.lod) + _SEP + _text(InspectionResult.method)
+        + _text(Inspection.tested_at) + _SEP + _text(InspectionResult.id) + _SEP
+        + _text(InspectionResult.parameter_key) + _SEP + _text(InspectionResult.value) + _SEP
+        + _text(InspectionResult.unit) + _SEP + _text(InspectionResult.not_detected) + _SEP
+        + _text(InspectionResult.lod) + _SEP + _text(InspectionResult.method)
     )  # fmt: skip
     reports = (
         select(_folded(report_text, Inspection.id, InspectionResult.id))
@@ -195,7 +196,7 @@ def _stamp_portable(public_code: str) -> Stamp | None:
         select(
             Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, _EVENT_TEXT, _LATEST_CHECKPOINT,
             *_restated_parts(),
-        )  # fmt: skip
+        )
         .select_from(Batch)
         .outerjoin(Event, Event.batch_id == Batch.id)
         .outerjoin(Organization, Organization.id == Event.actor_org_id)

@@ -197,7 +197,7 @@ def test_6_fully_rechained(client, cli, world):
 
 def test_7_timestamps(client, world):
     sql("UPDATE events SET occurred_at = :t WHERE batch_id = :b AND seq = 2",
-        t=dt.datetime(2026, 1, 1, 8, 0), b=world.lot.id)  # fmt: skip
+        t=dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC).replace(tzinfo=None), b=world.lot.id)  # fmt: skip
     found(client, world, world.lot.id, 2, "content does not match")
 
 
@@ -217,7 +217,7 @@ def test_8_actor(client, world):
         ("producer_org_id", None, "producer"),  # 10: set to another organization below
         ("product_key", "loquat", "product"),  # 12
         ("unit", "t", "unit"),  # 13
-        ("created_at", dt.datetime(2025, 1, 1, 8, 0), "created_at"),  # 14
+        ("created_at", dt.datetime(2025, 1, 1, 8, 0, tzinfo=dt.UTC).replace(tzinfo=None), "created_at"),  # 14
     ],
 )
 def test_9_to_14_the_batch_facts(client, world, column, value, key):
@@ -312,7 +312,7 @@ def test_a_lineage_edge_added_is_found_on_both_sides(client, world):
     db.session.execute(
         text("INSERT INTO lineage_edges (input_batch_id, output_batch_id, quantity, kind, occurred_at) "
              "VALUES (:i, :o, 5, 'transformation', :t)"),
-        {"i": world.lot.id, "o": world.tested.id, "t": dt.datetime(2026, 5, 5)},
+        {"i": world.lot.id, "o": world.tested.id, "t": dt.datetime(2026, 5, 5, tzinfo=dt.UTC).replace(tzinfo=None)},
     )  # fmt: skip
     settle()
     found(client, world, world.lot.id, 5, f"lineage edge to {world.tested.lot_code} .* that no record names")
