@@ -382,6 +382,7 @@ def _run(
             produced_at=occurred_at,
             now=now,
             check_role=False,  # the rule here is custody of the inputs, checked above
+            open_chain=False,  # its first record is this operation's, below, with the same facts
         )
         if split_parent is not None:
             # A part of a lot is still the same farm's produce from the same plot.
@@ -460,6 +461,7 @@ def _run(
                 ],
                 "made": {"quantity": q3(made_batch.quantity), "unit": made_batch.unit},
                 "process": process,
+                "batch": service.facts_of(made_batch),
             },
             occurred_at=occurred_at,
             now=now,

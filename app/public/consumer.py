@@ -28,13 +28,13 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import joinedload
 
 from app import clock
-from app.batches import chain
+from app.batches import chain, integrity
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.service import chain_fields, public_url
 from app.batches.vocabulary import SYSTEM_KINDS, record_name
 from app.catalog.models import Standard
-from app.checkpoints.models import Checkpoint
+from app.checkpoints.models import Checkpoint, CheckpointLeaf
 from app.checkpoints.service import anchor_of
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
@@ -74,6 +74,81 @@ _EVENT_TEXT = (
 )  # fmt: skip
 
 
+def _folded(text_expr: Any, *order: Any) -> Any:
+    """The rows' text folded into one value in SQL: an MD5 on PostgreSQL, the text itself on SQLite."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.md5(func.string_agg(text_expr, aggregate_order_by(literal("\x1e"), *order)))
+    return func.group_concat(text_expr, "\x1e")
+
+
+def _restated_parts() -> list[Any]:
+    """Scalar subqueries over every row verification checks against the chain (chain.Restated):
+    the batch's facts, its lineage edges both ways, its recalls and its test reports, and the
+    checkpoint leaves that anchor it. A change to any of them gives the page a new cache key."""
+    producer, source, target, root = (db.aliased(Organization), db.aliased(Batch), db.aliased(Batch), db.aliased(Batch))
+    facts = (
+        select(
+            Batch.lot_code + _SEP + Batch.product_key + _SEP + _text(Batch.quantity) + _SEP + Batch.unit + _SEP
+            + _text(Batch.created_at) + _SEP + _text(Batch.site_id) + _SEP + _text(Batch.gtin) + _SEP + producer.code
+        )
+        .where(producer.id == Batch.producer_org_id)
+        .correlate(Batch)
+        .scalar_subquery()
+    )
+    edge_text = (
+        _text(LineageEdge.id) + _SEP + source.lot_code + _SEP + target.lot_code + _SEP + _text(LineageEdge.quantity)
+        + _SEP + _text(LineageEdge.transformation_id)
+    )  # fmt: skip
+    edges = (
+        select(_folded(edge_text, LineageEdge.id))
+        .select_from(LineageEdge)
+        .join(source, source.id == LineageEdge.input_batch_id)
+        .join(target, target.id == LineageEdge.output_batch_id)
+        .where(or_(LineageEdge.input_batch_id == Batch.id, LineageEdge.output_batch_id == Batch.id))
+        .correlate(Batch)
+        .scalar_subquery()
+    )
+    recall_text = (
+        _text(Recall.id) + _SEP + _text(RecallItem.depth) + _SEP + root.lot_code + _SEP + Recall.severity + _SEP
+        + Recall.reason + _SEP + Recall.status
+    )  # fmt: skip
+    recalls = (
+        select(_folded(recall_text, Recall.id))
+        .select_from(RecallItem)
+        .join(Recall, Recall.id == RecallItem.recall_id)
+        .join(root, root.id == Recall.batch_id)
+        .where(RecallItem.batch_id == Batch.id)
+        .correlate(Batch)
+        .scalar_subquery()
+    )
+    report_text = (
+        Inspection.report_no + _SEP + Inspection.lab + _SEP + _text(Inspection.sampled_at) + _SEP
+        + _text(Inspection.tested_at) + _SEP + _text(InspectionResult.id) + _SEP
+        + _text(InspectionResult.parameter_key) + _SEP + _text(InspectionResult.value) + _SEP
+        + _text(InspectionResult.unit) + _SEP + _text(InspectionResult.not_detected) + _SEP
+        + _text(InspectionResult.lod) + _SEP + _text(InspectionResult.method)
+    )  # fmt: skip
+    reports = (
+        select(_folded(report_text, Inspection.id, InspectionResult.id))
+        .select_from(Inspection)
+        .outerjoin(InspectionResult, InspectionResult.inspection_id == Inspection.id)
+        .where(Inspection.batch_id == Batch.id)
+        .correlate(Batch)
+        .scalar_subquery()
+    )
+    leaves = (
+        select(_folded(_text(CheckpointLeaf.seq) + _SEP + CheckpointLeaf.head_hash, CheckpointLeaf.leaf_index))
+        .where(CheckpointLeaf.lot_code == Batch.lot_code)
+        .correlate(Batch)
+        .scalar_subquery()
+    )
+    return [facts, edges, recalls, reports, leaves]
+
+
+def _restated_text(row: Any, start: int) -> str:
+    return "\x1d".join(str(part or "") for part in row[start : start + 5])
+
+
 def stamp(public_code: str) -> Stamp | None:
     """The batch behind a label and a fingerprint of its chain as stored, in one indexed query.
 
@@ -104,19 +179,23 @@ def _stamp_postgres(public_code: str) -> Stamp | None:
         .scalar_subquery()
     )
     row = db.session.execute(
-        select(Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, events_md5, _LATEST_CHECKPOINT).where(
-            Batch.public_code == public_code
-        )
-    ).first()
+        select(
+            Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, events_md5, _LATEST_CHECKPOINT,
+            *_restated_parts(),
+        ).where(Batch.public_code == public_code)
+    ).first()  # fmt: skip
     if row is None:
         return None
     head = _head(row.status, row.head_seq, row.head_hash, row[5])
-    return Stamp(batch_id=row.id, version=f"{head}\x1e{row[4] or ''}")
+    return Stamp(batch_id=row.id, version=f"{head}\x1e{row[4] or ''}\x1e{_restated_text(row, 6)}")
 
 
 def _stamp_portable(public_code: str) -> Stamp | None:
     rows = db.session.execute(
-        select(Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, _EVENT_TEXT, _LATEST_CHECKPOINT)
+        select(
+            Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, _EVENT_TEXT, _LATEST_CHECKPOINT,
+            *_restated_parts(),
+        )
         .select_from(Batch)
         .outerjoin(Event, Event.batch_id == Batch.id)
         .outerjoin(Organization, Organization.id == Event.actor_org_id)
@@ -128,6 +207,7 @@ def _stamp_portable(public_code: str) -> Stamp | None:
         return None
     first = rows[0]
     digest = hashlib.sha256(_head(first.status, first.head_seq, first.head_hash, first[5]).encode())
+    digest.update(b"\x1d" + _restated_text(first, 6).encode())
     for row in rows:
         digest.update(b"\x1e" + (row[4] or "").encode())
     return Stamp(batch_id=first.id, version=digest.hexdigest())
@@ -232,9 +312,9 @@ def _events(batch: Batch) -> list[Any]:
 
 
 def _verify(batch: Batch, rows: list[Any]) -> chain.ChainReport:
-    # The same recomputation as batches.service.verify_batch, over the rows already read.
+    # The same checks as batches.service.verify_batch, over the event rows already read.
     links = ((chain_fields(row, batch.lot_code, row.org_code, row.username), row.hash) for row in rows)
-    return chain.verify(links, expected_head=batch.head_hash)
+    return chain.verify_restated(links, batch.head_hash, integrity.restated(batch.id))
 
 
 def _anchored(
@@ -348,10 +428,33 @@ def open_recall(batch: Batch) -> Recall | None:
     )
 
 
-def _recall(batch: Batch, lang: str) -> dict[str, Any] | None:
-    if batch.status != BatchStatus.recalled:
+def _chained_recall(batch: Batch, rows: list[Any]) -> dict[str, Any] | None:
+    """The newest recall the batch's own chain records and has not closed (or the newest closed).
+
+    Read from the chain, not from the recall's rows: deleting those rows (or resetting the batch's
+    status) cannot take the notice off the page; the chain box then fails as well.
+    """
+    opened = [r for r in rows if r.stage == "recall"]
+    if not opened:
         return None
-    recall = open_recall(batch)
+    closed = {r.data.get("recall") for r in rows if r.stage == "recall_closed"}
+    still_open = [r for r in opened if r.data.get("recall") not in closed]
+    newest = (still_open or opened)[-1]
+    root = newest.data.get("root") or batch.lot_code
+    return {
+        "reason": newest.data.get("reason") if still_open else None,
+        "severity": newest.data.get("severity") if still_open else None,
+        "opened_at": newest.occurred_at,
+        "lot_code": root,
+        "inherited": root != batch.lot_code,
+    }
+
+
+def _recall(batch: Batch, rows: list[Any], lang: str) -> dict[str, Any] | None:
+    chained = _chained_recall(batch, rows)
+    if batch.status != BatchStatus.recalled and chained is None:
+        return None
+    recall = open_recall(batch) if chained is None else None
     notice = {}
     # The notice is shown in both languages whatever the page's, so nobody misses it.
     for code in ("zh", "en"):
@@ -360,6 +463,8 @@ def _recall(batch: Batch, lang: str) -> dict[str, Any] | None:
                 "title": gettext("召回通知"),
                 "text": gettext("此批次产品已被召回，请停止食用或使用，并联系购买处退换。"),
             }
+    if chained is not None:
+        return {"notice": notice, **chained, "date": local_date(chained["opened_at"], lang)}
     return {
         "notice": notice,
         "reason": recall.reason if recall else None,
@@ -403,7 +508,7 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
             "first_invalid_seq": report.first_invalid_seq,
         },
         "anchor": anchor,
-        "recall": _recall(batch, lang),
+        "recall": _recall(batch, rows, lang),
         "tests": _tests(batch, lang),
         "compliance": summary,
     }
