@@ -15,7 +15,7 @@ No schema change. Downgrade leaves the records: they are ordinary chained record
 records from chains is exactly the tampering this project detects.
 
 Revision ID: 7c4e2f1a9b3d
-Revises: 030c5012faea
+Revises: 0ff1ce000001
 Create Date: 2026-12-01 15:00:00
 
 """
@@ -30,7 +30,7 @@ from alembic import op
 from app.batches import chain
 
 revision = '7c4e2f1a9b3d'
-down_revision = '030c5012faea'
+down_revision = '0ff1ce000001'
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,7 @@ from app.db import db
 
 pytestmark = pytest.mark.committing
 
-BEFORE = "030c5012faea"  # the revision before 7c4e2f1a9b3d
+BEFORE = "0ff1ce000001"  # the revision before 7c4e2f1a9b3d
 
 
 def test_an_older_chain_keeps_its_history_and_gains_its_facts(tmp_path):
