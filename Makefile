@@ -40,9 +40,10 @@ lint: $(BIN)/.installed-test
 	status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(MAKE) --no-print-directory typecheck || status=1; \
+	$(MAKE) --no-print-directory check-layout || status=1; \
 	exit $$status
 
-## check-layout: import cycles in app/, and modules over 500 lines with no `Size:` reason (not in lint yet)
+## check-layout: import cycles in app/, and modules over 500 lines with no `Size:` reason (part of lint)
 # Both checks run even when the first fails, so one run reports everything.
 check-layout: $(BIN)/.installed
 	status=0; \

@@ -75,7 +75,7 @@ def catalog_load(path: str | None) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def catalog_export(path: str) -> None:
     """Write the catalog back as YAML, in the shape ``catalog load`` reads."""
-    from app.catalog.service import export_catalog_file
+    from app.catalog.export import export_catalog_file
 
     count = export_catalog_file(path)
     click.echo(f"exported {count} standards to {path}")

@@ -13,7 +13,7 @@ from app import access
 from app.auth import Actor
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
-from app.compliance import rules
+from app.compliance import timing
 from app.compliance.evaluation import reference_date
 from app.compliance.models import Certification
 from app.db import db, utcnow
@@ -128,5 +128,5 @@ def batch_certifications(
     for cert in certs:
         if cert.site_id is not None and cert.site_id != batch.site_id:
             continue
-        out.append(BatchCertification(cert, rules.certification_status(cert.valid_from, cert.valid_to, on), on, basis))
+        out.append(BatchCertification(cert, timing.certification_status(cert.valid_from, cert.valid_to, on), on, basis))
     return out

@@ -19,7 +19,7 @@ from app.batches import service as batches
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard
 from app.catalog.models import Standard
-from app.compliance import rules
+from app.compliance import rules, timing
 from app.compliance.models import Inspection
 from app.compliance.standards import as_limit, editions_of
 from app.db import db
@@ -39,7 +39,7 @@ class Evaluation:
     rows: list[rules.Row]
     overall: rules.Overall
     standards: list[dict[str, Any]]
-    pre_harvest: list[rules.IntervalCheck]
+    pre_harvest: list[timing.IntervalCheck]
     inspections: list[Inspection]
     # The stage journey (corrections applied) the verdict read, for callers that need it too.
     journey: list[Any]
@@ -89,7 +89,7 @@ def bound_limits(batch: Batch, on: dt.date) -> tuple[list[rules.Limit], list[dic
         if s.owner_org_id == owners[s.base_code] and s.applies_to_product(batch.product_key)
     ]
     by_id = {s.id: s for s in candidates}
-    choices = rules.choose_editions(editions_of(candidates), on)
+    choices = timing.choose_editions(editions_of(candidates), on)
     limits: list[rules.Limit] = []
     standards: list[dict[str, Any]] = []
     chosen_standards = []
@@ -116,7 +116,7 @@ def bound_limits(batch: Batch, on: dt.date) -> tuple[list[rules.Limit], list[dic
     chosen_standards.sort(key=lambda sb: (not sb[0].mandatory, sb[0].code))
     for std, binding in chosen_standards:
         for req in std.requirements:
-            if rules.requirement_applies(req.scoped_product, std.applies_to, batch.product_key):
+            if timing.requirement_applies(req.scoped_product, std.applies_to, batch.product_key):
                 limits.append(as_limit(std, req, binding))
     standards.sort(key=lambda s: (s["mandatory"] is not True, s["base_code"]))
     return limits, standards
@@ -182,7 +182,7 @@ def measurements_of(
     return measurements, notes
 
 
-def pesticide_uses(journey: list[Any]) -> list[rules.PesticideUse]:
+def pesticide_uses(journey: list[Any]) -> list[timing.PesticideUse]:
     """The pesticides recorded in a journey's planting events, as corrected, with their intervals."""
     uses = []
     for entry in journey:
@@ -192,7 +192,7 @@ def pesticide_uses(journey: list[Any]) -> list[rules.PesticideUse]:
             if item.get("kind") != "pesticide" or item.get("phi_days") is None:
                 continue
             uses.append(
-                rules.PesticideUse(
+                timing.PesticideUse(
                     name=item["name"],
                     applied_at=dt.datetime.fromisoformat(item["applied_at"]),
                     phi_days=int(item["phi_days"]),
@@ -203,21 +203,21 @@ def pesticide_uses(journey: list[Any]) -> list[rules.PesticideUse]:
     return uses
 
 
-def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[rules.IntervalCheck]:
+def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[timing.IntervalCheck]:
     """Pesticides recorded in planting events (as corrected) against the harvest they preceded."""
     journey = journey if journey is not None else build_journey(batches.events_of(batch), include_system=False)
     uses = pesticide_uses(journey)
     harvests = [(e.seq, e.occurred_at) for e in journey if e.stage == "harvest"]
-    checks: list[rules.IntervalCheck] = []
+    checks: list[timing.IntervalCheck] = []
     for harvest in harvests:
         for use in uses:
             try:
-                checks += rules.check_intervals([use], [harvest])
+                checks += timing.check_intervals([use], [harvest])
             except OverflowError:
                 # The interval ends past the last representable moment (a date stored before dates
                 # were range-checked): a harvest after the application came before it ended.
                 if use.applied_at <= harvest[1]:
-                    checks.append(rules.IntervalCheck(use, harvest[1], harvest[0], _LAST_MOMENT, True))
+                    checks.append(timing.IntervalCheck(use, harvest[1], harvest[0], _LAST_MOMENT, True))
     return checks
 
 

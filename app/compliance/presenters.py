@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.batches.models import Batch
-from app.compliance import rules
+from app.compliance import rules, timing
 from app.compliance.certifications import kind_name
 from app.compliance.evaluation import Evaluation, reference_date
 from app.compliance.models import Certification, Finding, Inspection
@@ -141,10 +141,10 @@ def local_moment(moment: dt.datetime) -> str:
         return moment.isoformat()
 
 
-def interval_view(check: rules.IntervalCheck) -> dict[str, Any]:
+def interval_view(check: timing.IntervalCheck) -> dict[str, Any]:
     """One pre-harvest check; its moments in China time, the dates the desk and the PDF print.
 
-    The breach itself was decided on the instants (``rules.check_intervals``), not on these dates.
+    The breach itself was decided on the instants (``timing.check_intervals``), not on these dates.
     """
     return {
         "pesticide": check.use.name,

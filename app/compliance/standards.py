@@ -23,7 +23,7 @@ from app.catalog.models import Requirement, Standard
 from app.catalog.parameters import KEYS_BY_ZH, known_keys
 from app.catalog.products import PRODUCTS
 from app.catalog.service import split_code
-from app.compliance import rules
+from app.compliance import rules, timing
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.orgs.models import Organization
@@ -97,14 +97,14 @@ def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.date
     return bound
 
 
-def editions_of(standards: list[Standard]) -> list[rules.Edition]:
+def editions_of(standards: list[Standard]) -> list[timing.Edition]:
     """The standards as editions to choose from, each with when its named successor took over."""
     successors = {s.superseded_by for s in standards if s.superseded_by}
     effective = dict(
         db.session.execute(select(Standard.code, Standard.effective).where(Standard.code.in_(successors))).all()
     ) if successors else {}  # fmt: skip
     return [
-        rules.Edition(
+        timing.Edition(
             s.id,
             s.code,
             s.base_code,
@@ -127,14 +127,14 @@ def _mandatory_floor(product: str, parameter: str, on: dt.date) -> list[tuple[St
         if s.applies_to_product(product) and s.code not in PRODUCTS[product].not_bound
     ]
     by_id = {s.id: s for s in standards}
-    chosen = rules.choose_editions(editions_of(standards), on)
+    chosen = timing.choose_editions(editions_of(standards), on)
     floor = []
     for choice in chosen:
         if choice.chosen is None:
             continue
         std = by_id[choice.chosen.id]
         for req in std.requirements:
-            if req.parameter_key == parameter and rules.requirement_applies(
+            if req.parameter_key == parameter and timing.requirement_applies(
                 req.scoped_product, std.applies_to, product
             ):
                 floor.append((std, req))

@@ -8,8 +8,6 @@ same rules hold whichever door a record comes in by. Refusals come back as a dic
 from __future__ import annotations
 
 import datetime as dt
-import re
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,14 +24,13 @@ from app.batches.journey import build_journey
 from app.batches.models import Batch, Event
 from app.batches.schemas import LOT_CODE
 from app.catalog.products import PRODUCTS
-from app.compliance import evaluation, rules
+from app.compliance import evaluation, timing
 from app.db import db, utcnow
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.field import clock, forms
 from app.field.models import EnteredQuantity
 from app.i18n import N_
-from app.orgs import service as orgs
-from app.orgs.models import Organization, OrgKind, Site, User
+from app.orgs.models import Organization, OrgKind, Site
 from app.schemas import MAX_ID
 from app.units import QUANTITY_UNITS, to_stored
 
@@ -43,7 +40,7 @@ PER_PAGE = 20
 class NeedsConfirmation(Exception):
     """A harvest inside a pesticide's pre-harvest interval: shown to the farmer before anything is stored."""
 
-    def __init__(self, breaches: list[rules.IntervalCheck]) -> None:
+    def __init__(self, breaches: list[timing.IntervalCheck]) -> None:
         super().__init__(breaches)
         self.breaches = breaches
 
@@ -290,14 +287,14 @@ def record_stage_from_form(
     return result
 
 
-def interval_breaches(batch: Batch, harvested_at: dt.datetime) -> list[rules.IntervalCheck]:
+def interval_breaches(batch: Batch, harvested_at: dt.datetime) -> list[timing.IntervalCheck]:
     """The pesticides whose 安全间隔期 a harvest at ``harvested_at`` would break (the verdict's own rule)."""
     journey = build_journey(batches.events_of(batch), include_system=False)
     uses = evaluation.pesticide_uses(journey)
     try:
-        checks = rules.check_intervals(uses, [(0, harvested_at)])
+        checks = timing.check_intervals(uses, [(0, harvested_at)])
     except OverflowError:  # an interval past the calendar's end: the harvest is certainly inside it
-        return [rules.IntervalCheck(u, harvested_at, 0, harvested_at, True) for u in uses]
+        return [timing.IntervalCheck(u, harvested_at, 0, harvested_at, True) for u in uses]
     return [c for c in checks if c.breached]
 
 
@@ -456,51 +453,3 @@ def record_day_sheet(
                 )
     db.session.flush()
     return results
-
-
-# --- a cooperative adds a member household ---------------------------------------------------------
-
-_PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # a mainland mobile number
-
-
-@dataclass
-class NewMember:
-    household: Organization
-    username: str | None
-    password: str | None  # shown once to the cooperative, never stored in the clear
-
-
-def add_member(who: Actor, posted: Any) -> NewMember:
-    """A cooperative registers a member household, and a farmer user when it has a phone."""
-    if who.org.kind != OrgKind.cooperative:
-        raise Forbidden("Only a cooperative adds member households.")
-    errors: dict[str, str] = {}
-    name = posted.get("name", "").strip()
-    if not name or len(name) > 200:
-        errors["name"] = _("必填，最多 200 个字")
-    masked_id = posted.get("masked_id", "").strip().upper() or None
-    phone = posted.get("phone", "").strip().replace(" ", "") or None
-    if phone is not None and not _PHONE.match(phone):
-        errors["phone"] = _("请填写 11 位手机号")
-    if phone is not None and db.session.scalar(select(User.id).where(User.username == phone)):
-        errors["phone"] = _("这个手机号已有账号")
-    if errors:
-        raise FormRefused(errors)
-    code = f"HH-{secrets.token_hex(5).upper()}"  # households have no credit code; a code of our own
-    try:
-        household = orgs.create_organization(
-            code=code, name=name, kind=OrgKind.farm_household, county=who.org.county, masked_id=masked_id,
-            contact_phone=phone, cooperative_code=who.org.code,
-        )  # fmt: skip
-    except InvalidInput as exc:
-        named = (exc.errors or {}).get("json", {})
-        if "masked_id" in named:
-            raise FormRefused({"masked_id": _("身份证号只填首尾，中间用 * 代替，如 4212**********123X")}) from exc
-        raise FormRefused({"_form": _("未能保存，请检查后重试。")}) from exc
-    if phone is None:
-        return NewMember(household, None, None)
-    password = secrets.token_urlsafe(9)
-    orgs.create_user(
-        username=phone, org_code=household.code, role="farmer", display_name=name, phone=phone, password=password
-    )
-    return NewMember(household, phone, password)

@@ -35,6 +35,7 @@ from app.catalog.products import PRODUCTS
 from app.db import db, utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.field import clock, forms, service, sites
+from app.field.members import add_member
 from app.field.sites import blp  # noqa: F401 - GET/POST /api/v1/sites, registered with this module
 from app.orgs.models import Role, Site
 from app.units import QUANTITY_UNITS, STORED_NAMES
@@ -614,7 +615,7 @@ def member_create() -> Any:
     created = None
     if request.method == "POST":
         try:
-            created = service.add_member(who, request.form)
+            created = add_member(who, request.form)
         except service.FormRefused as refused:
             values, errors, status = request.form, refused.errors, 422
     labels = {"name": _("农户姓名"), "masked_id": _("身份证号（只留首尾）"), "phone": _("手机号"), "_form": ""}

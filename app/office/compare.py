@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from app.catalog.models import Requirement, Standard
 from app.catalog.products import PRODUCTS
-from app.compliance import rules
+from app.compliance import rules, timing
 from app.db import db
 from app.errors import InvalidInput
 
@@ -42,7 +42,7 @@ def compare(product: str, parameter: str) -> dict[str, Any]:
             .where(Requirement.parameter_key == parameter)
             .order_by(Requirement.standard_id, Requirement.position)
         )
-        if rules.requirement_applies(r.product_key, r.standard.applies_to or [], product)
+        if timing.requirement_applies(r.product_key, r.standard.applies_to or [], product)
     ]
     units = [rules.unit_alternatives(r.unit)[0] for r in requirements if r.unit and rules.unit_alternatives(r.unit)]
     written = {rules.canonical_unit(u) for u in units}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.catalog.models import ProductLine, Requirement, Standard
 from app.catalog.service import applicable_mandatory, default_catalog_path
-from app.compliance.rules import requirement_applies
+from app.compliance.timing import requirement_applies
 from app.db import db
 
 SOURCE = yaml.safe_load(default_catalog_path().read_text(encoding="utf-8"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import yaml
 from sqlalchemy import func, select
 
+from app.catalog.export import export_catalog
 from app.catalog.models import ProductLine, Requirement, Standard
-from app.catalog.service import default_catalog_path, export_catalog, load_catalog, load_catalog_file
+from app.catalog.service import default_catalog_path, load_catalog, load_catalog_file
 from app.db import db
 
 SOURCE = yaml.safe_load(default_catalog_path().read_text(encoding="utf-8"))

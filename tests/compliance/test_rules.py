@@ -7,8 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from app.compliance import rules
-from app.compliance.rules import Edition, Limit, Measurement
+from app.compliance import rules, timing
+from app.compliance.rules import Limit, Measurement
+from app.compliance.timing import Edition
 
 UTC = dt.UTC
 
@@ -120,17 +121,17 @@ GB2763_1 = Edition(8, "GB 2763.1-2022", "GB 2763.1", "2022", None, "GB 2763-2026
     ],
 )
 def test_the_edition_in_force_on_the_date_applies(editions, on, expected, note):
-    [choice] = rules.choose_editions(editions, on)
+    [choice] = timing.choose_editions(editions, on)
     assert (choice.chosen.code if choice.chosen else None) == expected
     assert note in choice.note
 
 
 def test_requirement_scope():
-    assert rules.requirement_applies("brick_tea", ["all"], "brick_tea")
-    assert not rules.requirement_applies("loquat", ["all"], "brick_tea")
-    assert rules.requirement_applies(None, ["all"], "mahua")
-    assert rules.requirement_applies(None, ["camellia_oil", "mahua"], "mahua")
-    assert not rules.requirement_applies(None, ["camellia_oil", "mahua"], "loquat")
+    assert timing.requirement_applies("brick_tea", ["all"], "brick_tea")
+    assert not timing.requirement_applies("loquat", ["all"], "brick_tea")
+    assert timing.requirement_applies(None, ["all"], "mahua")
+    assert timing.requirement_applies(None, ["camellia_oil", "mahua"], "mahua")
+    assert not timing.requirement_applies(None, ["camellia_oil", "mahua"], "loquat")
 
 
 # --- verdicts per row ------------------------------------------------------------------------------
@@ -327,12 +328,12 @@ def test_looser_than_a_mandatory_limit(comparator, value, unit, floor, looser):
 
 def test_pre_harvest_intervals():
     applied = dt.datetime(2026, 4, 1, 8, tzinfo=UTC)
-    use = rules.PesticideUse("吡虫啉", applied, 14, planting_seq=2)
-    late_use = rules.PesticideUse("多菌灵", dt.datetime(2026, 4, 20, tzinfo=UTC), 7, planting_seq=3)
-    [early] = rules.check_intervals([use, late_use], [(4, dt.datetime(2026, 4, 10, 8, tzinfo=UTC))])
+    use = timing.PesticideUse("吡虫啉", applied, 14, planting_seq=2)
+    late_use = timing.PesticideUse("多菌灵", dt.datetime(2026, 4, 20, tzinfo=UTC), 7, planting_seq=3)
+    [early] = timing.check_intervals([use, late_use], [(4, dt.datetime(2026, 4, 10, 8, tzinfo=UTC))])
     assert early.breached and early.days_short == 5
     assert early.safe_from == dt.datetime(2026, 4, 15, 8, tzinfo=UTC)
-    checks = rules.check_intervals([use], [(4, dt.datetime(2026, 4, 15, 8, tzinfo=UTC))])
+    checks = timing.check_intervals([use], [(4, dt.datetime(2026, 4, 15, 8, tzinfo=UTC))])
     assert [c.breached for c in checks] == [False]
 
 
@@ -346,11 +347,11 @@ def test_pre_harvest_intervals():
     ],
 )
 def test_certification_status_on_a_date(on, status):
-    assert rules.certification_status(dt.date(2026, 1, 1), dt.date(2026, 12, 31), on) == status
+    assert timing.certification_status(dt.date(2026, 1, 1), dt.date(2026, 12, 31), on) == status
 
 
 def test_a_certificate_without_an_end_does_not_expire():
-    assert rules.certification_status(dt.date(2019, 1, 1), None, dt.date(2040, 1, 1)) == "valid"
+    assert timing.certification_status(dt.date(2019, 1, 1), None, dt.date(2040, 1, 1)) == "valid"
 
 
 def test_aluminium_residue_binds_fried_flour_products_only(app):
