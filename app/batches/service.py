@@ -2,6 +2,10 @@
 
 Services receive the actor and the clock, flush, and never commit: the request or CLI command
 commits once.
+
+Size: every write to a chain goes through ``_append`` here, and creation (which opens the chain
+with its created record), stage events, amendments, bulk appends and verification all read the
+same invariants next to it; the pure parts are already apart (chain.py, stages.py, integrity.py).
 """
 
 from __future__ import annotations

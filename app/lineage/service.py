@@ -13,6 +13,10 @@ concurrent takings of one lot queue up instead of both seeing the same remainder
 transformations sharing inputs cannot deadlock.
 
 The trace and lineage verification are in ``app.lineage.trace``.
+
+Size: one operation, read top to bottom: its inputs locked and checked, its outputs checked, the
+balance, the new lots and every chain record written in ``_run``; apart, its steps would be read
+in several files that only this operation calls.
 """
 
 from __future__ import annotations
