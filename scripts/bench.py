@@ -104,9 +104,9 @@ def build_fixture(url: str, clients: int) -> Fixture:
             batches.append_event(
                 batch.id, actor, stage=stage, occurred_at=start + dt.timedelta(days=day), data=data,
                 site=orchard.id if stage in ("seedling", "planting", "harvest") else None,
-                amends_seq=3 if stage == "amendment" else None,
+                amends_seq=4 if stage == "amendment" else None,  # the harvest: seq 1 is the created record
             )  # fmt: skip
-        assert batch.head_seq == 30, batch.head_seq
+        assert batch.head_seq == 31, batch.head_seq  # the created record and the 30 events
         targets = [
             batches.create_batch(actor, product="loquat", quantity=Decimal("100"), unit="kg").id
             for _ in range(2 + clients)

@@ -55,6 +55,8 @@ def build_journey(events: list[Event], include_system: bool = True) -> list[Jour
     ordered: list[JourneyEntry] = []
     latest: dt.datetime | None = None  # the latest occurred_at among the stages recorded so far
     for ev in sorted(events, key=lambda e: e.seq):
+        if ev.stage == "created":
+            continue  # the batch's own facts, which the page's header shows: not a step of the journey
         if ev.stage == "amendment":
             target = entries.get(ev.amends_seq or -1)
             if target is not None:

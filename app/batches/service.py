@@ -2,6 +2,10 @@
 
 Services receive the actor and the clock, flush, and never commit: the request or CLI command
 commits once.
+
+Size: every write to a chain goes through ``_append`` here, and creation (which opens the chain
+with its created record), stage events, amendments, bulk appends and verification all read the
+same invariants next to it; the pure parts are already apart (chain.py, stages.py, integrity.py).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access, clock
 from app.auth import Actor
-from app.batches import chain, signals
+from app.batches import chain, integrity, signals
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, ordered_stages, validate_stage_data
@@ -126,11 +130,15 @@ def create_batch(
     producer: str | None = None,
     now: dt.datetime | None = None,
     check_role: bool = True,
+    open_chain: bool = True,
 ) -> Batch:
-    """Create a batch held by the actor's organization.
+    """Create a batch held by the actor's organization, its chain opened by a ``created`` record.
 
     A cooperative may name one of its member households as ``producer``: the household grew it,
-    the cooperative holds it.
+    the cooperative holds it. The ``created`` record commits to the batch's own facts (lot code,
+    product, producer, quantity, unit, creation time, site, GTIN), so a fact changed in its row
+    breaks verification. A lot made by a split or transformation (``open_chain=False``) opens
+    with that record instead, which commits to the same facts.
     """
     now = now or utcnow()
     if check_role:
@@ -185,9 +193,16 @@ def create_batch(
     db.session.add(batch)
     db.session.flush()
     bind_standards(batch)
+    if open_chain:
+        _append(batch, actor, stage=chain.CREATED, occurred_at=now, data={"batch": facts_of(batch)}, now=now)
     db.session.flush()
     signals.batch_created.send(signals.sender(), batch=batch, actor=actor, now=now)
     return batch
+
+
+def facts_of(batch: Batch) -> dict[str, Any]:
+    """The batch's own facts as its first record commits to them."""
+    return integrity.facts_of(batch, batch.producer.code)
 
 
 def _gtin_ok(gtin: str) -> bool:
@@ -418,7 +433,8 @@ def events_of(batch: Batch) -> list[Event]:
 
 
 def verify_batch(batch: Batch) -> chain.ChainReport:
-    """Recompute the batch's chain from the rows as they are stored now."""
+    """Recompute the batch's chain from the rows as they are stored now, and check every row that
+    restates one of its records (its facts, lineage edges, recalls, test reports) against it."""
     rows = db.session.execute(
         select(Event, Organization.code, User.username)
         .join(Organization, Organization.id == Event.actor_org_id)
@@ -428,7 +444,7 @@ def verify_batch(batch: Batch) -> chain.ChainReport:
         .execution_options(populate_existing=True)
     ).all()
     links = ((chain_fields(ev, batch.lot_code, org_code, username), ev.hash) for ev, org_code, username in rows)
-    return chain.verify(links, expected_head=batch.head_hash)
+    return chain.verify_restated(links, batch.head_hash, integrity.restated(batch.id))
 
 
 def _batch_loads() -> list[Any]:

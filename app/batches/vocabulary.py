@@ -38,6 +38,7 @@ AMENDMENT = "amendment"
 SYSTEM_KINDS: frozenset[str] = frozenset(
     {
         AMENDMENT,
+        "created",  # opens a batch's chain with its own facts (chain.CREATED)
         "transfer",
         "receipt",
         "transfer_rejected",
@@ -65,6 +66,7 @@ RECORD_NAMES: dict[str, str] = {
     "sale": NP_("record", "销售"),
     "after_sale": NP_("record", "售后"),
     AMENDMENT: NP_("record", "更正"),
+    "created": NP_("record", "建立批次"),
     "transfer": NP_("record", "交接"),
     "receipt": NP_("record", "接收"),
     "transfer_rejected": NP_("record", "拒收"),

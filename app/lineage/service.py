@@ -13,6 +13,10 @@ concurrent takings of one lot queue up instead of both seeing the same remainder
 transformations sharing inputs cannot deadlock.
 
 The trace and lineage verification are in ``app.lineage.trace``.
+
+Size: one operation, read top to bottom: its inputs locked and checked, its outputs checked, the
+balance, the new lots and every chain record written in ``_run``; apart, its steps would be read
+in several files that only this operation calls.
 """
 
 from __future__ import annotations
@@ -382,6 +386,7 @@ def _run(
             produced_at=occurred_at,
             now=now,
             check_role=False,  # the rule here is custody of the inputs, checked above
+            open_chain=False,  # its first record is this operation's, below, with the same facts
         )
         if split_parent is not None:
             # A part of a lot is still the same farm's produce from the same plot.
@@ -460,6 +465,7 @@ def _run(
                 ],
                 "made": {"quantity": q3(made_batch.quantity), "unit": made_batch.unit},
                 "process": process,
+                "batch": service.facts_of(made_batch),
             },
             occurred_at=occurred_at,
             now=now,

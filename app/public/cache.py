@@ -1,7 +1,7 @@
 """A small per-process cache of rendered consumer pages, keyed by what they were built from.
 
 The key holds a fingerprint of everything in the batch's chain as stored right now (see
-``consumer.stamp``): a new event, a recall (it changes the batch's status and appends to its
+``stamp.stamp``): a new event, a recall (it changes the batch's status and appends to its
 chain), an inspection (it is chained too) or a row changed directly in the database all give a
 new key, so such a change shows on the very next request and a tampered chain is never served
 as intact. What lives outside the chain (an organization renamed, a standard bound later) shows

@@ -3,11 +3,11 @@
 Only public fields leave here (invariant 9): organization names, never a phone, an ID number, a
 user name, a price or an internal id.
 
-This is the service's hot path. ``stamp`` is one indexed query that fingerprints everything the
-batch's chain holds as stored right now, and the newest checkpoint's id; the views key a cache of built pages on it (see
-cache.py). Building a view reads a batch in four queries whatever the length of its journey (the
-batch with its product, producer and site; the events with their sites and organizations; the
-bound standards; the inspections) and a fifth only for a recalled batch. The chain is verified
+This is the service's hot path. ``stamp.stamp`` is one indexed query that fingerprints what a
+page shows as stored right now; the views key a cache of built pages on it (see cache.py).
+Building a view reads a batch in four queries whatever the length of its journey (the batch with
+its product, producer and site; the events with their sites and organizations; the bound
+standards; the inspections) and a fifth only for a recalled batch. The chain is verified
 from the same event rows the timeline is built from, so a row changed in the database shows as a
 failed check on the page itself.
 """
@@ -15,26 +15,21 @@ failed check on the page itself.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
 from flask_babel import force_locale, gettext
-from sqlalchemy import String, cast, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app import clock
-from app.batches import chain
+from app.batches import chain, integrity
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.service import chain_fields, public_url
 from app.batches.vocabulary import SYSTEM_KINDS, record_name
 from app.catalog.models import Standard
-from app.checkpoints.models import Checkpoint
 from app.checkpoints.service import anchor_of
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
@@ -43,94 +38,8 @@ from app.orgs.models import Organization, Site, User
 from app.public import compliance as public_compliance
 from app.public.cache import page_cache
 from app.public.facts import LEVELS, Translate, stage_facts, term, translator
+from app.public.stamp import stamp
 from app.recalls.models import Recall, RecallItem
-
-# Public codes are base64url (secrets.token_urlsafe); anything else is not worth a query.
-_PUBLIC_CODE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-
-
-def well_formed(public_code: str) -> bool:
-    return bool(_PUBLIC_CODE.fullmatch(public_code))
-
-
-@dataclass(frozen=True)
-class Stamp:
-    batch_id: int
-    # Changes whenever the batch's status or anything its chain's hashes commit to changes.
-    version: str
-
-
-def _text(column: Any) -> Any:
-    return func.coalesce(cast(column, String), "")
-
-
-# One event as text: every input of its hash (chain.ChainFields) and the stored hashes. The unit
-# separator cannot occur unescaped in the stored JSON, so two different rows never read the same.
-_SEP = "\x1f"
-_EVENT_TEXT = (
-    _text(Event.seq) + _SEP + Event.stage + _SEP + _text(Event.occurred_at) + _SEP + _text(Event.recorded_at)
-    + _SEP + _text(Organization.code) + _SEP + _text(User.username) + _SEP + _text(Event.site_id) + _SEP
-    + _text(Event.data) + _SEP + _text(Event.amends_seq) + _SEP + Event.prev_hash + _SEP + Event.hash
-)  # fmt: skip
-
-
-def stamp(public_code: str) -> Stamp | None:
-    """The batch behind a label and a fingerprint of its chain as stored, in one indexed query.
-
-    PostgreSQL folds the events into an MD5 itself and answers one short row; SQLite (no MD5)
-    answers the events' text and Python hashes it. Both variants run in the test suite.
-    """
-    if not well_formed(public_code):
-        return None
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _stamp_postgres(public_code)
-    return _stamp_portable(public_code)
-
-
-def _head(status: str, head_seq: int, head_hash: str, checkpoint_id: int | None) -> str:
-    return f"{status}\x1e{head_seq}\x1e{head_hash}\x1e{checkpoint_id}"
-
-
-# The newest checkpoint: a new one changes what the page's chain box may say (anchored or not).
-_LATEST_CHECKPOINT = select(func.max(Checkpoint.id)).scalar_subquery()
-
-
-def _stamp_postgres(public_code: str) -> Stamp | None:
-    events_md5 = (
-        select(func.md5(func.string_agg(_EVENT_TEXT, aggregate_order_by(literal("\x1e"), Event.seq))))
-        .join(Organization, Organization.id == Event.actor_org_id)
-        .outerjoin(User, User.id == Event.actor_user_id)
-        .where(Event.batch_id == Batch.id)
-        .scalar_subquery()
-    )
-    row = db.session.execute(
-        select(Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, events_md5, _LATEST_CHECKPOINT).where(
-            Batch.public_code == public_code
-        )
-    ).first()
-    if row is None:
-        return None
-    head = _head(row.status, row.head_seq, row.head_hash, row[5])
-    return Stamp(batch_id=row.id, version=f"{head}\x1e{row[4] or ''}")
-
-
-def _stamp_portable(public_code: str) -> Stamp | None:
-    rows = db.session.execute(
-        select(Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, _EVENT_TEXT, _LATEST_CHECKPOINT)
-        .select_from(Batch)
-        .outerjoin(Event, Event.batch_id == Batch.id)
-        .outerjoin(Organization, Organization.id == Event.actor_org_id)
-        .outerjoin(User, User.id == Event.actor_user_id)
-        .where(Batch.public_code == public_code)
-        .order_by(Event.seq)
-    ).all()
-    if not rows:
-        return None
-    first = rows[0]
-    digest = hashlib.sha256(_head(first.status, first.head_seq, first.head_hash, first[5]).encode())
-    for row in rows:
-        digest.update(b"\x1e" + (row[4] or "").encode())
-    return Stamp(batch_id=first.id, version=digest.hexdigest())
 
 
 def load_batch(batch_id: int) -> Batch | None:
@@ -232,9 +141,9 @@ def _events(batch: Batch) -> list[Any]:
 
 
 def _verify(batch: Batch, rows: list[Any]) -> chain.ChainReport:
-    # The same recomputation as batches.service.verify_batch, over the rows already read.
+    # The same checks as batches.service.verify_batch, over the event rows already read.
     links = ((chain_fields(row, batch.lot_code, row.org_code, row.username), row.hash) for row in rows)
-    return chain.verify(links, expected_head=batch.head_hash)
+    return chain.verify_restated(links, batch.head_hash, integrity.restated(batch.id))
 
 
 def _anchored(
@@ -348,10 +257,33 @@ def open_recall(batch: Batch) -> Recall | None:
     )
 
 
-def _recall(batch: Batch, lang: str) -> dict[str, Any] | None:
-    if batch.status != BatchStatus.recalled:
+def _chained_recall(batch: Batch, rows: list[Any]) -> dict[str, Any] | None:
+    """The newest recall the batch's own chain records and has not closed (or the newest closed).
+
+    Read from the chain, not from the recall's rows: deleting those rows (or resetting the batch's
+    status) cannot take the notice off the page; the chain box then fails as well.
+    """
+    opened = [r for r in rows if r.stage == "recall"]
+    if not opened:
         return None
-    recall = open_recall(batch)
+    closed = {r.data.get("recall") for r in rows if r.stage == "recall_closed"}
+    still_open = [r for r in opened if r.data.get("recall") not in closed]
+    newest = (still_open or opened)[-1]
+    root = newest.data.get("root") or batch.lot_code
+    return {
+        "reason": newest.data.get("reason") if still_open else None,
+        "severity": newest.data.get("severity") if still_open else None,
+        "opened_at": newest.occurred_at,
+        "lot_code": root,
+        "inherited": root != batch.lot_code,
+    }
+
+
+def _recall(batch: Batch, rows: list[Any], lang: str) -> dict[str, Any] | None:
+    chained = _chained_recall(batch, rows)
+    if batch.status != BatchStatus.recalled and chained is None:
+        return None
+    recall = open_recall(batch) if chained is None else None
     notice = {}
     # The notice is shown in both languages whatever the page's, so nobody misses it.
     for code in ("zh", "en"):
@@ -360,6 +292,8 @@ def _recall(batch: Batch, lang: str) -> dict[str, Any] | None:
                 "title": gettext("召回通知"),
                 "text": gettext("此批次产品已被召回，请停止食用或使用，并联系购买处退换。"),
             }
+    if chained is not None:
+        return {"notice": notice, **chained, "date": local_date(chained["opened_at"], lang)}
     return {
         "notice": notice,
         "reason": recall.reason if recall else None,
@@ -403,7 +337,7 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
             "first_invalid_seq": report.first_invalid_seq,
         },
         "anchor": anchor,
-        "recall": _recall(batch, lang),
+        "recall": _recall(batch, rows, lang),
         "tests": _tests(batch, lang),
         "compliance": summary,
     }

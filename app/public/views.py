@@ -19,6 +19,7 @@ from app.errors import NotFound
 from app.public import consumer
 from app.public.cache import page_cache
 from app.public.schemas import PublicBatchOut, PublicLangArgs
+from app.public.stamp import stamp
 
 bp = Blueprint("public", __name__, template_folder="templates")
 blp = ApiBlueprint(
@@ -42,7 +43,7 @@ def _localized(response: Response) -> Response:
 def consumer_page(public_code: str) -> BaseResponse:
     """The consumer page: product, origin, producer, journey, standards, chain check, recall."""
     lang = page_lang()
-    found = consumer.stamp(public_code)
+    found = stamp(public_code)
     if found is None:
         return _localized(make_response(render_template("public/not_found.html"), 404))
     cache = page_cache()

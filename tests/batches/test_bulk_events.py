@@ -30,7 +30,7 @@ def test_a_cooperative_logs_many_lots_in_one_request(client, party, make_batch):
     assert response.status_code == 201, response.get_json()
     items = response.get_json()["items"]
     assert [i["lot_code"] for i in items] == [b.lot_code for b in lots] + [lots[0].lot_code]
-    assert [i["seq"] for i in items] == [1, 1, 1, 1, 1, 2]
+    assert [i["seq"] for i in items] == [2, 2, 2, 2, 2, 3]
     assert items[1]["data"]["quantity"] == "101"
     for lot in lots:
         assert client.get(f"/api/v1/batches/{lot.id}/verify", headers=coop.headers).get_json()["valid"] is True

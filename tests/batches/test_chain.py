@@ -43,15 +43,15 @@ def test_an_untouched_chain_verifies(client, party, journey):
     owner, batch = journey
     report = _verify(client, party("inspector"), batch.id)
     head = client.get(f"/api/v1/batches/{batch.id}", headers=owner.headers).get_json()["head_hash"]
-    assert report == {"valid": True, "events": 4, "head_hash": head, "first_invalid_seq": None, "reason": None}
+    assert report == {"valid": True, "events": 5, "head_hash": head, "first_invalid_seq": None, "reason": None}
     assert head != chain.GENESIS
 
 
-def test_an_empty_batch_verifies_from_genesis(client, party, make_batch):
+def test_a_new_batch_verifies_with_its_created_record(client, party, make_batch):
     owner = party("farmer")
     batch = make_batch(owner, product="loquat")
     report = _verify(client, owner, batch.id)
-    assert report["valid"] is True and report["events"] == 0 and report["head_hash"] == chain.GENESIS
+    assert report["valid"] is True and report["events"] == 1 and report["head_hash"] != chain.GENESIS
 
 
 @pytest.mark.parametrize(
@@ -93,11 +93,11 @@ def test_a_rewritten_event_whose_hash_was_recomputed_breaks_the_next_link(client
 
 def test_a_deleted_last_event_is_found(client, party, journey):
     owner, batch = journey
-    db.session.execute(delete(EVENTS).where(EVENTS.c.batch_id == batch.id, EVENTS.c.seq == 4))
+    db.session.execute(delete(EVENTS).where(EVENTS.c.batch_id == batch.id, EVENTS.c.seq == 5))
     report = _verify(client, owner, batch.id)
     assert report["valid"] is False
-    assert report["first_invalid_seq"] == 4
-    assert report["events"] == 3
+    assert report["first_invalid_seq"] == 5
+    assert report["events"] == 4
 
 
 def test_a_deleted_middle_event_is_found(client, party, journey):
@@ -150,10 +150,10 @@ def test_eight_concurrent_writers_leave_contiguous_seqs_and_a_valid_chain(app: F
         assert errors == []
         with app.app_context():
             seqs = db.session.scalars(select(Event.seq).where(Event.batch_id == ids["batch"]).order_by(Event.seq))
-            assert list(seqs) == list(range(1, WRITERS * APPENDS_EACH + 1))
+            assert list(seqs) == list(range(1, WRITERS * APPENDS_EACH + 2))  # seq 1: the created record
             report = service.verify_batch(db.session.get(Batch, ids["batch"]))
             assert report.valid, report
-            assert report.events == WRITERS * APPENDS_EACH
+            assert report.events == WRITERS * APPENDS_EACH + 1
     finally:
         _clean_up(app, ids)
 

@@ -70,7 +70,9 @@ def test_the_demo_is_plausible(demo):
         events = service.events_of(batch)
         assert [e.occurred_at for e in events] == sorted(e.occurred_at for e in events), batch.lot_code
         for event in events:
-            assert event.occurred_at.year == 2026 and event.recorded_at > event.occurred_at
+            assert event.occurred_at.year == 2026
+            # The created record is recorded when it happens; every other record some time after.
+            assert event.recorded_at > event.occurred_at or event.stage == "created"
             for item in event.data.get("inputs", []):
                 if item["kind"] == "pesticide":
                     assert item["registration_no"].startswith("PD20") and item["phi_days"] > 0

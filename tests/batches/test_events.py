@@ -15,7 +15,8 @@ from tests.conftest import settle
 
 
 def _stored(batch_id: int) -> int:
-    return db.session.scalar(select(func.count(Event.id)).where(Event.batch_id == batch_id))
+    # Every batch's chain opens with its ``created`` record; count what was posted.
+    return db.session.scalar(select(func.count(Event.id)).where(Event.batch_id == batch_id, Event.stage != "created"))
 
 
 def _journey(client, who, batch_id, raw=False):
@@ -33,13 +34,13 @@ def test_every_product_takes_its_own_stages_in_order(client, party, make_batch, 
         response = post_event(client, owner, batch.id, stage, day=f"2026-05-{n:02d}")
         assert response.status_code == 201, (stage, response.get_json())
         event = response.get_json()
-        assert event["seq"] == n and event["stage"] == stage
+        assert event["seq"] == n + 1 and event["stage"] == stage  # seq 1: the created record
         assert event["actor_org"]["code"] == owner.org.code
         assert event["actor_user"] == owner.user.username
         assert len(event["hash"]) == 64
     journey = _journey(client, owner, batch.id)
     assert [e["stage"] for e in journey["items"]] == stages
-    assert [e["seq"] for e in journey["items"]] == list(range(1, len(stages) + 1))
+    assert [e["seq"] for e in journey["items"]] == list(range(2, len(stages) + 2))
     assert journey["items"][0]["occurred_at"] == "2026-05-01T01:00:00+00:00"
     assert all(e["amended"] is False and e["amendments"] == [] for e in journey["items"])
 
@@ -187,7 +188,7 @@ def test_a_retry_with_the_same_idempotency_key_stores_nothing_new(client, party,
     assert retry.get_json() == first.get_json()
     assert _stored(batch.id) == 1
     batch_out = client.get(f"/api/v1/batches/{batch.id}", headers=owner.headers).get_json()
-    assert batch_out["events"] == 1 and batch_out["head_hash"] == first.get_json()["hash"]
+    assert batch_out["events"] == 2 and batch_out["head_hash"] == first.get_json()["hash"]
 
     other_body = post_event(client, owner, batch.id, "harvest", key="phone-7f3a-0001", day="2026-05-02")
     assert other_body.status_code == 409
@@ -230,27 +231,27 @@ def test_an_amendment_shows_the_corrected_value_and_keeps_the_history(client, pa
     batch = make_batch(owner, product="loquat")
     post_event(client, owner, batch.id, "harvest", data={"quantity": "100", "unit": "kg", "variety": "白玉"})
     post_event(client, owner, batch.id, "storage")
-    first = _amend(client, owner, batch.id, 1, {"reason": "过磅记错", "data": {"quantity": "120", "unit": "kg"}})
+    first = _amend(client, owner, batch.id, 2, {"reason": "过磅记错", "data": {"quantity": "120", "unit": "kg"}})
     assert first.status_code == 201, first.get_json()
-    assert first.get_json()["stage"] == "amendment" and first.get_json()["amends_seq"] == 1
+    assert first.get_json()["stage"] == "amendment" and first.get_json()["amends_seq"] == 2
     second = _amend(
-        client, owner, batch.id, 1, {"reason": "补记品种", "data": {"quantity": "120", "unit": "kg", "variety": "白玉"}}
+        client, owner, batch.id, 2, {"reason": "补记品种", "data": {"quantity": "120", "unit": "kg", "variety": "白玉"}}
     )
     assert second.status_code == 201
 
     journey = _journey(client, owner, batch.id)
-    assert [e["seq"] for e in journey["items"]] == [1, 2]  # amendments fold into what they correct
+    assert [e["seq"] for e in journey["items"]] == [2, 3]  # amendments fold into what they correct
     harvest = journey["items"][0]
     assert harvest["amended"] is True
     assert harvest["data"] == {"quantity": "120", "unit": "kg", "variety": "白玉"}
-    assert [a["seq"] for a in harvest["amendments"]] == [3, 4]
+    assert [a["seq"] for a in harvest["amendments"]] == [4, 5]
     assert [a["reason"] for a in harvest["amendments"]] == ["过磅记错", "补记品种"]
     assert harvest["amendments"][0]["data"] == {"quantity": "120", "unit": "kg"}
     assert journey["items"][1]["amended"] is False
 
     raw = _journey(client, owner, batch.id, raw=True)["events"]
-    assert [e["stage"] for e in raw] == ["harvest", "storage", "amendment", "amendment"]
-    assert raw[0]["data"]["quantity"] == "100"  # the original is never rewritten
+    assert [e["stage"] for e in raw] == ["created", "harvest", "storage", "amendment", "amendment"]
+    assert raw[1]["data"]["quantity"] == "100"  # the original is never rewritten
     assert [e["prev_hash"] for e in raw[1:]] == [e["hash"] for e in raw[:-1]]
     assert "events" not in _journey(client, owner, batch.id)
 
@@ -258,11 +259,11 @@ def test_an_amendment_shows_the_corrected_value_and_keeps_the_history(client, pa
 @pytest.mark.parametrize(
     ("seq", "data", "where"),
     [
-        (1, {"data": {"quantity": "120", "unit": "kg"}}, ("data", "reason")),
-        (1, {"reason": "  ", "data": {"quantity": "120", "unit": "kg"}}, ("data", "reason")),
-        (1, {"reason": "过磅记错"}, ("data", "data")),
-        (1, {"reason": "过磅记错", "data": {"quantity": "lots", "unit": "kg"}}, ("data", "data")),
-        (1, {"reason": "过磅记错", "data": {"quantity": "1", "unit": "kg"}, "by": "me"}, ("data", "by")),
+        (2, {"data": {"quantity": "120", "unit": "kg"}}, ("data", "reason")),
+        (2, {"reason": "  ", "data": {"quantity": "120", "unit": "kg"}}, ("data", "reason")),
+        (2, {"reason": "过磅记错"}, ("data", "data")),
+        (2, {"reason": "过磅记错", "data": {"quantity": "lots", "unit": "kg"}}, ("data", "data")),
+        (2, {"reason": "过磅记错", "data": {"quantity": "1", "unit": "kg"}, "by": "me"}, ("data", "by")),
         (9, {"reason": "过磅记错", "data": {"quantity": "120", "unit": "kg"}}, ("amends_seq",)),
         (None, {"reason": "过磅记错", "data": {"quantity": "120", "unit": "kg"}}, ("amends_seq",)),
     ],

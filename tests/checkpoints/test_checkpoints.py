@@ -82,7 +82,7 @@ def test_create_is_idempotent_and_each_checkpoint_extends_and_names_its_predeces
     # The older leaf stays: the batch now has two, and the tree only grew.
     assert db.session.scalars(
         select(CheckpointLeaf.seq).where(CheckpointLeaf.lot_code == batch.lot_code).order_by(CheckpointLeaf.seq)
-    ).all() == [2, 3]
+    ).all() == [3, 4]
     listing = client.get("/api/v1/checkpoints?per_page=1").get_json()
     assert listing["meta"]["total"] == 2 and [i["checkpoint"]["id"] for i in listing["items"]] == [2]
 
@@ -99,9 +99,9 @@ def test_the_proof_holds_the_leaf_its_inclusion_and_with_from_the_consistency(cl
 
     body = client.get(f"/api/v1/public/{target.public_code}/proof?from=1").get_json()
     leaf = body["leaf"]
-    assert (leaf["lot_code"], leaf["seq"], leaf["head_hash"]) == (target.lot_code, 3, target.head_hash)
+    assert (leaf["lot_code"], leaf["seq"], leaf["head_hash"]) == (target.lot_code, 4, target.head_hash)
     assert body["covers_head"] is True
-    assert leaf["hash"] == merkle.leaf_hash(leaf_bytes(target.lot_code, 3, target.head_hash)).hex()
+    assert leaf["hash"] == merkle.leaf_hash(leaf_bytes(target.lot_code, 4, target.head_hash)).hex()
     cp = body["checkpoint"]["checkpoint"]
     assert body["inclusion"]["tree_size"] == cp["tree_size"] == 5
     assert merkle.verify_inclusion(
@@ -221,7 +221,7 @@ def test_the_consumer_page_says_anchored_only_for_what_a_checkpoint_covers(clien
     cp = latest(client)["checkpoint"]
     body = client.get(f"/api/v1/public/{batch.public_code}").get_json()
     anchor = body["anchor"]
-    assert anchor["checkpoint"] == cp["id"] and anchor["seq"] == 2 and anchor["covers_all"] is True
+    assert anchor["checkpoint"] == cp["id"] and anchor["seq"] == 3 and anchor["covers_all"] is True
     page = client.get(f"/t/{batch.public_code}").get_data(as_text=True)
     assert f"与 {anchor['time']}（北京时间）的存证一致" in page
     english = client.get(f"/t/{batch.public_code}?lang=en").get_data(as_text=True)
@@ -230,7 +230,7 @@ def test_the_consumer_page_says_anchored_only_for_what_a_checkpoint_covers(clien
     assert post_event(client, owner, batch.id, "transport", day="2026-05-09").status_code == 201
     settle()
     page = client.get(f"/t/{batch.public_code}").get_data(as_text=True)
-    assert "全部 3 条记录环环相扣；前 2 条与" in page
+    assert "全部 4 条记录环环相扣；前 3 条与" in page
 
 
 def test_the_time_named_on_the_page_is_china_time(client, party, with_events, checkpoint):

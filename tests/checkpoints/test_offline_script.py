@@ -73,8 +73,8 @@ def test_a_batch_verifies_offline_against_a_saved_checkpoint_then_after_the_log_
 
     result = offline("--checkpoint", saved, "--key", key, "--proof", proof, "--events", events)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"OK: {batch.lot_code} up to event 3" in result.stdout and "is in your checkpoint" in result.stdout
-    assert "the exported chain of 3 events recomputes" in result.stdout
+    assert f"OK: {batch.lot_code} up to event 4" in result.stdout and "is in your checkpoint" in result.stdout
+    assert "the exported chain of 4 events recomputes" in result.stdout
 
     # The log grows; the new proof carries a consistency proof from the saved checkpoint.
     assert post_event(client, owner, batch.id, "transport", day="2026-05-09").status_code == 201
@@ -87,7 +87,7 @@ def test_a_batch_verifies_offline_against_a_saved_checkpoint_then_after_the_log_
         "--checkpoint", saved, "--key", key, "--proof", newer, "--events", save(tmp_path, "e2.json", export)
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "up to event 4" in result.stdout and "is in checkpoint 2" in result.stdout
+    assert "up to event 5" in result.stdout and "is in checkpoint 2" in result.stdout
 
     # Without ?from= the newer checkpoint cannot be tied to the saved one.
     bare = save(tmp_path, "bare.json", {**grown, "consistency": None})

@@ -111,7 +111,7 @@ def test_a_whole_chain_rewrite_is_found(client, cli, anchored, checkpoint):
 
     result = verify(cli, saved)
     assert result.exit_code == 1
-    assert f"{target.lot_code}: event 3 is not the one checkpoint 1 anchored" in result.output
+    assert f"{target.lot_code}: event 4 is not the one checkpoint 1 anchored" in result.output
     assert "the chain was rewritten" in result.output
     assert "1 problem(s)" in result.output  # the other two batches are fine
     assert verify(cli, saved, "--batch", target.lot_code).exit_code == 1
@@ -122,7 +122,7 @@ def test_a_whole_chain_rewrite_is_found(client, cli, anchored, checkpoint):
     assert "记录校验未通过" in page and "与存证一致" not in page
     again = checkpoint()
     assert again.exit_code == 1
-    assert f"left out {target.lot_code}: its chain no longer holds event 3 as checkpoint 1 anchored it" in again.output
+    assert f"left out {target.lot_code}: its chain no longer holds event 4 as checkpoint 1 anchored it" in again.output
 
 
 def test_a_truncated_tail_with_its_head_fixed_is_found(client, cli, anchored, checkpoint):
@@ -133,7 +133,7 @@ def test_a_truncated_tail_with_its_head_fixed_is_found(client, cli, anchored, ch
 
     result = verify(cli, saved)
     assert result.exit_code == 1
-    assert f"{target.lot_code}: checkpoint 1 saw 4 events, the chain now has 3: its tail was removed" in result.output
+    assert f"{target.lot_code}: checkpoint 1 saw 5 events, the chain now has 4: its tail was removed" in result.output
     assert verify(cli, saved, "--batch", target.lot_code).exit_code == 1
     page = client.get(f"/t/{target.public_code}").get_data(as_text=True)
     assert "记录校验未通过" in page
@@ -147,11 +147,11 @@ def test_a_batch_removed_after_the_checkpoint_is_found(cli, anchored, checkpoint
     remove_batch(target)
     result = verify(cli, saved)
     assert result.exit_code == 1
-    assert f"batch {lot_code} (anchored at seq 2, leaf 0) is gone" in result.output
+    assert f"batch {lot_code} (anchored at seq 3, leaf 0) is gone" in result.output
     one = verify(cli, saved, "--batch", lot_code)
     assert one.exit_code == 1 and "is gone" in one.output
     again = checkpoint()
-    assert "anchored it (seq 2), but the batch is gone" in again.output
+    assert "anchored it (seq 3), but the batch is gone" in again.output
 
 
 def test_a_batch_removed_with_its_leaves_is_found_by_the_signed_root(cli, anchored, checkpoint):

@@ -48,6 +48,9 @@ def spray_and_harvest(batch, producer, harvest_day: int) -> None:
 
 def test_a_new_batch_has_its_verdict_stored(make_batch):
     batch = make_batch()
+    # Its created record was appended (and announced) before the batch itself was: the verdict
+    # stored then still holds for the batch as created.
+    assert [e.stage for e in batch.events] == ["created"]
     row = stored(batch.id)
     assert row is not None and holds(batch)
     assert row.verdict == row.result["verdict"] == "incomplete"
@@ -98,7 +101,8 @@ def test_a_correction_of_the_planting_stores_the_verdict_again(producer, make_ba
     # The spraying was in March, not April: its interval ended before the harvest.
     corrected = {"inputs": [{"kind": "pesticide", "name": "多菌灵", "dose": "50", "dose_unit": "mL/亩",
                              "applied_at": "2026-03-01T08:00:00+08:00", "phi_days": 21}]}  # fmt: skip
-    amend_event(batch, producer, 1, dt.datetime(2026, 4, 12, 8, tzinfo=CST), "wrong month typed", corrected)
+    # The planting is seq 2: seq 1 is the created record that opens the chain.
+    amend_event(batch, producer, 2, dt.datetime(2026, 4, 12, 8, tzinfo=CST), "wrong month typed", corrected)
     row = stored(batch.id)
     assert row is not None and row.verdict != "fail" and holds(batch)
     assert [c["breached"] for c in row.result["pre_harvest"]] == [False]

@@ -244,7 +244,7 @@ def test_sign_in_create_a_batch_and_record_stages(site: Site, phone: Page):
     )
     assert batch is not None and (batch.quantity, batch.unit) == (Decimal("100.000"), "kg")
     stages = list(db.session.scalars(select(Event.stage).where(Event.batch_id == batch.id).order_by(Event.seq)))
-    assert stages == ["planting", "harvest"]
+    assert stages == ["created", "planting", "harvest"]  # the created record opens every chain
     harvest = db.session.scalar(select(Event).where(Event.batch_id == batch.id, Event.stage == "harvest"))
     assert (harvest.data["quantity"], harvest.data["unit"]) == ("30.000", "kg")
     db.session.rollback()  # leave this session idle: the server's requests need SQLite's lock
@@ -324,11 +324,11 @@ def test_a_harvest_inside_the_interval_is_confirmed_before_it_is_stored(site: Si
     fits_a_phone(phone)
     phone.screenshot(path=str(SHOTS / "youpin-field-360-interval-warning.png"), full_page=True)
     stored = select(Event.stage).where(Event.batch_id == site.scan_batch_id).order_by(Event.seq)
-    assert list(db.session.scalars(stored)) == ["planting"]
+    assert list(db.session.scalars(stored)) == ["created", "planting"]
     db.session.rollback()
     phone.get_by_role("button", name="我已知晓，仍然保存").click()
     phone.wait_for_url("**?recorded=1")
-    assert list(db.session.scalars(stored)) == ["planting", "harvest"]
+    assert list(db.session.scalars(stored)) == ["created", "planting", "harvest"]
     db.session.rollback()
 
 

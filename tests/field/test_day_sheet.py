@@ -52,7 +52,8 @@ def test_ten_households_harvest_on_one_sheet(signed_in, coop, ten_lots):
     assert page.count("<fieldset data-lot=") == 10 and "农户00" in page
     assert response.status_code == 302 and "day_recorded=10" in response.headers["Location"]
     for n, lot in enumerate(ten_lots):
-        [event] = db.session.scalars(select(Event).where(Event.batch_id == lot.id))
+        created, event = db.session.scalars(select(Event).where(Event.batch_id == lot.id).order_by(Event.seq))
+        assert (created.stage, event.stage, event.seq) == ("created", "harvest", 2)
         assert event.data == {"quantity": str(Decimal(40 + n) / 2 + Decimal("0.000")), "unit": "kg", "grade": "一级"}
     assert db.session.scalar(select(func.count(EnteredQuantity.id)).where(EnteredQuantity.unit == "斤")) == 10
     assert "已一起记录 10 个批次" in client.get(response.headers["Location"]).get_data(as_text=True)

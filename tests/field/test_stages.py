@@ -85,7 +85,12 @@ def _stage(client, batch, stage, data, lang=""):
 
 
 def _events(batch):
+    """Every record of the batch's chain, the ``created`` record that opens it (seq 1) first."""
     return list(db.session.scalars(select(Event).where(Event.batch_id == batch.id).order_by(Event.seq)))
+
+
+def _stages(batch):
+    return [e.stage for e in _events(batch)]
 
 
 def test_the_form_defaults_to_now_in_china_time(loquat_lot):
@@ -113,7 +118,8 @@ def test_planting_with_a_pesticide_then_a_harvest_in_jin(loquat_lot):
         client, batch, "harvest", {"occurred_at": "2026-05-10T07:00", "quantity": "50", "quantity-unit": "斤"}
     )
     assert response.status_code == 302
-    planting, harvest = _events(batch)
+    created, planting, harvest = _events(batch)
+    assert (created.seq, created.stage, planting.seq, harvest.seq) == (1, "created", 2, 3)
     assert planting.occurred_at == dt.datetime(2026, 3, 2, 0, 30, tzinfo=dt.UTC)
     assert planting.data["area_mu"] == "2.500"
     [pesticide] = planting.data["inputs"]
@@ -142,7 +148,7 @@ def test_a_refused_stage_names_the_field_and_stores_nothing(loquat_lot):
         client, batch, "packing", {"occurred_at": "2099-01-01T00:00", "package": "5斤装", "count": "10"}
     )
     assert response.status_code == 422 and "发生时间：不能晚于现在" in response.get_data(as_text=True)
-    assert _events(batch) == []
+    assert _stages(batch) == ["created"]
 
 
 def test_the_stage_order_is_the_apis(loquat_lot):
@@ -157,7 +163,7 @@ def test_the_stage_order_is_the_apis(loquat_lot):
     assert response.status_code == 422 and "按发生时间，这个环节应在已记录的后面环节之前" in response.get_data(
         as_text=True
     )
-    assert len(_events(batch)) == 1
+    assert _stages(batch) == ["created", "harvest"]
 
 
 def test_a_forgotten_planting_is_recorded_late_and_marked(loquat_lot):
@@ -165,7 +171,7 @@ def test_a_forgotten_planting_is_recorded_late_and_marked(loquat_lot):
     harvest = {"occurred_at": "2026-05-10T07:00", "quantity": "5", "quantity-unit": "公斤"}
     assert _stage(client, batch, "harvest", harvest)[0].status_code == 302
     assert _stage(client, batch, "planting", {"occurred_at": "2026-03-02T08:00"})[0].status_code == 302
-    assert [e.stage for e in _events(batch)] == ["harvest", "planting"]
+    assert _stages(batch) == ["created", "harvest", "planting"]
     page = client.get(f"/field/batches/{batch.id}").get_data(as_text=True)
     # Shown in the order it happened, the planting marked as entered late.
     assert page.index('data-stage="planting"') < page.index('data-stage="harvest"')
@@ -187,7 +193,7 @@ def test_a_double_tap_stores_once(loquat_lot):
     }
     assert client.post(path, data=form).status_code == 302
     assert client.post(path, data=form).status_code == 302
-    assert len(_events(batch)) == 1
+    assert _stages(batch) == ["created", "packing"]
 
 
 def test_english_labels_and_errors(loquat_lot):
@@ -210,7 +216,7 @@ def test_only_the_custodian_records(loquat_lot, signed_in, coop):
     member = signed_in(coop.member_user)  # the producer reads the lot, the cooperative holds it
     assert member.get(f"/field/batches/{batch.id}").status_code == 200
     assert member.get(f"/field/batches/{batch.id}/stages/harvest").status_code == 403
-    assert db.session.scalar(select(func.count(Event.id)).where(Event.batch_id == batch.id)) == 0
+    assert _stages(batch) == ["created"]  # the chain as the lot was created: nothing recorded
 
 
 def test_another_row_for_a_second_pesticide_saves_nothing(loquat_lot):
@@ -222,7 +228,7 @@ def test_another_row_for_a_second_pesticide_saves_nothing(loquat_lot):
     )
     grown = response.get_data(as_text=True)
     assert response.status_code == 200 and 'name="inputs-1-name"' in grown and 'value="吡虫啉"' in grown
-    assert _events(batch) == []
+    assert _stages(batch) == ["created"]
 
 
 def _plant(client, batch, applied="2026-05-01T08:00", phi_days="21"):
@@ -244,7 +250,7 @@ def test_a_harvest_inside_the_interval_warns_and_is_stored_only_when_confirmed(l
     warning = page[page.index('id="interval-warning"') : page.index("</ul>", page.index('id="interval-warning"'))]
     # 名称, 施药日期, 还差几天: safe from 5-22 08:00, harvested 5-10 07:00, so 12 days and an hour: 13
     assert "多菌灵" in warning and "2026-05-01" in warning and '<strong class="days-short">13</strong>' in warning
-    assert [e.stage for e in _events(batch)] == ["planting"]
+    assert _stages(batch) == ["created", "planting"]
     assert db.session.scalar(select(func.count(Finding.id)).where(Finding.batch_id == batch.id)) == 0
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
     assert re.search(r'name="idempotency_key" value="([^"]+)"', page)[1] == key  # the same write, confirmed
@@ -253,7 +259,7 @@ def test_a_harvest_inside_the_interval_warns_and_is_stored_only_when_confirmed(l
         data={"csrf_token": token, "idempotency_key": key, "confirm_interval": "1", **harvest},
     )
     assert confirmed.status_code == 302
-    assert [e.stage for e in _events(batch)] == ["planting", "harvest"]
+    assert _stages(batch) == ["created", "planting", "harvest"]
     [finding] = db.session.scalars(select(Finding).where(Finding.batch_id == batch.id))
     assert finding.kind == "pre_harvest_interval" and finding.status == "open"
 
@@ -263,14 +269,17 @@ def test_a_harvest_after_the_interval_is_stored_without_a_warning(loquat_lot):
     _plant(client, batch, applied="2026-04-01T08:00", phi_days="14")
     harvest = {"occurred_at": "2026-05-10T07:00", "quantity": "40", "quantity-unit": "斤"}
     assert _stage(client, batch, "harvest", harvest)[0].status_code == 302
-    assert [e.stage for e in _events(batch)] == ["planting", "harvest"]
+    assert _stages(batch) == ["created", "planting", "harvest"]
 
 
 def test_one_field_is_corrected_with_a_reason_and_the_record_keeps_both(loquat_lot):
     client, batch = loquat_lot
     harvest = {"occurred_at": "2026-05-10T07:00", "quantity": "50", "quantity-unit": "斤", "grade": "一级"}
     assert _stage(client, batch, "harvest", harvest)[0].status_code == 302
-    [recorded] = _events(batch)
+    created, recorded = _events(batch)
+    assert (created.seq, recorded.seq, recorded.stage) == (1, 2, "harvest")
+    # The created record (the lot's own facts) is no stage to correct; the harvest is seq 2.
+    assert client.get(f"/field/batches/{batch.id}/events/{created.seq}/correct").status_code == 404
     choose = client.get(f"/field/batches/{batch.id}/events/{recorded.seq}/correct").get_data(as_text=True)
     assert "采收量" in choose and "25 公斤" in choose and "一级" in choose
     path = f"/field/batches/{batch.id}/events/{recorded.seq}/correct/quantity"
@@ -278,10 +287,10 @@ def test_one_field_is_corrected_with_a_reason_and_the_record_keeps_both(loquat_l
     assert 'value="25.000"' in form  # the stored figure, to change in any unit
     refused = post_form(client, path, {"quantity": "60", "quantity-unit": "斤", "reason": ""})
     assert refused.status_code == 422 and "更正原因：请选择更正原因" in refused.get_data(as_text=True)
-    assert len(_events(batch)) == 1
+    assert _stages(batch) == ["created", "harvest"]
     done = post_form(client, path, {"quantity": "60", "quantity-unit": "斤", "reason": "数量有误"})
     assert done.status_code == 302
-    original, amendment = _events(batch)
+    _, original, amendment = _events(batch)
     assert original.data["quantity"] == "25.000"  # never changed in place
     assert amendment.stage == "amendment" and amendment.amends_seq == recorded.seq
     assert amendment.data["reason"] == "数量有误"
@@ -306,5 +315,5 @@ def test_the_outbox_gets_created_duplicate_and_rejected_as_json(loquat_lot):
     bad = client.post(path, data={**form, "idempotency_key": "field-outbox-2", "count": "0"}, headers=outbox)
     refused = {"status": "rejected", "message": "件数：应在 1 到 10000000 之间"}
     assert bad.status_code == 422 and bad.get_json() == refused
-    assert len(_events(batch)) == 1
+    assert _stages(batch) == ["created", "packing"]
     assert "outbox.js" in page and 'class="once outbox"' in page

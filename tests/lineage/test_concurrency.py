@@ -123,7 +123,7 @@ def test_concurrent_takers_never_take_more_than_the_lot_holds(app: Flask):
             batch = db.session.get(Batch, lot)
             assert batch.status == "active"
             # Every taking is in the lot's chain, in order, and the chain holds.
-            assert batch.head_seq == 14 and service.verify_batch(batch).valid
+            assert batch.head_seq == 15 and service.verify_batch(batch).valid  # 1: created
     finally:
         _clean_up(app, ids)
 
@@ -147,6 +147,6 @@ def test_inputs_named_in_opposite_orders_do_not_deadlock(app: Flask):
         with app.app_context():
             for lot in (a, b):
                 batch = db.session.get(Batch, lot)
-                assert batch.head_seq == THREADS * 5 and service.verify_batch(batch).valid
+                assert batch.head_seq == THREADS * 5 + 1 and service.verify_batch(batch).valid  # 1: created
     finally:
         _clean_up(app, ids)

@@ -121,7 +121,7 @@ def build_journey(*, recalled: bool = False, amended: bool = True) -> Journey:
         batches.append_event(batch.id, actor, stage=stage, occurred_at=at(day), data=data, site=site, now=now)
     if amended:
         batches.append_event(
-            batch.id, actor, stage="amendment", occurred_at=at(81), amends_seq=3, now=now,
+            batch.id, actor, stage="amendment", occurred_at=at(81), amends_seq=4, now=now,
             data={"reason": "过磅复核", "data": {"quantity": "1180", "unit": "kg", "grade": "一级", "variety": "白玉",
                                                 "brix": "13.5"}},
         )  # fmt: skip

@@ -168,6 +168,9 @@ def test_a_recall_of_an_input_batch_reaches_the_page_of_its_product(client, make
 def test_a_closed_recall_is_not_the_reason_shown(client, make_journey):
     recalled = make_journey(recalled=True)
     db.session.query(Recall).filter_by(batch_id=recalled.batch.id).update({"status": "closed"})
+    # Closed as the service closes it: a recall_closed record in the chain (the page reads the chain).
+    batches.append_system_event(batches.lock_batch(recalled.batch.id), recalled.actor, "recall_closed",
+                                {"recall": None, "reason": "已完成召回"})  # fmt: skip
     settle()
     words = visible_text(page(client, f"/t/{recalled.batch.public_code}"))
     # Still recalled, so still the notice; but no stale reason from a closed recall.
@@ -251,7 +254,7 @@ def test_json_twin_carries_the_same_facts(client, journey):
     assert {"key": "quantity", "label": "采收量", "value": "1,180 千克", "corrected": True} in harvest["facts"]
     assert {"key": "grade", "label": "等级", "value": "一级", "corrected": False} in harvest["facts"]
     assert body["chain"] == {
-        "valid": True, "events": 8, "head_hash": journey.batch.head_hash, "first_invalid_seq": None,
+        "valid": True, "events": 9, "head_hash": journey.batch.head_hash, "first_invalid_seq": None,
     }  # fmt: skip
     assert body["recall"] is None
     codes = [s["code"] for s in body["standards"]]
@@ -330,9 +333,10 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
     # The stamp, then the batch, its events, standards and inspections (5); then the compliance
     # summary: its stored verdict's fingerprint (chained records it reads, inspections with their
     # results, bound standards, their editions with requirements, successors' dates), the stored
-    # verdict and certifications (7 more), and the checkpoint's cover of the chain (1). A repeat
-    # is the stamp alone.
-    assert counts == [13, 13], counts
+    # verdict and certifications (7 more), the checkpoint's cover of the chain (1), and the rows
+    # the chain check compares with its records: the batch's facts, lineage edges both ways,
+    # recalls, test reports (7 more). A repeat is the stamp alone.
+    assert counts == [20, 20], counts
     code = short.batch.public_code
     statements.clear()
     event.listen(db.engine, "before_cursor_execute", count)
@@ -341,7 +345,7 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
         assert client.get(f"/api/v1/public/{code}").status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) == 1 + 13, [s[:90] for s in statements]  # the page cached; the twin built once
+    assert len(statements) == 1 + 20, [s[:90] for s in statements]  # the page cached; the twin built once
 
 
 def test_a_new_event_shows_on_the_next_request(client, journey):
@@ -355,8 +359,8 @@ def test_a_new_event_shows_on_the_next_request(client, journey):
     settle()
     words = visible_text(page(client, f"/t/{code}"))
     assert "温度 2 ℃ 湿度 85%" in words
-    assert "全部 9 条记录" in words
-    assert client.get(f"/api/v1/public/{code}").get_json()["chain"]["events"] == 9
+    assert "全部 10 条记录" in words
+    assert client.get(f"/api/v1/public/{code}").get_json()["chain"]["events"] == 10
 
 
 def test_the_page_revalidates_with_an_etag(client, journey):

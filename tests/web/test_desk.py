@@ -122,7 +122,7 @@ def test_a_batch_page_shows_clauses_chain_findings_and_closes_a_finding(desk, ma
     assert batch.lot_code in page
     assert 'data-standard="GB 19965-2005"' in page and "暂定" in page  # fluoride's provisional limit
     assert 'data-parameter="lead" data-standard="GB 2762-2022"' in page
-    assert "完整：共 1 条记录" in page
+    assert "完整：共 2 条记录" in page  # created, inspection
     assert f'id="finding-{finding.id}"' in page and "等待持有者记录整改措施" in page
     assert f"/desk/batches/{batch.id}/compliance.pdf" in page
 
@@ -220,8 +220,8 @@ def test_a_wrong_row_is_shown_in_place_and_nothing_is_stored(desk, make_user):
     assert f'id="err-results-{lead}-unit"' in page and "CFU/g" in page
     assert 'value="XN-DESK-1"' in page and 'value="180"' in page  # what was typed is kept
     assert db.session.scalar(select(func.count()).select_from(Inspection).where(Inspection.batch_id == batch.id)) == 0
-    assert db.session.scalar(select(func.count()).select_from(Event).where(Event.batch_id == batch.id)) == 0
-    assert db.session.get(Batch, batch.id).head_seq == 0
+    assert db.session.scalar(select(func.count()).select_from(Event).where(Event.batch_id == batch.id)) == 1  # created
+    assert db.session.get(Batch, batch.id).head_seq == 1
 
     missing = _base_form(html, count, report_no="", sampled_at="")
     missing[f"results-{lead}-parameter"] = "lead"
