@@ -28,7 +28,7 @@ definition: the check asks the database whether the object satisfies the clause.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 
@@ -75,8 +75,24 @@ def _holds(query: Select[Any]) -> bool:
     return bool(db.session.scalar(select(exists(query))))
 
 
+T = TypeVar("T")
+
+
 def _bounded(object_id: int) -> bool:
     return 0 < object_id <= MAX_ID
+
+
+def _get_readable(model: type[T], object_id: int, clause: ColumnElement[bool] | None, noun: str) -> T:
+    """The row with ``object_id`` if ``clause`` (None: everything) lets the actor read it;
+    otherwise NotFound, exactly as for a missing one, so a hidden row is not disclosed."""
+    # Every model read through here has an integer ``id`` primary key; ``T`` cannot say so.
+    query = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
+    if clause is not None:
+        query = query.where(clause)
+    found = db.session.scalar(query) if _bounded(object_id) else None
+    if found is None:
+        raise NotFound(f"no {noun} with id {object_id}")
+    return found
 
 
 # --- batches -------------------------------------------------------------------------------------
@@ -111,14 +127,7 @@ def can_read_batch(actor: Actor, batch: Batch) -> bool:
 
 def get_readable_batch(actor: Actor, batch_id: int) -> Batch:
     """The batch, if ``actor`` may read it; otherwise NotFound, exactly as for a missing one."""
-    query = select(Batch).where(Batch.id == batch_id)
-    clause = readable_batches(actor)
-    if clause is not None:
-        query = query.where(clause)
-    batch = db.session.scalar(query) if _bounded(batch_id) else None
-    if batch is None:
-        raise NotFound(f"no batch with id {batch_id}")
-    return batch
+    return _get_readable(Batch, batch_id, readable_batches(actor), "batch")
 
 
 def can_write_batch(actor: Actor, batch: Batch) -> bool:
@@ -162,14 +171,7 @@ def readable_transfers(actor: Actor) -> ColumnElement[bool] | None:
 
 
 def get_readable_transfer(actor: Actor, transfer_id: int) -> Transfer:
-    query = select(Transfer).where(Transfer.id == transfer_id)
-    clause = readable_transfers(actor)
-    if clause is not None:
-        query = query.where(clause)
-    transfer = db.session.scalar(query) if _bounded(transfer_id) else None
-    if transfer is None:
-        raise NotFound(f"no transfer with id {transfer_id}")
-    return transfer
+    return _get_readable(Transfer, transfer_id, readable_transfers(actor), "transfer")
 
 
 def require_receiver(actor: Actor, transfer: Transfer, doing: str) -> None:
@@ -193,14 +195,7 @@ def readable_transformations(actor: Actor) -> ColumnElement[bool] | None:
 
 
 def get_readable_transformation(actor: Actor, transformation_id: int) -> Transformation:
-    query = select(Transformation).where(Transformation.id == transformation_id)
-    clause = readable_transformations(actor)
-    if clause is not None:
-        query = query.where(clause)
-    transformation = db.session.scalar(query) if _bounded(transformation_id) else None
-    if transformation is None:
-        raise NotFound(f"no transformation with id {transformation_id}")
-    return transformation
+    return _get_readable(Transformation, transformation_id, readable_transformations(actor), "transformation")
 
 
 # --- findings ------------------------------------------------------------------------------------
@@ -213,14 +208,7 @@ def readable_findings(actor: Actor) -> ColumnElement[bool] | None:
 
 
 def get_readable_finding(actor: Actor, finding_id: int) -> Finding:
-    query = select(Finding).where(Finding.id == finding_id)
-    clause = readable_findings(actor)
-    if clause is not None:
-        query = query.where(clause)
-    finding = db.session.scalar(query) if _bounded(finding_id) else None
-    if finding is None:
-        raise NotFound(f"no finding with id {finding_id}")
-    return finding
+    return _get_readable(Finding, finding_id, readable_findings(actor), "finding")
 
 
 def can_act_on_finding(actor: Actor, batch: Batch) -> bool:
@@ -254,14 +242,7 @@ def readable_recalls(actor: Actor) -> ColumnElement[bool] | None:
 
 
 def get_readable_recall(actor: Actor, recall_id: int) -> Recall:
-    query = select(Recall).where(Recall.id == recall_id)
-    clause = readable_recalls(actor)
-    if clause is not None:
-        query = query.where(clause)
-    recall = db.session.scalar(query) if _bounded(recall_id) else None
-    if recall is None:
-        raise NotFound(f"no recall with id {recall_id}")
-    return recall
+    return _get_readable(Recall, recall_id, readable_recalls(actor), "recall")
 
 
 def require_recall_opener(actor: Actor, root: Batch) -> None:

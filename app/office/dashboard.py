@@ -221,6 +221,17 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
 # --- the charts -----------------------------------------------------------------------------------
 
 
+def _series(name: str, data: list[Any], color: str) -> dict[str, Any]:
+    """One labelled bar series (each bar shows its figure on top)."""
+    return {
+        "type": "bar",
+        "name": name,
+        "data": data,
+        "itemStyle": {"color": color},
+        "label": {"show": True, "position": "top"},
+    }
+
+
 def _bar(title: str, subtitle: str, names: list[str], series: list[dict[str, Any]]) -> dict[str, Any]:
     """A bar chart's options: title and subtitle on top, the legend (when there are several series) below."""
     several = len(series) > 1
@@ -266,15 +277,7 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
                 f"已纳入主体 {a['enrolled']} / 目标 {a['target']}",
                 f"按县（市、区）；近 {ACTIVE_DAYS} 天活跃 {a['active_30d']} 家",
                 counties,
-                [
-                    {
-                        "type": "bar",
-                        "name": "主体数",
-                        "data": list(a["by_county"].values()),
-                        "itemStyle": {"color": GREEN},
-                        "label": {"show": True, "position": "top"},
-                    }
-                ],
+                [_series("主体数", list(a["by_county"].values()), GREEN)],
             ),
         },
         {
@@ -286,15 +289,7 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
                 "按产品线（一县一品）",
                 "一个主体可参与多条产品线",
                 [product_name(k) for k in products],
-                [
-                    {
-                        "type": "bar",
-                        "name": "主体数",
-                        "data": list(a["by_product"].values()),
-                        "itemStyle": {"color": GREEN},
-                        "label": {"show": True, "position": "top"},
-                    }
-                ],
+                [_series("主体数", list(a["by_product"].values()), GREEN)],
             ),
         },
         {
@@ -306,15 +301,7 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
                 "按主体类型",
                 "农户、合作社、企业及流通主体",
                 [KIND_LABELS[k] for k in kinds],
-                [
-                    {
-                        "type": "bar",
-                        "name": "主体数",
-                        "data": list(a["by_kind"].values()),
-                        "itemStyle": {"color": GREEN},
-                        "label": {"show": True, "position": "top"},
-                    }
-                ],
+                [_series("主体数", list(a["by_kind"].values()), GREEN)],
             ),
         },
         {
@@ -327,20 +314,8 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
                 f"地方标准目标 {s['local']['target']} 项，团体与企业标准目标 {s['group_enterprise']['target']} 项",
                 ["地方标准（DB42）", "团体和企业标准（T/、Q/）"],
                 [
-                    {
-                        "type": "bar",
-                        "name": "已登记",
-                        "data": [s["local"]["count"], s["group_enterprise"]["count"]],
-                        "itemStyle": {"color": GREEN},
-                        "label": {"show": True, "position": "top"},
-                    },
-                    {
-                        "type": "bar",
-                        "name": "目标",
-                        "data": [s["local"]["target"], s["group_enterprise"]["target"]],
-                        "itemStyle": {"color": GREY},
-                        "label": {"show": True, "position": "top"},
-                    },
+                    _series("已登记", [s["local"]["count"], s["group_enterprise"]["count"]], GREEN),
+                    _series("目标", [s["local"]["target"], s["group_enterprise"]["target"]], GREY),
                 ],
             ),
         },
@@ -380,20 +355,8 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{EXPIRING_DAYS} 天内到期 {cert['expiring_60d']} 张",
                 [CERTIFICATION_KINDS[k][0] for k in cert_kinds],
                 [
-                    {
-                        "type": "bar",
-                        "name": "有效",
-                        "data": [cert["by_kind"][k]["held"] for k in cert_kinds],
-                        "itemStyle": {"color": GREEN},
-                        "label": {"show": True, "position": "top"},
-                    },
-                    {
-                        "type": "bar",
-                        "name": f"{EXPIRING_DAYS}天内到期",
-                        "data": [cert["by_kind"][k]["expiring"] for k in cert_kinds],
-                        "itemStyle": {"color": AMBER},
-                        "label": {"show": True, "position": "top"},
-                    },
+                    _series("有效", [cert["by_kind"][k]["held"] for k in cert_kinds], GREEN),
+                    _series(f"{EXPIRING_DAYS}天内到期", [cert["by_kind"][k]["expiring"] for k in cert_kinds], AMBER),
                 ],
             ),
         },
