@@ -79,6 +79,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_compliance(app)
 
+    from app.holds import init_app as init_holds
+
+    init_holds(app)
+
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
@@ -211,6 +215,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.labels.views",
     "app.compliance.views",
     "app.recalls.views",
+    "app.holds.views",
     "app.public.views",
     "app.web.views",
     "app.checkpoints.views",

@@ -18,6 +18,8 @@ tests/test_permissions.py walks every API operation against it):
 - **Acting on records.** The receiver accepts or rejects a transfer; the batch's custodian
   records a finding's corrective action and an inspector or admin closes it; inspectors, admins
   or the lot's producer open a recall, inspectors, admins or the opening organization close it.
+- **Held lots.** Only inspectors and admins record what is done with a lot on hold (its
+  disposition: destroyed, made harmless, returned, relabelled, recalled, released).
 - **Registries.** Admins manage organizations and users; inspectors and admins register
   certifications, which every signed-in user may read; an organization registers its own
   enterprise standards (an admin any organization's).
@@ -249,6 +251,12 @@ def require_recall_opener(actor: Actor, root: Batch) -> None:
     """Inspectors and admins recall any lot; a producer recalls its own."""
     if not (oversees(actor) or root.producer_org_id == actor.org.id):
         raise Forbidden("Only an inspector, an administrator or the lot's producer may recall it.")
+
+
+def require_disposer(actor: Actor, batch: Batch) -> None:
+    """Only an inspector or an administrator records what is done with a held lot."""
+    if not oversees(actor):
+        raise Forbidden(f"Only an inspector or an administrator may record the disposition of batch {batch.lot_code}.")
 
 
 def require_recall_closer(actor: Actor, recall: Recall) -> None:

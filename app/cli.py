@@ -48,6 +48,7 @@ compliance_cli = AppGroup("compliance", help="The stored verdicts of the batches
 orgs_cli = AppGroup("orgs", help="Organizations.")
 users_cli = AppGroup("users", help="Users.")
 tokens_cli = AppGroup("tokens", help="API bearer tokens.")
+holds_cli = AppGroup("holds", help="Lots on hold after a failed verdict.")
 
 
 @catalog_cli.command("load")
@@ -69,6 +70,7 @@ def catalog_load(path: str | None) -> None:
         click.echo(f"  repaired a split parameter name: {note}")
     for warning in report.warnings:
         click.echo(f"  warning: {warning}")
+    _say_unheld()
 
 
 @catalog_cli.command("export")
@@ -100,6 +102,44 @@ def compliance_refresh(stale: bool) -> None:
     with unit_of_work():
         report = refresh_batches(stale_only=stale)
     click.echo(f"compliance: {report.checked} batches checked, {report.stored} verdicts stored")
+    _say_unheld()
+
+
+def _say_unheld() -> None:
+    """A verdict stored with nobody acting holds nothing (a hold names who acted): say what is left."""
+    from app.holds.service import unheld_failures
+
+    unheld = unheld_failures()
+    if unheld:
+        codes = ", ".join(b.lot_code for b in unheld[:10]) + (" ..." if len(unheld) > 10 else "")
+        click.echo(
+            f"  {len(unheld)} failed lot(s) not on hold ({codes}); "
+            "hold them with: flask --app wsgi holds sweep --as <inspector username>"
+        )
+
+
+@holds_cli.command("sweep")
+@click.option("--as", "username", required=True, help="the inspector or administrator the holds are recorded as")
+def holds_sweep(username: str) -> None:
+    """Hold every lot whose stored verdict fails and is not on hold yet, and the lots made from it."""
+    from sqlalchemy import select
+
+    from app.access import oversees
+    from app.auth import Actor
+    from app.holds.service import sweep
+    from app.orgs.models import User
+
+    with unit_of_work():
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None or not user.is_active:
+            raise click.ClickException(f"no active user {username!r}")
+        actor = Actor(user, user.organization)
+        if not oversees(actor):
+            raise click.ClickException(
+                f"{username} is {user.role}; holds are recorded by an inspector or an administrator"
+            )
+        held = sweep(actor)
+    click.echo(f"holds: {len(held)} lot(s) put on hold" + (f": {', '.join(b.lot_code for b in held)}" if held else ""))
 
 
 @orgs_cli.command("create")
@@ -164,5 +204,5 @@ def tokens_revoke(token_id: int) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (catalog_cli, demo_cli, compliance_cli, orgs_cli, users_cli, tokens_cli):
+    for group in (catalog_cli, demo_cli, compliance_cli, orgs_cli, users_cli, tokens_cli, holds_cli):
         app.cli.add_command(group)

@@ -37,6 +37,7 @@ from app.checkpoints.keys import load_signer
 from app.compliance import findings, standards
 from app.custody import service as custody
 from app.db import db
+from app.holds import service as holds
 from app.lineage import service as lineage
 from app.orgs import service as orgs
 from app.orgs.models import User
@@ -113,6 +114,8 @@ GET  /api/v1/recalls/{recall_id}                      401  ok   ok   404  404  4
 POST /api/v1/recalls/{recall_id}/close                401  403  403  404  404  404  ok   403  ok   404
 GET  /api/v1/recalls/{recall_id}/export.csv           401  ok   ok   404  404  404  ok   ok   ok   404
 GET  /api/v1/recalls/{recall_id}/export.xlsx          401  ok   ok   404  404  404  ok   ok   ok   404
+
+POST /api/v1/batches/{batch_id}/dispositions          401  403  403  404  403  404  409  403  409  404
 """
 
 # Who finds the world's records in the lists (the same rules, as the lists apply them).
@@ -173,6 +176,14 @@ def world(make_org, make_user) -> dict[str, Any]:
     )
     [finding] = findings.findings_of(b)
     findings.record_action(farmer, finding.id, "sprayed lots kept apart")
+    # The breach failed the lot and put it on hold; the farmer corrects the mistyped spraying
+    # date and the inspector releases the lot, so the world's lot takes splits and transfers.
+    batches.append_event(
+        b.id, farmer, stage="amendment", occurred_at=T0, amends_seq=2,
+        data={"reason": "施药日期录错", "data": {"inputs": [{"kind": "pesticide", "name": "多菌灵", "dose": "50",
+              "dose_unit": "mL/亩", "applied_at": (T0 - dt.timedelta(days=20)).isoformat(), "phi_days": 21}]}},
+    )  # fmt: skip
+    holds.record_disposition(_actor(users["insp"]), b.id, kind="released", note="核对农事记录原件")
     split = lineage.split_batch(farmer, b.id, parts=[Decimal("10")], occurred_at=T0 + dt.timedelta(days=10))
     shipped = custody.create_transfer(
         farmer, b.id, to_org=users["logi"].organization.code, occurred_at=T0 + dt.timedelta(days=11)
@@ -263,6 +274,8 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
         },
         "POST /api/v1/recalls": {"batch": b, "reason": "residue", "severity": "II"},
         "POST /api/v1/recalls/{recall_id}/close": {"reason": "all withdrawn"},
+        # The world's lot was released: an inspector or admin is refused by its state (409), not its role.
+        "POST /api/v1/batches/{batch_id}/dispositions": {"kind": "returned", "note": "退回供货方"},
     }  # fmt: skip
     if op == "POST /api/v1/organizations/import":
         row = ["NEWCOOP2", "新合作社二", "合作社", "通山县", valid_credit_code(99_002), "", "", "", ""]

@@ -20,6 +20,8 @@ class BatchStatus(enum.StrEnum):
     consumed = "consumed"
     on_hold = "on_hold"
     recalled = "recalled"
+    # A held lot destroyed, made harmless, returned or relabelled: its record is closed.
+    disposed = "disposed"
 
 
 class Batch(Model):

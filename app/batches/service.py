@@ -29,7 +29,7 @@ from app.batches import chain, integrity, signals
 from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, ordered_stages, validate_stage_data
-from app.batches.vocabulary import SYSTEM_KINDS
+from app.batches.vocabulary import STAGES_WHILE_HELD, SYSTEM_KINDS
 from app.catalog.models import ProductLine
 from app.catalog.service import applicable_mandatory
 from app.custody.models import Transfer, TransferStatus
@@ -58,6 +58,16 @@ def lock_batch(batch_id: int) -> Batch:
     if batch is None:
         raise NotFound(f"no batch with id {batch_id}")
     return batch
+
+
+def refuse_if_held(batch: Batch, action: str) -> None:
+    """A lot on hold (a failed verdict, app/holds) waits for its disposition: refuse ``action``."""
+    if batch.status == BatchStatus.on_hold:
+        raise Conflict(
+            f"Batch {batch.lot_code} is on hold after a failed verdict; it cannot {action} until a "
+            f"disposition is recorded (POST /api/v1/batches/{batch.id}/dispositions).",
+            {"json": {"batch": ["on hold until a disposition is recorded"]}},
+        )
 
 
 def new_public_code() -> str:
@@ -350,8 +360,12 @@ def append_event(
     access.require_custodian(actor, batch, "add events to")
     if stored is not None:
         raise Conflict("Idempotency-Key was already used for a different request on this batch.")
-    if batch.status in (BatchStatus.consumed, BatchStatus.recalled):
+    if batch.status in (BatchStatus.consumed, BatchStatus.recalled, BatchStatus.disposed):
         raise Conflict(f"Batch {batch.lot_code} is {batch.status}; no more stage events can be added.")
+    # A correction stays possible (a mistyped date is the commonest cause of a false breach); the
+    # lot stays held until an inspector releases it on the corrected record.
+    if batch.status == BatchStatus.on_hold and stage not in STAGES_WHILE_HELD and stage != "amendment":
+        refuse_if_held(batch, f"record {stage}")
     if pending_transfer(batch.id) is not None:
         raise Conflict(f"Batch {batch.lot_code} has a transfer pending; events wait until it is accepted or rejected.")
     clock.refuse_future("occurred_at", occurred_at, now)

@@ -47,8 +47,15 @@ SYSTEM_KINDS: frozenset[str] = frozenset(
         "recall",
         "recall_closed",
         "inspection",
+        "hold",  # a failed verdict stops the lot (app/holds)
+        "disposition",  # what was done with a held lot (不合格处置)
     }
 )
+
+# What a lot on hold may still record until a disposition is made: keeping it where it is (and
+# corrections of earlier records). Every other stage, a transfer, a split, a merge or
+# transformation, and a sale are refused (409).
+STAGES_WHILE_HELD: frozenset[str] = frozenset({"storage"})
 
 # The context of a record's name in the message catalog: 包装 the stage is "Packing", while 包装
 # the field of a packing record is "Package".
@@ -75,6 +82,8 @@ RECORD_NAMES: dict[str, str] = {
     "recall": NP_("record", "召回"),
     "recall_closed": NP_("record", "召回结束"),
     "inspection": NP_("record", "抽样检验"),
+    "hold": NP_("record", "不合格暂停"),
+    "disposition": NP_("record", "不合格处置"),
 }
 assert set(RECORD_NAMES) == set(STAGES) | SYSTEM_KINDS, "every kind of record has a name"
 

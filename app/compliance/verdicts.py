@@ -45,6 +45,7 @@ from app.batches.models import Batch, BatchStandard, Event
 from app.catalog import signals as catalog_signals
 from app.catalog.models import Standard
 from app.compliance import presenters, rules
+from app.compliance import signals as compliance_signals
 from app.compliance.evaluation import Evaluation, evaluate_batch
 from app.compliance.findings import sync_findings
 from app.compliance.models import BatchVerdict, Finding, Inspection, InspectionResult
@@ -238,7 +239,16 @@ def refresh(
     db.session.flush()  # the fingerprint below reads the inputs as this transaction holds them
     evaluation = evaluate_batch(batch)
     opened = sync_findings(evaluation, actor, now)
-    _store(batch, presenters.verdict_result(evaluation), fingerprints([batch])[batch.id], now)
+    result = presenters.verdict_result(evaluation)
+    _store(batch, result, fingerprints([batch])[batch.id], now)
+    compliance_signals.verdict_stored.send(
+        batch_signals.sender(),
+        batch=batch,
+        verdict=result["verdict"],
+        reasons=list(evaluation.overall.reasons),
+        actor=actor,
+        now=now,
+    )
     return evaluation, opened
 
 

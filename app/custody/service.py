@@ -59,6 +59,7 @@ def create_transfer(
     clock.refuse_future("occurred_at", occurred_at, now)
     if batch.status == BatchStatus.consumed:
         raise Conflict(f"Batch {batch.lot_code} is consumed; nothing of it is left to ship.")
+    service.refuse_if_held(batch, "be transferred")
     pending = service.pending_transfer(batch.id)
     if pending is not None:
         raise Conflict(

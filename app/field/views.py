@@ -114,7 +114,13 @@ def org_name(org: Any) -> str:
 
 
 def status_name(status: str) -> str:
-    names = {"active": _("在用"), "consumed": _("已用完"), "on_hold": _("暂停（待处置）"), "recalled": _("已召回")}
+    names = {
+        "active": _("在用"),
+        "consumed": _("已用完"),
+        "on_hold": _("暂停（待处置）"),
+        "recalled": _("已召回"),
+        "disposed": _("已处置"),
+    }
     return names.get(status, status)
 
 

@@ -258,6 +258,9 @@ def _load_inputs(actor: Actor, takes: Sequence[Take], paths: _Paths) -> dict[int
     if pending:
         raise Conflict(f"An input is being transferred ({pending.first()}).", {"json": pending.json})
 
+    for take in takes:
+        # A held lot is a conflict with its state (409), like a pending transfer, not a bad field.
+        service.refuse_if_held(locked[take.batch], "be split, merged or transformed")
     for index, take in enumerate(takes):
         batch = locked[take.batch]
         if batch.status != BatchStatus.active:

@@ -34,8 +34,10 @@ def journey(client, party, make_batch):
     """A brick tea batch with four events, and its custodian."""
     owner = party("processor")
     batch = make_batch(owner)
-    for n, stage in enumerate(("seedling", "planting", "harvest", "processing"), start=1):
-        assert post_event(client, owner, batch.id, stage, day=f"2026-04-{n:02d}").status_code == 201
+    # The harvest comes after the planting's pesticide interval (10 days from 04-02): a breach
+    # would fail the lot and hold it, and a held lot takes no processing.
+    for stage, day in (("seedling", "01"), ("planting", "02"), ("harvest", "14"), ("processing", "15")):
+        assert post_event(client, owner, batch.id, stage, day=f"2026-04-{day}").status_code == 201
     return owner, batch
 
 

@@ -26,8 +26,9 @@ def test_a_forgotten_planting_is_accepted_before_the_harvest_and_marked_late(cli
     assert [(e["stage"], e["seq"], e["late"]) for e in journey["items"]] == [
         ("planting", 3, True),
         ("harvest", 2, False),
+        ("hold", 4, False),  # the planting puts the harvest inside its interval: the lot fails
     ]
-    assert [e["stage"] for e in journey["events"]] == ["created", "harvest", "planting"]
+    assert [e["stage"] for e in journey["events"]] == ["created", "harvest", "planting", "hold"]
     assert client.get(f"/api/v1/batches/{batch.id}/verify", headers=owner.headers).get_json()["valid"] is True
 
 

@@ -61,7 +61,7 @@ def test_the_report_holds_the_header_clause_table_verdict_findings_and_chain_che
         "LB-PDF-1",
         "已过期",  # an expired certification is flagged, never valid
         "追溯链校验",
-        "完整：共2条记录",
+        "完整：共3条记录",  # created, the failed inspection, and the hold it caused
     ):
         assert expected in text, expected
 

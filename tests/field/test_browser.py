@@ -328,7 +328,7 @@ def test_a_harvest_inside_the_interval_is_confirmed_before_it_is_stored(site: Si
     db.session.rollback()
     phone.get_by_role("button", name="我已知晓，仍然保存").click()
     phone.wait_for_url("**?recorded=1")
-    assert list(db.session.scalars(stored)) == ["created", "planting", "harvest"]
+    assert list(db.session.scalars(stored)) == ["created", "planting", "harvest", "hold"]
     db.session.rollback()
 
 

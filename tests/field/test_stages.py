@@ -259,7 +259,7 @@ def test_a_harvest_inside_the_interval_warns_and_is_stored_only_when_confirmed(l
         data={"csrf_token": token, "idempotency_key": key, "confirm_interval": "1", **harvest},
     )
     assert confirmed.status_code == 302
-    assert _stages(batch) == ["created", "planting", "harvest"]
+    assert _stages(batch) == ["created", "planting", "harvest", "hold"]  # a breach fails and holds the lot
     [finding] = db.session.scalars(select(Finding).where(Finding.batch_id == batch.id))
     assert finding.kind == "pre_harvest_interval" and finding.status == "open"
 

@@ -122,7 +122,7 @@ def test_a_batch_page_shows_clauses_chain_findings_and_closes_a_finding(desk, ma
     assert batch.lot_code in page
     assert 'data-standard="GB 19965-2005"' in page and "暂定" in page  # fluoride's provisional limit
     assert 'data-parameter="lead" data-standard="GB 2762-2022"' in page
-    assert "完整：共 2 条记录" in page  # created, inspection
+    assert "完整：共 3 条记录" in page  # created, inspection, and the hold the failed lead caused
     assert f'id="finding-{finding.id}"' in page and "等待持有者记录整改措施" in page
     assert f"/desk/batches/{batch.id}/compliance.pdf" in page
 
