@@ -186,6 +186,7 @@ def _import_models() -> None:
     from app.batches import models as _batches  # noqa: F401
     from app.catalog import models as _catalog  # noqa: F401
     from app.checkpoints import models as _checkpoints  # noqa: F401
+    from app.commitments import models as _commitments  # noqa: F401
     from app.compliance import models as _compliance  # noqa: F401
     from app.custody import models as _custody  # noqa: F401
     from app.field import models as _field  # noqa: F401
@@ -216,6 +217,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.compliance.views",
     "app.recalls.views",
     "app.holds.views",
+    "app.commitments.views",
     "app.public.views",
     "app.web.views",
     "app.checkpoints.views",

@@ -34,6 +34,7 @@ from app.auth import Actor
 from app.batches import service as batches
 from app.checkpoints import service as checkpoints
 from app.checkpoints.keys import load_signer
+from app.commitments import service as commitments
 from app.compliance import findings, standards
 from app.custody import service as custody
 from app.db import db
@@ -116,6 +117,11 @@ GET  /api/v1/recalls/{recall_id}/export.csv           401  ok   ok   404  404  4
 GET  /api/v1/recalls/{recall_id}/export.xlsx          401  ok   ok   404  404  404  ok   ok   ok   404
 
 POST /api/v1/batches/{batch_id}/dispositions          401  403  403  404  403  404  409  403  409  404
+
+POST /api/v1/batches/{batch_id}/commitment-certificates  401  ok   403  404  403  404  403  403  403  404
+GET  /api/v1/commitment-certificates/{certificate_id}      401  ok   ok   404  404  404  ok   ok   ok   404
+GET  /api/v1/commitment-certificates/{certificate_id}.pdf  401  ok   ok   404  404  404  ok   ok   ok   404
+POST /api/v1/commitment-certificates/{certificate_id}/receipts  401  409  403  404  404  404  403  403  403  404
 """
 
 # Who finds the world's records in the lists (the same rules, as the lists apply them).
@@ -200,6 +206,9 @@ def world(make_org, make_user) -> dict[str, Any]:
         farmer, code="Q/HH 0001S-2026", title_zh="家庭农场枇杷企业标准", products=["loquat"], owner_org_id=hh.id,
         requirements=[{"parameter": "lead", "unit": "mg/kg", "comparator": "<=", "limit": Decimal("0.1")}],
     )  # fmt: skip
+    # b3's certificate: its issuer (the farmer) holds it, so a receipt is refused by its state.
+    b3 = lot()
+    certificate = commitments.issue_certificate(farmer, b3.id, contact="0715-8000000", basis="quality_control")
     checkpoint = checkpoints.create_checkpoint(load_signer(current_app.config), dt.datetime.now(dt.UTC)).checkpoint
     assert checkpoint is not None
     settle()
@@ -221,6 +230,7 @@ def world(make_org, make_user) -> dict[str, Any]:
             "key": "loquat",
             "public_code": b.public_code,
             "checkpoint_id": checkpoint.id,
+            "certificate_id": certificate.id,
         },
         "b": b.id,
         "finding": finding.id,
@@ -276,6 +286,9 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
         "POST /api/v1/recalls/{recall_id}/close": {"reason": "all withdrawn"},
         # The world's lot was released: an inspector or admin is refused by its state (409), not its role.
         "POST /api/v1/batches/{batch_id}/dispositions": {"kind": "returned", "note": "退回供货方"},
+        "POST /api/v1/batches/{batch_id}/commitment-certificates": {
+            "contact": "0715-8000001", "basis": "quality_control",
+        },
     }  # fmt: skip
     if op == "POST /api/v1/organizations/import":
         row = ["NEWCOOP2", "新合作社二", "合作社", "通山县", valid_credit_code(99_002), "", "", "", ""]
