@@ -221,6 +221,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.public.views",
     "app.web.views",
     "app.checkpoints.views",
+    "app.field.certificates",  # its routes join the field blueprint before it is registered
     "app.field.views",
     "app.office.views",
     "app.office.pages",

@@ -32,6 +32,7 @@ from app.auth import Actor, current_actor
 from app.batches.journey import build_journey
 from app.batches.schemas import stage_name
 from app.catalog.products import PRODUCTS
+from app.commitments import service as commitments
 from app.db import db, utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.field import clock, forms, service, sites
@@ -261,6 +262,7 @@ def batch_page(batch_id: int) -> str:
     entered_batch = service.entered_for_batches([batch.id]).get(batch.id)
     entered_events = service.entered_for_events(batch.id)
     journey = build_journey(service.journey_rows(batch))
+    certificate = commitments.certificate_of(batch.id)
     return render_template(
         "field/batch.html",
         batch=batch,
@@ -277,6 +279,13 @@ def batch_page(batch_id: int) -> str:
         late_text=late_text,
         created=request.args.get("created") == "1",
         recorded=request.args.get("recorded") == "1",
+        certified=request.args.get("certified") == "1",
+        received=request.args.get("received") == "1",
+        certificate=certificate,
+        certificate_required=commitments.required_for(batch),
+        received_already=certificate is not None
+        and any(e.actor_org_id == who.org.id for e in commitments.receipts_of(batch.id)),
+        who=who,
         corrected=request.args.get("corrected") == "1",
     )
 
