@@ -2,8 +2,8 @@
 
 Holds (app/holds) subscribe: a stored ``fail`` puts the lot and every lot made from it on hold.
 Sent by ``verdicts.refresh`` inside the writer's transaction with the Flask app as sender and
-these keyword arguments: ``batch``, ``verdict`` (pass, fail or incomplete), ``reasons`` (the
-verdict's reasons, as the compliance JSON lists them), ``actor`` (None when no one acted: a
+these keyword arguments: ``batch``, ``verdict`` (pass, fail or incomplete), ``result`` (what
+is stored: ``presenters.verdict_result``, its rows and pre-harvest checks), ``actor`` (None when no one acted: a
 catalog load, ``flask compliance refresh``) and ``now``.
 """
 

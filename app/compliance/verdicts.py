@@ -245,7 +245,7 @@ def refresh(
         batch_signals.sender(),
         batch=batch,
         verdict=result["verdict"],
-        reasons=list(evaluation.overall.reasons),
+        result=result,
         actor=actor,
         now=now,
     )

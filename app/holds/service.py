@@ -3,7 +3,8 @@
 - **A failed verdict holds the lot.** When compliance stores a ``fail`` for a batch (an
   inspection recorded, a harvest inside a pre-harvest interval, a declared standard), the batch
   and every active lot made from it, however far downstream, go ``on_hold``; each gets a chained
-  ``hold`` record naming the failed lot and the verdict's reasons. A held lot records storage
+  ``hold`` record naming the failed lot and what failed (each item's value and limit, each
+  pre-harvest breach). A held lot records storage
   only: other stages, amendments, transfers, splits, merges, transformations and sales are
   refused with 409 and the reason (app/batches/service.py ``refuse_if_held``).
 - A verdict stored with nobody acting (a catalog load, ``flask compliance refresh``) holds
@@ -77,7 +78,32 @@ def _lock(ids: list[int]) -> list[Batch]:
     )
 
 
-def place_hold(root: Batch, reasons: list[str], actor: Actor, now: dt.datetime) -> list[Batch]:
+def failures(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """What failed, as a hold record keeps it: each failed item with its value and limit, each breach."""
+    out: list[dict[str, Any]] = []
+    for row in result.get("rows") or []:
+        if row.get("verdict") != FAIL:
+            continue
+        out.append(
+            {
+                "parameter": row.get("parameter"),
+                "name": row.get("parameter_zh") or row.get("parameter"),
+                "name_en": row.get("parameter_en"),
+                "value": row.get("value"),
+                "unit": row.get("value_unit"),
+                "comparator": row.get("comparator"),
+                "limit": row.get("limit"),
+                "limit_unit": row.get("unit"),
+                "standard": row.get("standard"),
+            }
+        )
+    for check in result.get("pre_harvest") or []:
+        if check.get("breached"):
+            out.append({"pesticide": check.get("pesticide"), "days_short": check.get("days_short")})
+    return out[:20]
+
+
+def place_hold(root: Batch, failed: list[dict[str, Any]], actor: Actor, now: dt.datetime) -> list[Batch]:
     """Hold ``root`` (locked by the caller) and every active lot downstream of it; return those held."""
     graph = tracing.trace(root.id, "downstream", tracing.MAX_TRACE_DEPTH)
     depths = {n.id: n.depth for n in graph.nodes}
@@ -89,7 +115,7 @@ def place_hold(root: Batch, reasons: list[str], actor: Actor, now: dt.datetime) 
             lot,
             actor,
             "hold",
-            {"cause": root.lot_code, "depth": depths.get(lot.id, 0), "reasons": reasons[:10]},
+            {"cause": root.lot_code, "depth": depths.get(lot.id, 0), "failed": failed},
             occurred_at=now,
             now=now,
             flush=False,
@@ -99,7 +125,7 @@ def place_hold(root: Batch, reasons: list[str], actor: Actor, now: dt.datetime) 
 
 
 def on_verdict_stored(
-    _app: Flask, *, batch: Batch, verdict: str, reasons: list[str], actor: Actor | None, now: dt.datetime
+    _app: Flask, *, batch: Batch, verdict: str, result: dict[str, Any], actor: Actor | None, now: dt.datetime
 ) -> None:
     """Compliance stored a verdict: a ``fail`` with someone acting holds the lot and its descendants."""
     if verdict != FAIL or actor is None:
@@ -107,7 +133,7 @@ def on_verdict_stored(
     # A lot wholly split into others (consumed) is not held itself, but what was made from it is.
     if batch.status not in (BatchStatus.active, BatchStatus.consumed):
         return
-    place_hold(batch, reasons, actor, now)
+    place_hold(batch, failures(result), actor, now)
 
 
 def unheld_failures() -> list[Batch]:
@@ -134,7 +160,7 @@ def sweep(actor: Actor, now: dt.datetime | None = None) -> list[Batch]:
         lot = batches.lock_batch(candidate.id)
         verdict = verdicts.current(lot)
         if verdict.verdict == FAIL and lot.status in (BatchStatus.active, BatchStatus.consumed):
-            held += place_hold(lot, list(verdict.result.get("reasons") or []), actor, now)
+            held += place_hold(lot, failures(verdict.result), actor, now)
     return held
 
 

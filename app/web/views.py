@@ -33,6 +33,7 @@ from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.orgs.service import check_password
 from app.security import control_character, normalize_newlines
+from app.web import desk_batch
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -177,6 +178,7 @@ def batch_page(batch_id: int) -> str:
         can_act=access.can_act_on_finding(who, batch),
         can_close=access.can_close_finding(who),
         product=PRODUCTS[batch.product_key],
+        **desk_batch.extras(who, batch),
     )
 
 

@@ -48,7 +48,8 @@ def test_a_failed_test_holds_the_lot_and_every_lot_made_from_it(client, failed_l
         assert _stages(batch)[-1] == "hold"
         hold = db.session.scalar(select(Event).where(Event.batch_id == batch.id, Event.stage == "hold"))
         assert hold.data["cause"] == lot.lot_code
-        assert any("lead" in reason for reason in hold.data["reasons"])
+        [failed] = hold.data["failed"]
+        assert failed["parameter"] == "lead" and failed["value"] == "8" and failed["limit"] == "5"
     body = client.get(f"/api/v1/batches/{children[0].id}", headers=auth(user=producer)).get_json()
     assert body["status"] == "on_hold"
     # The hold is in each chain: the chain still verifies.
