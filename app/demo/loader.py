@@ -3,9 +3,10 @@
 The files are read and checked whole first (``schemas``), so a malformed entry is refused, by file
 and entry, before anything is written. Organizations are keyed on their codes, users on their
 usernames, sites on (organization, name), batches on their lot codes, reports on (batch, report
-number) and certificates on their numbers, so a second run finds everything and changes nothing.
-A batch that exists is left as it is, events and all (its chain is append-only). Every event goes
-through the one append path, recorded a little after it happened as a phone in the field would.
+number), certificates on their numbers and 承诺达标合格证 on their batch, so a second run finds
+everything and changes nothing. A batch that exists is left as it is, events and all (its chain
+is append-only). Every event goes through the one append path, recorded a little after it
+happened as a phone in the field would.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 # by concern, and these are the lines to repoint when they are.
 from app.batches.models import Batch
 from app.batches.service import append_event, create_batch, events_of
+from app.commitments.service import certificate_of, issue_certificate
 from app.compliance.certifications import create_certification
 from app.compliance.inspections import record_inspection
 from app.compliance.models import Certification, Inspection
@@ -56,7 +58,9 @@ DEMO_PASSWORDS = {
     "admin": "xianning-office-2026",
 }
 
-KINDS = ("organizations", "users", "sites", "batches", "events", "inspections", "certifications")
+KINDS = (
+    "organizations", "users", "sites", "batches", "events", "inspections", "certifications", "commitment_certificates",
+)  # fmt: skip
 Entry = dict[str, Any]
 
 
@@ -175,6 +179,19 @@ class Loader:
                 )  # fmt: skip
 
 
+    def commitment(self, where: str, spec: Entry) -> None:
+        with naming(where, spec):
+            batch = find(self.batches, spec["lot_code"], "lot_code")
+            if self.missing(certificate_of(batch.id), "commitment_certificates"):
+                # Issued after the lot's last record, as the holder handing it over would.
+                last = max(e.recorded_at for e in events_of(batch))
+                issue_certificate(
+                    find(self.actors, spec["recorded_by"], "recorded_by"), batch.id, contact=spec["contact"],
+                    basis=spec["basis"], report_no=spec.get("report_no"),
+                    now=max(last, spec["issued_at"]) + RECORDING_DELAY,
+                )  # fmt: skip
+
+
 def load_demo(folder: Path = DATA) -> str:
     """Create whatever of the demo is missing; return a one-line summary. The caller commits."""
     demo = read_demo(folder)
@@ -188,6 +205,7 @@ def load_demo(folder: Path = DATA) -> str:
         ("batches.yaml", "batches", run.batch),
         ("compliance.yaml", "inspections", run.inspection),
         ("compliance.yaml", "certifications", run.certification),
+        ("compliance.yaml", "commitment_certificates", run.commitment),
     ):
         for where, spec in each(file, kind, demo[kind]):
             make(where, spec)

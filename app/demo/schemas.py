@@ -165,13 +165,26 @@ class CertificationEntry(StrictSchema):
     recorded_by = _text(required=True)
 
 
+class CommitmentEntry(StrictSchema):
+    """A 承诺达标合格证 the lot's holder issued; its number is drawn when it is issued."""
+
+    lot_code = _text(required=True)
+    recorded_by = _text(required=True)
+    contact = _text(required=True)
+    basis = _text(required=True)
+    report_no = _text()
+    issued_at = ChinaTime(required=True)
+
+
 class ComplianceFile(StrictSchema):
     inspections = _entries(InspectionEntry, required=True)
     certifications = _entries(CertificationEntry, required=True)
+    commitment_certificates = _entries(CommitmentEntry, load_default=list)
 
     @validates_schema
     def _each_once(self, data: dict[str, Any], **kwargs: Any) -> None:
         each_once(data["certifications"], "number", "certifications")
+        each_once(data["commitment_certificates"], "lot_code", "commitment_certificates")
 
 
 FILES = {"organizations.yaml": OrganizationsFile, "batches.yaml": BatchesFile, "compliance.yaml": ComplianceFile}

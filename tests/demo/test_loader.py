@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from app.batches import service
 from app.batches.models import Batch
+from app.commitments.service import certificate_of
 from app.compliance.models import Certification, Inspection
 from app.db import db
 from app.demo import load_demo
@@ -131,3 +132,12 @@ def test_the_loaded_demo_is_what_the_files_say(demo):
         cert = db.session.scalar(select(Certification).where(Certification.number == spec["number"]))
         holder = db.session.get(Organization, cert.holder_org_id)
         assert (cert.kind, holder.code, cert.valid_from) == (spec["kind"], spec["holder"], spec["valid_from"])
+    for spec in compliance["commitment_certificates"]:
+        batch = db.session.scalar(select(Batch).where(Batch.lot_code == spec["lot_code"]))
+        certificate = certificate_of(batch.id)
+        assert certificate is not None, spec["lot_code"]
+        assert (certificate.basis, certificate.contact) == (spec["basis"], spec["contact"])
+        assert certificate.issued_at >= _china_time(spec["issued_at"])
+    # The third household's harvest carries none: the desk shows it missing.
+    h3 = db.session.scalar(select(Batch).where(Batch.lot_code == "LQ-2026-DEMO-H3"))
+    assert certificate_of(h3.id) is None
