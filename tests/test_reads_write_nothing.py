@@ -12,13 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 
+from app.auth import Actor
+from app.batches.service import create_batch
 from app.catalog.models import Standard
 from app.checkpoints.models import Checkpoint
+from app.commitments.service import issue_certificate
 from app.db import db
 from app.lineage.models import Transformation
 from tests.checkpoints.conftest import checkpoint, cli, signing_key  # noqa: F401  (fixtures)
@@ -73,6 +77,12 @@ def world(client, auth, make_user, chain, checkpoint):  # noqa: F811  (chain, ch
     }  # fmt: skip
     assert client.post("/api/v1/certifications", json=certification, headers=admin).status_code == 201
 
+    # A grower's new lot with its 承诺达标合格证.
+    grower = make_user("cooperative")
+    actor = Actor(user=grower, org=grower.organization)
+    fresh = create_batch(actor, product="loquat", quantity=Decimal("50"), unit="kg")
+    certificate = issue_certificate(actor, fresh.id, contact="0715-8000000", basis="quality_control")
+
     # The check can fail: a write does show. Opening a recall inserts rows.
     writes = Writes()
     with writes.listening():
@@ -94,6 +104,7 @@ def world(client, auth, make_user, chain, checkpoint):  # noqa: F811  (chain, ch
             "recall_id": recall.get_json()["id"],
             "public_code": chain["merged"].public_code,
             "checkpoint_id": db.session.scalar(select(Checkpoint.id).order_by(Checkpoint.id.desc()).limit(1)),
+            "certificate_id": certificate.id,
         },
         "batches": [chain["merged"], kept, chain["sold"]],
     }

@@ -101,10 +101,16 @@ def issue_certificate(
     report_no: str | None = None,
     quantity: Decimal | None = None,
     origin: str | None = None,
+    issued_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> CommitmentCertificate:
-    """Issue the batch's certificate (its custodian) and chain it in the batch's record."""
+    """Issue the batch's certificate (its custodian) and chain it in the batch's record.
+
+    ``issued_at`` is when it was made out (default now); it is recorded ``now``, which may be later.
+    """
     now = now or utcnow()
+    issued_at = issued_at or now
+    clock.refuse_future("issued_at", issued_at, now)
     readable = access.get_readable_batch(actor, batch_id)
     access.require_custodian(actor, readable, "issue a commitment certificate for")
     contact = (contact or "").strip()
@@ -137,11 +143,11 @@ def issue_certificate(
     if quantity <= 0 or quantity > batch.quantity:
         raise InvalidInput.field("quantity", f"must be more than 0 and at most the lot's {batch.quantity} {batch.unit}")
     certificate = CommitmentCertificate(
-        number=_new_number(now),
+        number=_new_number(issued_at),
         batch=batch,
         issuer_org_id=actor.org.id,
         issued_by_id=actor.user.id,
-        issued_at=now,
+        issued_at=issued_at,
         product_key=batch.product_key,
         quantity=quantity,
         unit=batch.unit,
@@ -153,7 +159,9 @@ def issue_certificate(
         came_from=_sources(batch),
     )
     db.session.add(certificate)
-    batches.append_system_event(batch, actor, "commitment_certificate", chained_view(certificate), now=now)
+    batches.append_system_event(
+        batch, actor, "commitment_certificate", chained_view(certificate), occurred_at=issued_at, now=now
+    )
     return certificate
 
 

@@ -184,11 +184,11 @@ class Loader:
             batch = find(self.batches, spec["lot_code"], "lot_code")
             if self.missing(certificate_of(batch.id), "commitment_certificates"):
                 # Issued after the lot's last record, as the holder handing it over would.
-                last = max(e.recorded_at for e in events_of(batch))
+                issued = max(max(e.recorded_at for e in events_of(batch)), spec["issued_at"])
                 issue_certificate(
                     find(self.actors, spec["recorded_by"], "recorded_by"), batch.id, contact=spec["contact"],
-                    basis=spec["basis"], report_no=spec.get("report_no"),
-                    now=max(last, spec["issued_at"]) + RECORDING_DELAY,
+                    basis=spec["basis"], report_no=spec.get("report_no"), issued_at=issued,
+                    now=issued + RECORDING_DELAY,
                 )  # fmt: skip
 
 
