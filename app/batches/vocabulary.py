@@ -33,6 +33,11 @@ REPEATABLE_STAGES: frozenset[str] = frozenset({"storage", "transport"})
 # A correction of an earlier stage event; it names the seq it amends (invariant 1).
 AMENDMENT = "amendment"
 
+# An inspector's decision on a detected result with no limit on record (compliance reviews).
+REVIEW = "review"
+# The 执行标准 a batch declares (its label's product standard); a later one replaces it.
+EXECUTIVE_STANDARD = "executive_standard"
+
 # Records that are not stages of the product's journey but enter its chain all the same; each is
 # written by its own service (custody, lineage, recalls, compliance), never posted as a stage.
 SYSTEM_KINDS: frozenset[str] = frozenset(
@@ -47,6 +52,8 @@ SYSTEM_KINDS: frozenset[str] = frozenset(
         "recall",
         "recall_closed",
         "inspection",
+        REVIEW,
+        EXECUTIVE_STANDARD,
     }
 )
 
@@ -75,6 +82,8 @@ RECORD_NAMES: dict[str, str] = {
     "recall": NP_("record", "召回"),
     "recall_closed": NP_("record", "召回结束"),
     "inspection": NP_("record", "抽样检验"),
+    REVIEW: NP_("record", "检验判定"),
+    EXECUTIVE_STANDARD: NP_("record", "声明执行标准"),
 }
 assert set(RECORD_NAMES) == set(STAGES) | SYSTEM_KINDS, "every kind of record has a name"
 

@@ -7,11 +7,13 @@ from decimal import Decimal as D
 
 import pytest
 
+from app.clock import CHINA_TZ
 from app.compliance import rules, timing
 from app.compliance.rules import Limit, Measurement
 from app.compliance.timing import Edition
 
 UTC = dt.UTC
+CST = CHINA_TZ
 
 
 def limit(parameter="lead", comparator="<=", value="5.0", unit="mg/kg", text=None, provisional=False, **kw):
@@ -30,7 +32,9 @@ def limit(parameter="lead", comparator="<=", value="5.0", unit="mg/kg", text=Non
     )
 
 
-def result(parameter="lead", value=None, unit="mg/kg", nd=False, lod=None, report="R1", sampled=None, rid=1):
+def result(parameter="lead", value=None, unit="mg/kg", nd=False, lod=None, report="R1", sampled=None, rid=1, **kw):
+    if "loq" in kw:
+        kw["loq"] = D(kw["loq"])
     return Measurement(
         parameter=parameter,
         unit=unit,
@@ -40,6 +44,7 @@ def result(parameter="lead", value=None, unit="mg/kg", nd=False, lod=None, repor
         report_no=report,
         sampled_at=sampled or dt.datetime(2026, 6, 1, tzinfo=UTC),
         result_id=rid,
+        **kw,
     )
 
 
@@ -160,8 +165,11 @@ def test_requirement_scope():
         (limit(comparator=">=", value="21", unit="%"), result(nd=True, lod="0.1", unit="%"), "fail", "0.1"),
         (limit(comparator="not_detected", value=None), result(nd=True, lod="0.01"), "pass", "0.01"),
         (limit(comparator="not_detected", value=None), result(value="0.02"), "fail", "0.02"),
-        # no limit on record: never a pass
-        (limit(value=None), result(value="1"), "no_limit", None),
+        # no limit on record: never a pass; a residue or contaminant found awaits an inspector's review
+        (limit(value=None), result(value="1"), "needs_review", "1"),
+        (limit(value=None), result(nd=True, lod="0.01"), "no_limit", None),
+        (limit("moisture", value=None, unit="%"), result("moisture", "7", "%"), "no_limit", None),
+        (limit(value=None), result(below_loq=True, loq="0.02"), "needs_review", "0.02"),
         (limit(value=None, text="n=5,c=2,m=10^4,M=10^5", unit="CFU/g"), result(value="10", unit="CFU/g"),
          "no_limit", None),
         (limit(comparator="text", value=None, text="见附录"), result(value="1"), "no_limit", None),
@@ -264,16 +272,20 @@ def test_the_strictest_limit_governs(limits, measured, governs, verdicts):
     assert [r.verdict for r in rows] == verdicts
 
 
-def test_a_result_nothing_limits_gets_its_own_no_limit_row():
-    rows = rules.evaluate([limit(value="5.0")], [result(value="1"), result("pesticide.glyphosate", "0.5", rid=2)])
-    extra = rows[-1]
-    assert (extra.limit, extra.parameter, extra.verdict, extra.governing) == (
-        None,
-        "pesticide.glyphosate",
-        "no_limit",
-        False,
-    )
-    assert "no limit on record" in extra.note
+def test_a_result_nothing_limits_gets_its_own_row():
+    # A pesticide found with no limit on record awaits review; moisture (a quality item) and a
+    # pesticide not detected are listed with no limit, and wait for nothing.
+    rows = rules.evaluate(
+        [limit(value="5.0")],
+        [result(value="1"), result("pesticide.glyphosate", "0.5", rid=2), result("moisture", "7", "%", rid=3),
+         result("pesticide.ddt", nd=True, lod="0.01", rid=4)],
+    )  # fmt: skip
+    extra = {r.parameter: r for r in rows[1:]}
+    glyphosate = extra["pesticide.glyphosate"]
+    assert (glyphosate.limit, glyphosate.verdict, glyphosate.governing) == (None, "needs_review", False)
+    assert "no limit on record" in glyphosate.note
+    assert extra["moisture"].verdict == extra["pesticide.ddt"].verdict == "no_limit"
+    assert rules.overall(rows).verdict == "incomplete"
 
 
 # --- the overall verdict -------------------------------------------------------------------------
@@ -332,7 +344,8 @@ def test_pre_harvest_intervals():
     late_use = timing.PesticideUse("多菌灵", dt.datetime(2026, 4, 20, tzinfo=UTC), 7, planting_seq=3)
     [early] = timing.check_intervals([use, late_use], [(4, dt.datetime(2026, 4, 10, 8, tzinfo=UTC))])
     assert early.breached and early.days_short == 5
-    assert early.safe_from == dt.datetime(2026, 4, 15, 8, tzinfo=UTC)
+    # 08:00 UTC is 16:00 on 1 April in China; the interval is over when 15 April begins there.
+    assert early.safe_from == dt.datetime(2026, 4, 15, tzinfo=CST)
     checks = timing.check_intervals([use], [(4, dt.datetime(2026, 4, 15, 8, tzinfo=UTC))])
     assert [c.breached for c in checks] == [False]
 
