@@ -106,9 +106,17 @@ def _convert_one(value: Decimal, src: str, dst: str, parameter: str) -> Decimal 
 
 
 def convert(value: Decimal, from_unit: str, to_unit: str, parameter: str) -> Decimal:
-    """``value`` in ``from_unit`` expressed in ``to_unit`` for ``parameter``; a ``UnitError`` names both units."""
-    for src in unit_alternatives(from_unit) or [from_unit]:
-        for dst in unit_alternatives(to_unit) or [to_unit]:
+    """``value`` in ``from_unit`` expressed in ``to_unit`` for ``parameter``; a ``UnitError`` names both units.
+
+    Of a limit's alternative units ("mmol/kg or g/100g") the result's own is used when it is one.
+    """
+    sources, targets = unit_alternatives(from_unit) or [from_unit], unit_alternatives(to_unit) or [to_unit]
+    for src in sources:
+        for dst in targets:
+            if unit_key(canonical_unit(src)) == unit_key(canonical_unit(dst)):
+                return value
+    for src in sources:
+        for dst in targets:
             converted = _convert_one(value, src, dst, parameter)
             if converted is not None:
                 return converted
