@@ -139,7 +139,9 @@ def check_forms(product: str, forms: Any, path: list[str]) -> list[str]:
         raise refuse(f"a list of one or more of: {', '.join(allowed)}")
     unknown = [f for f in forms if f not in allowed]
     if unknown:
-        raise refuse(f"{', '.join(unknown)} is not a form of {PRODUCTS[product].name_en}; choose from {', '.join(allowed)}")
+        raise refuse(
+            f"{', '.join(unknown)} is not a form of {PRODUCTS[product].name_en}; choose from {', '.join(allowed)}"
+        )
     if len(set(forms)) != len(forms):
         raise refuse("a form is listed twice")
     return list(forms)

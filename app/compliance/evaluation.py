@@ -335,7 +335,9 @@ def measurements_of(
                     below_loq=bool(c.get("below_loq")),
                     loq=_decimal(c.get("loq")),
                     sampled_on=_local_date(
-                        dt.datetime.fromisoformat(record["sampled_at"]) if record.get("sampled_at") else inspection.sampled_at
+                        dt.datetime.fromisoformat(record["sampled_at"])
+                        if record.get("sampled_at")
+                        else inspection.sampled_at
                     ),
                 )
             )

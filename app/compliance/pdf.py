@@ -17,8 +17,7 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
-from flask_babel import force_locale
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4

@@ -57,9 +57,7 @@ ROW_NOTES: dict[str, str] = {
     "inconclusive: the LOQ is above the minimum": N_("无法判定：定量限高于最低要求"),
     "inconclusive: below the LOQ": N_("无法判定：低于定量限"),
 }
-_BASIS_NOTE = re.compile(
-    r"^basis mismatch: the result is on (?P<result>\w+), the limit on (?P<limit>\w+); not judged$"
-)
+_BASIS_NOTE = re.compile(r"^basis mismatch: the result is on (?P<result>\w+), the limit on (?P<limit>\w+); not judged$")
 # What a result or a limit is measured on, as people read it.
 MEASURE_BASIS_NAMES: dict[str, str] = {
     "as_is": N_("以原样计"),

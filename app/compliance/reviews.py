@@ -51,7 +51,9 @@ def record_review(
         if not 0 <= row < len(rows):
             raise InvalidInput.field("row", f"the clause table has rows 0 to {len(rows) - 1}")
         if rows[row].verdict != rules.NEEDS_REVIEW:
-            raise InvalidInput.field("row", f"row {row} ({rows[row].parameter}) is {rows[row].verdict}, not awaiting review")
+            raise InvalidInput.field(
+                "row", f"row {row} ({rows[row].parameter}) is {rows[row].verdict}, not awaiting review"
+            )
         target = rows[row]
     else:
         found = [r for _, r in waiting if r.parameter == (parameter or "").strip()]

@@ -260,12 +260,7 @@ def judge(limit: Limit, measurement: Measurement | None) -> Judgement:
         why = "no limit on record" if limit.limit_value is None and not limit.limit_text else "limit not numeric"
         if limit.limit_text:
             why = f"limit {limit.limit_text!r} cannot be judged automatically"
-        elif (
-            measurement is not None
-            and measurement.detected
-            and not limit.grading
-            and is_residue(limit.parameter)
-        ):
+        elif measurement is not None and measurement.detected and not limit.grading and is_residue(limit.parameter):
             value = measurement.loq if measurement.below_loq else measurement.value
             return Judgement(NEEDS_REVIEW, value, canonical_unit(measurement.unit), NEEDS_REVIEW_NOTE)
         return Judgement(NO_LIMIT, note=why)
@@ -274,7 +269,9 @@ def judge(limit: Limit, measurement: Measurement | None) -> Judgement:
     if measurement.basis != limit.basis:
         return Judgement(
             NOT_TESTED,
-            measurement.loq if measurement.below_loq else (measurement.lod if measurement.not_detected else measurement.value),
+            measurement.loq
+            if measurement.below_loq
+            else (measurement.lod if measurement.not_detected else measurement.value),
             canonical_unit(measurement.unit),
             f"basis mismatch: the result is on {measurement.basis}, the limit on {limit.basis}; not judged",
         )
@@ -282,7 +279,11 @@ def judge(limit: Limit, measurement: Measurement | None) -> Judgement:
         return _judge_not_detected(limit, measurement)
 
     unit = limit.unit or measurement.unit
-    raw = measurement.lod if measurement.not_detected else (measurement.loq if measurement.below_loq else measurement.value)
+    raw = (
+        measurement.lod
+        if measurement.not_detected
+        else (measurement.loq if measurement.below_loq else measurement.value)
+    )
     if raw is None:
         return Judgement(NOT_TESTED, note="the result carries no value")
     try:
@@ -346,8 +347,12 @@ def _judge_not_detected(limit: Limit, measurement: Measurement) -> Judgement:
                 f"result unit {measurement.unit!r} cannot be compared with limit unit {limit.unit!r}",
             )  # fmt: skip
         # Below the LOQ the true value is under the LOQ: it counts as not detected when the LOQ does.
-        if in_limit_unit < limit.not_detected_below or (measurement.below_loq and in_limit_unit <= limit.not_detected_below):
-            return Judgement(PASS, in_limit_unit, canonical_unit(limit.unit or measurement.unit), "counts as not detected")
+        if in_limit_unit < limit.not_detected_below or (
+            measurement.below_loq and in_limit_unit <= limit.not_detected_below
+        ):
+            return Judgement(
+                PASS, in_limit_unit, canonical_unit(limit.unit or measurement.unit), "counts as not detected"
+            )
     return Judgement(FAIL, figure, unit, "detected" if not measurement.below_loq else "detected, below the LOQ")
 
 
@@ -570,9 +575,9 @@ def apply_reviews(rows: Sequence[Row], reviews: Sequence[Review]) -> list[Row]:
     out = []
     for row in rows:
         report = row.measurement.report_no if row.measurement else None
-        review = latest.get((row.parameter, report))
-        if row.verdict == NEEDS_REVIEW and review is not None:
-            row = replace(row, verdict=review.decision, review=review, note="decided by an inspector's review")
+        decided = latest.get((row.parameter, report))
+        if row.verdict == NEEDS_REVIEW and decided is not None:
+            row = replace(row, verdict=decided.decision, review=decided, note="decided by an inspector's review")
         out.append(row)
     return out
 

@@ -139,7 +139,10 @@ class InspectionResultIn(StrictSchema):
         metadata={"description": "未检出(<定量限): detected but below the limit of quantification; give loq"},
     )
     loq = DecimalIn(
-        allow_none=True, load_default=None, validate=_POSITIVE_AMOUNT, metadata={"description": "limit of quantification"}
+        allow_none=True,
+        load_default=None,
+        validate=_POSITIVE_AMOUNT,
+        metadata={"description": "limit of quantification"},
     )
 
     @validates_schema

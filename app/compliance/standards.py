@@ -131,7 +131,9 @@ def declare_standard(
 _FILING_NO = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff()（）/._-]{3,59}$")
 
 
-def _declare_executive(actor: Actor, batch: Batch, std: Standard, filing_no: str | None, now: dt.datetime) -> BatchStandard:
+def _declare_executive(
+    actor: Actor, batch: Batch, std: Standard, filing_no: str | None, now: dt.datetime
+) -> BatchStandard:
     """Bind ``std`` as the batch's 执行标准, replacing the one before, and chain the declaration."""
     if std.code.startswith("Q/"):
         filing_no = filing_no or (std.extra or {}).get("filing_no")
@@ -140,7 +142,10 @@ def _declare_executive(actor: Actor, batch: Batch, std: Standard, filing_no: str
     if filing_no is not None and not _FILING_NO.match(filing_no):
         raise InvalidInput.field("filing_no", "4-60 letters, digits, '/', '.', '-' or '_'")
     locked = batches.lock_batch(batch.id)
-    bound = {bs.standard_id: bs for bs in db.session.scalars(select(BatchStandard).where(BatchStandard.batch_id == locked.id))}
+    bound = {
+        bs.standard_id: bs
+        for bs in db.session.scalars(select(BatchStandard).where(BatchStandard.batch_id == locked.id))
+    }
     previous = next((bs for bs in bound.values() if bs.source == "executive"), None)
     if previous is not None and previous.standard_id == std.id:
         raise Conflict(

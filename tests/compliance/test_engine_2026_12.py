@@ -102,7 +102,9 @@ def test_pressed_oil_is_judged_by_the_pressed_rule_and_an_unknown_form_by_every_
 
     unknown = create(client, producer_headers).get_json()
     assert unknown["forms"] == []
-    post_inspection(client, inspector_headers, unknown["id"], [{"parameter": "acid_value", "value": "3.5", "unit": "mg/g"}])
+    post_inspection(
+        client, inspector_headers, unknown["id"], [{"parameter": "acid_value", "value": "3.5", "unit": "mg/g"}]
+    )
     body = compliance(client, inspector_headers, unknown["id"])
     assert (body["forms"], body["form_known"]) == ([], False)
     assert "form not known" in body["form_note"]
@@ -147,10 +149,14 @@ def test_the_executive_standard_binds_is_chained_and_is_replaced_by_another(
     assert client.post(url, json=filed, headers=producer_headers).status_code == 201
     body = compliance(client, inspector_headers, batch["id"])
     assert (body["executive_standard"]["standard"], body["executive_standard"]["filing_no"]) == (
-        "Q/TCYC 0001S-2026", "421222-2026-0001"
+        "Q/TCYC 0001S-2026",
+        "421222-2026-0001",
     )
     # One 执行标准: the earlier one is a suggestion again, and the replacement is chained.
-    sources = {s["code"]: s["source"] for s in client.get(f"/api/v1/batches/{batch['id']}", headers=producer_headers).get_json()["standards"]}
+    sources = {
+        s["code"]: s["source"]
+        for s in client.get(f"/api/v1/batches/{batch['id']}", headers=producer_headers).get_json()["standards"]
+    }
     assert sources["Q/TCYC 0001S-2026"] == "executive" and sources["GB/T 11765-2018"] == "default"
     assert [r.data["replaces"] for r in records(batch["id"], "executive_standard")] == [None, "GB/T 11765-2018"]
     assert verify_batch(db.session.get(Batch, batch["id"])).valid
@@ -165,7 +171,9 @@ def test_a_standard_not_in_force_cannot_be_declared_and_an_uncertain_one_is_show
     response = client.post(f"/api/v1/batches/{batch['id']}/standards", json={"standard": uncertain, "executive": True},
                            headers=producer_headers)  # fmt: skip
     assert response.status_code == 422 and "uncertain" in response.get_json()["errors"]["json"]["standard"][0]
-    shown = next(s for s in compliance(client, inspector_headers, batch["id"])["standards"] if s["standard"] == "GB 16565-2003")
+    shown = next(
+        s for s in compliance(client, inspector_headers, batch["id"])["standards"] if s["standard"] == "GB 16565-2003"
+    )
     assert (shown["applied"], shown["status"]) == (False, "uncertain")
     assert "not binding" in shown["note"]
 
@@ -187,10 +195,18 @@ def test_each_report_is_judged_by_the_edition_in_force_on_its_sampling_date(clie
     rows = {r["standard"]: r for r in rows_for(body, "pesticide.imidacloprid")}
     assert set(rows) == {"GB 2763-2021", "GB 2763-2026"}  # one row per judged limit, both editions
     feb, mar = rows["GB 2763-2021"], rows["GB 2763-2026"]
-    assert (feb["verdict"], feb["value"], feb["report_no"], feb["sampled_on"]) == ("fail", "0.8", "XN-FEB", "2026-02-28")
+    assert (feb["verdict"], feb["value"], feb["report_no"], feb["sampled_on"]) == (
+        "fail",
+        "0.8",
+        "XN-FEB",
+        "2026-02-28",
+    )
     assert feb["edition_dates"] == ["2026-02-28"]
     assert (mar["verdict"], mar["report_no"], mar["sampled_on"], mar["edition_dates"]) == (
-        "pass", "XN-MAR", "2026-03-01", ["2026-03-01"]
+        "pass",
+        "XN-MAR",
+        "2026-03-01",
+        ["2026-03-01"],
     )
     assert body["verdict"] == "fail"  # a later pass never hides the failure
     assert body["evaluated_on"] == "2026-03-01"
@@ -217,7 +233,11 @@ def test_a_detected_residue_with_no_limit_awaits_an_inspectors_decision(
     assert "待判定" in text and "须由检验人员判定" in text
 
     url = f"/api/v1/batches/{batch.id}/reviews"
-    decision = {"parameter": "pesticide.chlorpyrifos", "decision": "fail", "basis": "GB 2763-2026 未规定枇杷限量；按公告处理"}
+    decision = {
+        "parameter": "pesticide.chlorpyrifos",
+        "decision": "fail",
+        "basis": "GB 2763-2026 未规定枇杷限量；按公告处理",
+    }
     assert client.post(url, json=decision, headers=producer_headers).status_code == 403
     assert client.post(url, json=decision, headers=auth("lab")).status_code == 403
     no_basis = client.post(url, json={**decision, "basis": ""}, headers=inspector_headers)
@@ -257,7 +277,12 @@ def test_a_detected_residue_with_no_limit_awaits_an_inspectors_decision(
 def test_a_grading_item_gives_a_grade_and_never_a_safety_fail(client, make_batch, producer_headers, inspector_headers):
     batch = make_batch("loquat")
     url = f"/api/v1/batches/{batch.id}/standards"
-    assert client.post(url, json={"standard": _id("GB/T 13867-1992"), "executive": True}, headers=producer_headers).status_code == 201
+    assert (
+        client.post(
+            url, json={"standard": _id("GB/T 13867-1992"), "executive": True}, headers=producer_headers
+        ).status_code
+        == 201
+    )
     results = [{"parameter": "stalk_length", "value": "3", "unit": "cm"},
                {"parameter": "pesticide.glyphosate", "value": "0.01", "unit": "mg/kg"},
                {"parameter": "soluble_solids", "value": "11", "unit": "%"}]  # fmt: skip

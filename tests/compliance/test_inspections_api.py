@@ -167,7 +167,10 @@ def test_a_range_limit_is_judged_and_a_text_limit_is_no_limit_on_record(
     post_inspection(client, inspector_headers, loquat.id, [{"parameter": "stalk_length", "value": "1.6", "unit": "cm"}])
     [row] = rows_for(compliance(client, inspector_headers, loquat.id), "stalk_length")
     assert (row["standard"], row["limit_text"], row["verdict"], row["grading"]) == (
-        "GB/T 13867-1992", "15 ± 2", "grade_met", True
+        "GB/T 13867-1992",
+        "15 ± 2",
+        "grade_met",
+        True,
     )
     assert (row["value"], row["value_unit"]) == ("16", "mm")
 

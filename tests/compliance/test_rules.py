@@ -419,13 +419,17 @@ def test_acid_value_and_fatty_acid_shares_are_not_mass_fractions(parameter, src,
 
 def test_acid_value_in_mg_koh_per_g_is_the_limit_unit():
     assert rules.convert(D("2.5"), "mg KOH/g", "mg/g", "acid_value") == D("2.5")
-    assert rules.judge(limit("acid_value", value="3", unit="mg/g"), result("acid_value", "3", "mg KOH/g")).verdict == "pass"
+    assert (
+        rules.judge(limit("acid_value", value="3", unit="mg/g"), result("acid_value", "3", "mg KOH/g")).verdict
+        == "pass"
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "src", "dst", "expected"),
-    [("1.6", "cm", "mm", "16"), ("16", "mm", "cm", "1.6"), ("2", "厘米", "毫米", "20"), ("5", "毫克/千克", "µg/kg", "5000"),
-     ("0.3", "微克/千克", "mg/kg", "0.0003"), ("0.25", "克/100克", "mg/kg", "2500")],
+    [("1.6", "cm", "mm", "16"), ("16", "mm", "cm", "1.6"), ("2", "厘米", "毫米", "20"),
+     ("5", "毫克/千克", "µg/kg", "5000"), ("0.3", "微克/千克", "mg/kg", "0.0003"),
+     ("0.25", "克/100克", "mg/kg", "2500")],
 )  # fmt: skip
 def test_lengths_and_chinese_unit_names_convert(value, src, dst, expected):
     assert rules.convert(D(value), src, dst, "stalk_length") == D(expected)
@@ -468,7 +472,9 @@ def test_a_result_is_compared_only_with_a_limit_on_its_basis():
     assert judgement.verdict == "not_tested" and "basis mismatch" in judgement.note
     assert rules.judge(dry, result("aluminium_residue", "80", basis="dry_matter")).verdict == "pass"
     # With both bases measured, the one on the limit's basis is judged; the other does not hide it.
-    rows = rules.evaluate([dry], [result("aluminium_residue", "150"), result("aluminium_residue", "90", basis="dry_matter", rid=2)])
+    rows = rules.evaluate(
+        [dry], [result("aluminium_residue", "150"), result("aluminium_residue", "90", basis="dry_matter", rid=2)]
+    )
     assert [r.verdict for r in rows] == ["pass"]
 
 
@@ -493,12 +499,19 @@ def test_a_detected_residue_with_no_limit_blocks_until_reviewed():
     rows = rules.evaluate([limit(value="5.0")], [result(value="1"), found])
     assert rows[-1].verdict == "needs_review"
     assert rules.overall(rows).verdict == "incomplete"
-    decided = rules.Review("pesticide.chlorpyrifos", "R7", "fail", "GB 2763-2026 表A: no MRL, 一律不得检出 per notice", seq=9)
+    decided = rules.Review(
+        "pesticide.chlorpyrifos", "R7", "fail", "GB 2763-2026 表A: no MRL, 一律不得检出 per notice", seq=9
+    )
     rows = rules.evaluate([limit(value="5.0")], [result(value="1"), found], reviews=[decided])
     assert (rows[-1].verdict, rows[-1].review) == ("fail", decided)
     assert rules.overall(rows).verdict == "fail"
     passed = rules.Review("pesticide.chlorpyrifos", "R7", "pass", "official reply", seq=10)
-    assert rules.overall(rules.evaluate([limit(value="5.0")], [result(value="1"), found], reviews=[decided, passed])).verdict == "pass"
+    assert (
+        rules.overall(
+            rules.evaluate([limit(value="5.0")], [result(value="1"), found], reviews=[decided, passed])
+        ).verdict
+        == "pass"
+    )
     # A review of another report decides nothing here.
     other = rules.Review("pesticide.chlorpyrifos", "R1", "pass", "official reply", seq=11)
     assert rules.evaluate([], [found], reviews=[other])[0].verdict == "needs_review"
@@ -509,17 +522,26 @@ def test_each_result_is_judged_by_the_editions_in_force_on_its_sampling_date():
     old = limit("pesticide.imidacloprid", value="0.5", standard="GB 2763-2021", edition="2021", rid=1)
     new = limit("pesticide.imidacloprid", value="0.5", standard="GB 2763-2026", edition="2026", rid=2)
     lead = limit(value="5.0", standard="GB 2762-2022", rid=3)
-    feb_result = result("pesticide.imidacloprid", "0.8", sampled=dt.datetime(2026, 2, 28, 2, tzinfo=UTC), sampled_on=feb)
-    mar_result = result("pesticide.imidacloprid", "0.3", rid=2, sampled=dt.datetime(2026, 3, 1, 2, tzinfo=UTC), sampled_on=mar)
+    feb_result = result(
+        "pesticide.imidacloprid", "0.8", sampled=dt.datetime(2026, 2, 28, 2, tzinfo=UTC), sampled_on=feb
+    )
+    mar_result = result(
+        "pesticide.imidacloprid", "0.3", rid=2, sampled=dt.datetime(2026, 3, 1, 2, tzinfo=UTC), sampled_on=mar
+    )
     lead_result = result(value="1", rid=3, sampled_on=mar)
-    rows = rules.evaluate([new, lead], [feb_result, mar_result, lead_result], limits_on={feb: [old, lead], mar: [new, lead]})
+    rows = rules.evaluate(
+        [new, lead], [feb_result, mar_result, lead_result], limits_on={feb: [old, lead], mar: [new, lead]}
+    )
     by = {(r.limit.standard, r.parameter): r for r in rows}
     # Both editions show, each with its own date's result; the February result fails under 2021.
     assert by[("GB 2763-2021", "pesticide.imidacloprid")].verdict == "fail"
     assert by[("GB 2763-2021", "pesticide.imidacloprid")].dates == (feb,)
     assert by[("GB 2763-2026", "pesticide.imidacloprid")].verdict == "pass"
     assert by[("GB 2763-2026", "pesticide.imidacloprid")].dates == (mar,)
-    assert by[("GB 2763-2026", "pesticide.imidacloprid")].governing and by[("GB 2763-2021", "pesticide.imidacloprid")].governing
+    assert (
+        by[("GB 2763-2026", "pesticide.imidacloprid")].governing
+        and by[("GB 2763-2021", "pesticide.imidacloprid")].governing
+    )
     assert rules.overall(rows).verdict == "fail"
     # The day the new edition takes effect, the new edition judges.
     only_mar = rules.evaluate([new], [mar_result], limits_on={mar: [new]})
@@ -528,8 +550,12 @@ def test_each_result_is_judged_by_the_editions_in_force_on_its_sampling_date():
 
 def test_a_requirement_binds_its_product_form():
     assert timing.requirement_applies("camellia_oil", ["all"], "camellia_oil", ["crude_oil"], ["crude_oil"])
-    assert not timing.requirement_applies("camellia_oil", ["all"], "camellia_oil", ["crude_oil"], ["edible_oil", "pressed"])
-    assert timing.requirement_applies("camellia_oil", ["all"], "camellia_oil", [], ["edible_oil"])  # no scope: every form
+    assert not timing.requirement_applies(
+        "camellia_oil", ["all"], "camellia_oil", ["crude_oil"], ["edible_oil", "pressed"]
+    )
+    assert timing.requirement_applies(
+        "camellia_oil", ["all"], "camellia_oil", [], ["edible_oil"]
+    )  # no scope: every form
     assert timing.requirement_applies("camellia_oil", ["all"], "camellia_oil", ["crude_oil"], [])  # form not known
 
 
