@@ -28,6 +28,8 @@ PEROXIDE_VALUE = "peroxide_value"
 # g/100g (as iodine) per mmol/kg, from the two formulas of GB 5009.227 (catalog audit 2026-12, §5).
 PEROXIDE_G_PER_100G_PER_MMOL_PER_KG = Decimal("0.02538")
 _PEROXIDE_UNITS = {"mmol/kg": "mmol/kg", "g/100g": "g/100g"}
+# mmol/kg is a unit of peroxide value alone, so app/units.py does not list it; its spellings:
+_MMOL_PER_KG = frozenset({"mmol/kg", "毫摩尔/千克"})
 # Parameters whose unit is not a mass fraction of the food although it looks like one.
 NOT_MASS_FRACTIONS: frozenset[str] = frozenset({"acid_value", "fatty_acid_profile"})
 
@@ -49,7 +51,7 @@ def unit_key(unit: str) -> str:
 
 def canonical_unit(unit: str) -> str:
     """The unit as we print it: ``ug/kg``, ``μg/kg`` and 微克/千克 become ``µg/kg``; others are trimmed."""
-    if unit_key(unit) in ("毫摩尔/千克", "mmol/kg"):
+    if unit_key(unit) in _MMOL_PER_KG:
         return "mmol/kg"
     return units.canonical(unit)
 

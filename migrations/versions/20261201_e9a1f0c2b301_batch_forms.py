@@ -23,8 +23,9 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'
 
 
 def upgrade():
-    with op.batch_alter_table('batches', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('forms', JSON, server_default=sa.text("'[]'"), nullable=False))
+    # A plain ADD COLUMN (SQLite has it, with a constant default): a batch-mode copy of ``batches``
+    # would have to drop the table every chain row references.
+    op.add_column('batches', sa.Column('forms', JSON, server_default=sa.text("'[]'"), nullable=False))
 
 
 def downgrade():
