@@ -215,8 +215,8 @@ def world(make_org, make_user) -> dict[str, Any]:
             "recall_id": recall.id,
             "standard_id": own_standard.id,
             "key": "loquat",
-            # B2's: open to everyone like any lot's (B's awaits review, which the consumer page's
-            # engineer renders on another branch).
+            # B2's: open to everyone like any lot's. (B holds a result awaiting review, which the
+            # consumer page does not render yet: issue 9's page half.)
             "public_code": b2.public_code,
             "checkpoint_id": checkpoint.id,
         },
