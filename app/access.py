@@ -59,6 +59,8 @@ BATCH_CREATOR_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor})
 INSPECTING_ROLES = frozenset({Role.inspector, Role.lab})
 CERTIFYING_ROLES = frozenset({Role.inspector, Role.admin})
 FINDING_CLOSING_ROLES = frozenset({Role.inspector, Role.admin})
+# Who decides a detected result that no limit covers (待判定): an inspector, on an official basis.
+REVIEWING_ROLES = frozenset({Role.inspector})
 # Who registers sites (plots, ponds, workshops): the organizations that work them, and the office.
 SITE_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor, Role.logistics, Role.retailer, Role.admin})
 # The inspector's desk (web pages).
@@ -277,6 +279,11 @@ def require_certifier(actor: Actor) -> None:
     """Inspectors and admins register certifications; the registry itself is open to every user."""
     if actor.role not in CERTIFYING_ROLES:
         raise Forbidden(f"The role '{actor.role}' may not register certifications; admins and inspectors do.")
+
+
+def require_reviewer(actor: Actor) -> None:
+    if actor.role not in REVIEWING_ROLES:
+        raise Forbidden(f"The role '{actor.role}' may not decide results awaiting review; inspectors do.")
 
 
 def require_inspector(actor: Actor) -> None:

@@ -27,6 +27,7 @@ from app.i18n import N_
 MASS = "mass"
 VOLUME = "volume"
 AREA = "area"
+LENGTH = "length"
 MASS_FRACTION = "mass_fraction"
 
 
@@ -54,6 +55,10 @@ _ALL: tuple[Unit, ...] = (
     # area, in square metres
     _unit("m²", AREA, 1, N_("平方米")),
     _unit("亩", AREA, Fraction(10000, 15), N_("亩")),  # 15 mu to the hectare, exactly
+    # length, in millimetres (a loquat's stalk is graded in mm; some reports give cm)
+    _unit("mm", LENGTH, 1, N_("毫米")),
+    _unit("cm", LENGTH, 10, N_("厘米")),
+    _unit("m", LENGTH, 1000, N_("米")),
     # counted things: each a kind of its own
     _unit("piece", "piece", 1, N_("个")),
     _unit("box", "box", 1, N_("箱")),
@@ -86,6 +91,9 @@ ALIASES: dict[str, str] = {
     "克/100克": "g/100g",
     "克/千克": "g/kg",
     "毫克/克": "mg/g",
+    "毫米": "mm",
+    "厘米": "cm",
+    "米": "m",
 }
 assert set(ALIASES.values()) <= set(UNITS), "every alias names a unit"
 

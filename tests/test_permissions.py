@@ -35,7 +35,7 @@ from app.batches import service as batches
 from app.checkpoints import service as checkpoints
 from app.checkpoints.keys import load_signer
 from app.commitments import service as commitments
-from app.compliance import findings, standards
+from app.compliance import findings, inspections, standards
 from app.custody import service as custody
 from app.db import db
 from app.holds import service as holds
@@ -99,6 +99,7 @@ POST /api/v1/transfers/{transfer_id}/reject           401  403  403  ok   404  4
 
 POST /api/v1/batches/{batch_id}/standards             401  ok   403  404  403  404  403  403  403  404
 POST /api/v1/batches/{batch_id}/inspections           401  403  403  403  403  403  ok   ok   403  403
+POST /api/v1/batches/{batch_id}/reviews               401  403  403  403  403  403  ok   403  403  403
 GET  /api/v1/batches/{batch_id}/compliance            401  ok   ok   404  ok   404  ok   ok   ok   404
 GET  /api/v1/batches/{batch_id}/compliance.pdf        401  ok   ok   404  ok   404  ok   ok   ok   404
 GET  /api/v1/findings                                 401  ok   ok   ok   ok   ok   ok   ok   ok   ok
@@ -200,6 +201,12 @@ def world(make_org, make_user) -> dict[str, Any]:
     pending = custody.create_transfer(
         farmer, b2.id, to_org=users["proc"].organization.code, occurred_at=T0 + dt.timedelta(days=12)
     )
+    # A pesticide found on B that no limit covers: its row awaits an inspector's review.
+    inspections.record_inspection(
+        _actor(users["insp"]), b.id, report_no="XN-PERM-0", lab="咸宁市农产品质量检测中心",
+        sampled_at=T0 + dt.timedelta(days=10), tested_at=T0 + dt.timedelta(days=10),
+        results=[{"parameter": "pesticide.chlorpyrifos", "value": Decimal("0.02"), "unit": "mg/kg"}],
+    )  # fmt: skip
     b4 = lot()
     recall = recalls.open_recall(_actor(users["insp"]), batch_id=b4.id, reason="label misprint", severity="III")
     own_standard = standards.register_standard(
@@ -228,7 +235,9 @@ def world(make_org, make_user) -> dict[str, Any]:
             "recall_id": recall.id,
             "standard_id": own_standard.id,
             "key": "loquat",
-            "public_code": b.public_code,
+            # B2's: open to everyone like any lot's. (B holds a result awaiting review, which the
+            # consumer page does not render yet: issue 9's page half.)
+            "public_code": b2.public_code,
             "checkpoint_id": checkpoint.id,
             "certificate_id": certificate.id,
         },
@@ -275,6 +284,9 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
             "report_no": "XN-PERM-1", "lab": "咸宁市农产品质量检测中心",
             "sampled_at": "2026-04-12T09:00:00+08:00", "tested_at": "2026-04-13T09:00:00+08:00",
             "results": [{"parameter": "lead", "value": "0.01", "unit": "mg/kg"}],
+        },
+        "POST /api/v1/batches/{batch_id}/reviews": {
+            "parameter": "pesticide.chlorpyrifos", "decision": "fail", "basis": "GB 2763-2026: no MRL for 枇杷",
         },
         "POST /api/v1/findings/{finding_id}/actions": {"note": "moved to cold store"},
         "POST /api/v1/findings/{finding_id}/close": {"note": "checked on site"},

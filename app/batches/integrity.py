@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -41,6 +42,29 @@ def facts_of(batch: Batch, producer_code: str) -> dict[str, object]:
         site_id=batch.site_id,
         gtin=batch.gtin,
     )
+
+
+def chained_result(result: dict[str, Any]) -> dict[str, Any]:
+    """One test result as a report's chained record holds it.
+
+    The basis, "below the LOQ" and the LOQ are written only when they say something (not as_is,
+    true, a figure), so every report chained before they existed still reads the same.
+    """
+    out: dict[str, Any] = {
+        "parameter": result["parameter"],
+        "unit": result["unit"],
+        "not_detected": bool(result["not_detected"]),
+        "method": result["method"],
+        "value": format_decimal(result["value"]),
+        "lod": format_decimal(result["lod"]),
+    }
+    if (result.get("basis") or "as_is") != "as_is":
+        out["basis"] = result["basis"]
+    if result.get("below_loq"):
+        out["below_loq"] = True
+    if result.get("loq") is not None:
+        out["loq"] = format_decimal(result["loq"])
+    return out
 
 
 def _iso(value: dt.datetime) -> str:
@@ -103,14 +127,19 @@ def restated(batch_id: int) -> chain.Restated:
         }
         if result is not None:
             results.append(
-                {
-                    "parameter": result.parameter_key,
-                    "unit": result.unit,
-                    "not_detected": result.not_detected,
-                    "method": result.method,
-                    "value": format_decimal(result.value),
-                    "lod": format_decimal(result.lod),
-                }
+                chained_result(
+                    {
+                        "parameter": result.parameter_key,
+                        "unit": result.unit,
+                        "not_detected": result.not_detected,
+                        "method": result.method,
+                        "value": result.value,
+                        "lod": result.lod,
+                        "basis": result.basis,
+                        "below_loq": result.below_loq,
+                        "loq": result.loq,
+                    }
+                )
             )
     return chain.Restated(
         facts=facts_of(batch, producer_code),

@@ -7,7 +7,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import ProductLine, Standard
@@ -46,6 +46,10 @@ class Batch(Model):
     # The chain's head: seq and hash of the last event (0 and the genesis value when empty).
     head_seq: Mapped[int] = mapped_column(default=0)
     head_hash: Mapped[str] = mapped_column(String(64))
+    # Its product forms (app.catalog.products.FORM_NAMES tags, e.g. ["edible_oil", "pressed"]):
+    # set at creation, changed by a processing record's ``forms``. A copy for lists and filters;
+    # the verdict reads the forms from the chain. [] when not known.
+    forms: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
 
     product: Mapped[ProductLine] = relationship()
     custodian: Mapped[Organization] = relationship(foreign_keys=[custodian_org_id])
@@ -88,7 +92,9 @@ class Event(Model):
 
 
 class BatchStandard(Model):
-    """A standard a batch is held to, and why: mandatory floor, product default, or declared."""
+    """A standard a batch is held to, and why: the mandatory floor, its 执行标准 (``executive``, at
+    most one), or declared. ``default`` rows (a product default, bound by older releases) are
+    suggestions and bind nothing."""
 
     __tablename__ = "batch_standards"
 

@@ -49,6 +49,14 @@ class BatchCreate(StrictSchema):
         validate=validate.Length(min=2, max=40),
         metadata={"description": "code of a member household, when a cooperative creates the batch for it"},
     )
+    forms = fields.List(
+        fields.String(validate=validate.Length(min=1, max=30)),
+        validate=validate.Length(min=1, max=10),
+        metadata={
+            "description": "product-form tags of the product line (GET /products/{key} lists them), "
+            'e.g. ["edible_oil", "pressed"]; checked against the product'
+        },
+    )
 
 
 class BatchQuery(PageArgs):
@@ -81,7 +89,11 @@ class BatchStandardOut(StandardRef):
     """A standard the batch is bound to: the standard's reference, and why it binds."""
 
     source = fields.String(
-        required=True, metadata={"description": "mandatory (the national floor), default (the product's) or declared"}
+        required=True,
+        metadata={
+            "description": "mandatory (the national floor), executive (its 执行标准), declared, or default "
+            "(a product default bound by an older release: a suggestion, not binding)"
+        },
     )
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
@@ -122,6 +134,9 @@ class BatchOut(Schema):
     events = fields.Integer(attribute="head_seq", required=True, metadata={"description": "events in the chain"})
     head_hash = fields.String(required=True)
     standards = BoundStandards(fields.Nested(BatchStandardOut), required=True)
+    forms = fields.List(
+        fields.String(), required=True, metadata={"description": "its product-form tags; [] when not known"}
+    )
 
 
 class BatchList(Schema):

@@ -31,6 +31,7 @@ from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, ordered_stages, validate_stage_data
 from app.batches.vocabulary import STAGES_WHILE_HELD, SYSTEM_KINDS
 from app.catalog.models import ProductLine
+from app.catalog.products import PRODUCTS
 from app.catalog.service import applicable_mandatory
 from app.custody.models import Transfer, TransferStatus
 from app.db import db, utcnow
@@ -115,7 +116,12 @@ def _site_of(org_ids: set[int], site_id: int | None) -> Site | None:
 
 
 def bind_standards(batch: Batch) -> None:
-    """The mandatory national standards for the product are the floor; the product's defaults add."""
+    """The mandatory national standards for the product are the floor, recorded at creation.
+
+    The product's default standards are offered with it (``source="default"``): suggestions,
+    not binding (compliance/evaluation.py reads no ``default`` row). The batch is held to one
+    once it declares it, as its 执行标准 or otherwise.
+    """
     bound = {bs.standard_id for bs in batch.standards}
     for std in applicable_mandatory(batch.product_key):
         if std.id not in bound:
@@ -125,6 +131,39 @@ def bind_standards(batch: Batch) -> None:
         if std.id not in bound:
             db.session.add(BatchStandard(batch=batch, standard=std, source="default"))
             bound.add(std.id)
+
+
+def check_forms(product: str, forms: Any, path: list[str]) -> list[str]:
+    """A list of the product line's form tags, each once; a 422 naming ``path`` otherwise."""
+    allowed = PRODUCTS[product].forms
+
+    def refuse(reason: str) -> InvalidInput:
+        errors: Any = [reason]
+        for part in reversed(path):
+            errors = {part: errors}
+        return InvalidInput(f"{'.'.join(path)}: {reason}", {"json": errors})
+
+    if not allowed:
+        raise refuse(f"{PRODUCTS[product].name_en} has no product forms to choose from")
+    if not isinstance(forms, list) or not forms or not all(isinstance(f, str) for f in forms):
+        raise refuse(f"a list of one or more of: {', '.join(allowed)}")
+    unknown = [f for f in forms if f not in allowed]
+    if unknown:
+        raise refuse(
+            f"{', '.join(unknown)} is not a form of {PRODUCTS[product].name_en}; choose from {', '.join(allowed)}"
+        )
+    if len(set(forms)) != len(forms):
+        raise refuse("a form is listed twice")
+    return list(forms)
+
+
+def _stage_data(product: str, stage: str, data: dict[str, Any], path: list[str]) -> dict[str, Any]:
+    """A stage's data validated; a processing record may also set the batch's ``forms``."""
+    if stage == "processing" and "forms" in data:
+        rest = {k: v for k, v in data.items() if k != "forms"}
+        forms = check_forms(product, data["forms"], [*path, "forms"])
+        return {**validate_stage_data(product, stage, rest), "forms": forms}
+    return validate_stage_data(product, stage, data)
 
 
 def create_batch(
@@ -138,6 +177,7 @@ def create_batch(
     gtin: str | None = None,
     produced_at: dt.datetime | None = None,
     producer: str | None = None,
+    forms: list[str] | None = None,
     now: dt.datetime | None = None,
     check_role: bool = True,
     open_chain: bool = True,
@@ -157,6 +197,8 @@ def create_batch(
     if line is None:
         raise InvalidInput.field("product", f"unknown product {product!r}")
     _check_quantity(quantity, unit)
+    if forms is not None:
+        forms = check_forms(product, forms, ["forms"])
     clock.refuse_future("produced_at", produced_at, now)
     if gtin is not None and not _gtin_ok(gtin):
         raise InvalidInput.field("gtin", "must be 8, 12, 13 or 14 digits with a valid check digit")
@@ -199,12 +241,15 @@ def create_batch(
         created_at=now,
         head_seq=0,
         head_hash=chain.GENESIS,
+        forms=forms or [],
     )
     db.session.add(batch)
     db.session.flush()
     bind_standards(batch)
     if open_chain:
-        _append(batch, actor, stage=chain.CREATED, occurred_at=now, data={"batch": facts_of(batch)}, now=now)
+        # The forms are chained beside the facts (the verdict reads them from here), only when given.
+        opened: dict[str, Any] = {"batch": facts_of(batch), **({"forms": forms} if forms else {})}
+        _append(batch, actor, stage=chain.CREATED, occurred_at=now, data=opened, now=now)
     db.session.flush()
     signals.batch_created.send(signals.sender(), batch=batch, actor=actor, now=now)
     return batch
@@ -378,7 +423,7 @@ def append_event(
             raise InvalidInput.field("amends_seq", "only an amendment names the event it amends")
         if stage in SYSTEM_KINDS:
             raise InvalidInput.field("stage", f"{stage!r} is recorded by its own endpoint, not as a stage")
-        stored_data = validate_stage_data(batch.product_key, stage, data)
+        stored_data = _stage_data(batch.product_key, stage, data, ["data"])
         bounding = ordered_stages(batch.product_key, stage)
         if bounding:
             # Only the stages that bound this one's date matter: one small query however long the
@@ -394,7 +439,16 @@ def append_event(
         batch, actor, stage=stage, occurred_at=occurred_at, data=stored_data, now=now, site=site_row,
         amends_seq=amends_seq, idempotency_key=idempotency_key, digest=digest,
     )  # fmt: skip
+    _follow_forms(batch, event)
     return AppendResult(event, created=True)
+
+
+def _follow_forms(batch: Batch, event: Event) -> None:
+    """Keep the batch row's copy of its forms with the latest processing record that sets them."""
+    data = event.data.get("data", {}) if event.stage == "amendment" else event.data
+    stage = event.data.get("stage") if event.stage == "amendment" else event.stage
+    if stage == "processing" and isinstance(data.get("forms"), list):
+        batch.forms = list(data["forms"])
 
 
 def _amendment_data(batch: Batch, amends_seq: int | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -421,7 +475,7 @@ def _amendment_data(batch: Batch, amends_seq: int | None, data: dict[str, Any]) 
             {"json": {"data": {"data": ["required: the corrected stage data"]}}},
         )
     try:
-        normalized = validate_stage_data(batch.product_key, target.stage, corrected)
+        normalized = _stage_data(batch.product_key, target.stage, corrected, ["data"])
     except InvalidInput as exc:
         inner = (exc.errors or {}).get("json", {}).get("data", {})
         raise InvalidInput("data.data: the corrected data is not valid", {"json": {"data": {"data": inner}}}) from exc

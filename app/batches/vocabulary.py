@@ -33,6 +33,11 @@ REPEATABLE_STAGES: frozenset[str] = frozenset({"storage", "transport"})
 # A correction of an earlier stage event; it names the seq it amends (invariant 1).
 AMENDMENT = "amendment"
 
+# An inspector's decision on a detected result with no limit on record (compliance reviews).
+REVIEW = "review"
+# The 执行标准 a batch declares (its label's product standard); a later one replaces it.
+EXECUTIVE_STANDARD = "executive_standard"
+
 # Records that are not stages of the product's journey but enter its chain all the same; each is
 # written by its own service (custody, lineage, recalls, compliance), never posted as a stage.
 SYSTEM_KINDS: frozenset[str] = frozenset(
@@ -51,6 +56,8 @@ SYSTEM_KINDS: frozenset[str] = frozenset(
         "disposition",  # what was done with a held lot (不合格处置)
         "commitment_certificate",  # the 承诺达标合格证 issued for the lot (app/commitments)
         "certificate_receipt",  # the next holder recorded the certificate it received
+        REVIEW,
+        EXECUTIVE_STANDARD,
     }
 )
 
@@ -88,6 +95,8 @@ RECORD_NAMES: dict[str, str] = {
     "disposition": NP_("record", "不合格处置"),
     "commitment_certificate": NP_("record", "开具承诺达标合格证"),
     "certificate_receipt": NP_("record", "收取承诺达标合格证"),
+    REVIEW: NP_("record", "检验判定"),
+    EXECUTIVE_STANDARD: NP_("record", "声明执行标准"),
 }
 assert set(RECORD_NAMES) == set(STAGES) | SYSTEM_KINDS, "every kind of record has a name"
 

@@ -7,7 +7,7 @@ and the journey with corrections applied (for pre-harvest intervals). ``rules`` 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -15,16 +15,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import clock
+from app.batches import chain
 from app.batches import service as batches
 from app.batches.journey import build_journey
-from app.batches.models import Batch, BatchStandard
-from app.catalog.models import Standard
+from app.batches.models import Batch, BatchStandard, Event
+from app.batches.vocabulary import EXECUTIVE_STANDARD, REVIEW
+from app.catalog.models import Requirement, Standard
+from app.catalog.products import PRODUCTS
 from app.compliance import rules, timing
 from app.compliance.models import Inspection
 from app.compliance.standards import as_limit, editions_of
 from app.db import db
 
-_BINDING_RANK = {"mandatory": 0, "declared": 1, "default": 2}
+# What binds a batch (判定依据), strongest first: the law's floor, the 执行标准 on its label, and
+# standards it declares. A product's default standards are suggestions, never binding.
+_BINDING_RANK = {"mandatory": 0, "executive": 1, "declared": 2}
+BINDING_SOURCES = tuple(_BINDING_RANK)
 
 
 _LAST_MOMENT = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -43,6 +49,11 @@ class Evaluation:
     inspections: list[Inspection]
     # The stage journey (corrections applied) the verdict read, for callers that need it too.
     journey: list[Any]
+    # The product forms the batch's chain gives it ([] when not known) and the reviews it holds.
+    forms: list[str] = field(default_factory=list)
+    reviews: list[rules.Review] = field(default_factory=list)
+    executive: dict[str, Any] | None = None
+    suggested: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _local_date(moment: dt.datetime) -> dt.date:
@@ -64,62 +75,200 @@ def reference_date(batch: Batch, journey: list[Any] | None = None) -> tuple[dt.d
     return _local_date(batch.created_at), "creation"
 
 
-def bound_limits(batch: Batch, on: dt.date) -> tuple[list[rules.Limit], list[dict[str, Any]]]:
-    """The limits binding the batch on ``on``: each bound standard in the edition then in force."""
-    bound = list(
-        db.session.scalars(
-            select(BatchStandard).where(BatchStandard.batch_id == batch.id).options(joinedload(BatchStandard.standard))
-        )
-    )
+def forms_of(events: list[Event], journey: list[Any]) -> list[str]:
+    """The batch's product forms as its chain gives them: the latest processing record's
+    ``forms`` (as corrected), else the forms its created record named; [] when not known."""
+    forms: list[str] = []
+    for event in events:
+        if event.stage == chain.CREATED and isinstance(event.data.get("forms"), list):
+            forms = list(event.data["forms"])
+    for entry in sorted((e for e in journey if e.stage == "processing"), key=lambda e: (e.occurred_at, e.seq)):
+        if isinstance(entry.data.get("forms"), list) and entry.data["forms"]:
+            forms = list(entry.data["forms"])
+    return forms
+
+
+def _bindings(batch: Batch) -> tuple[dict[str, str], dict[str, int | None]]:
+    """Base code -> why it binds (mandatory, executive, declared), and each base code's owner."""
     binding_of: dict[str, str] = {}
     owners: dict[str, int | None] = {}
+    for std in applicable_mandatory_all(batch.product_key):
+        binding_of[std.base_code] = "mandatory"
+        owners[std.base_code] = std.owner_org_id
+    bound = db.session.scalars(
+        select(BatchStandard).where(BatchStandard.batch_id == batch.id).options(joinedload(BatchStandard.standard))
+    )
     for bs in bound:
+        if bs.source not in _BINDING_RANK:
+            continue  # a product default bound by an older release: a suggestion now
         base = bs.standard.base_code
-        owners[base] = bs.standard.owner_org_id
+        owners.setdefault(base, bs.standard.owner_org_id)
         if base not in binding_of or _BINDING_RANK[bs.source] < _BINDING_RANK[binding_of[base]]:
             binding_of[base] = bs.source
-    # Every edition of a bound standard competes, so a batch bound before a new edition was
-    # loaded is still judged by the edition in force on its date. (An enterprise standard's
-    # editions are its owner's only.)
-    candidates = [
+    return binding_of, owners
+
+
+def is_floor_of(std: Standard, product_key: str) -> bool:
+    """Whether a standard is of the product's mandatory floor (whatever its status, which decides
+    whether it binds; the compliance view shows an uncertain one)."""
+    spec = PRODUCTS.get(product_key)
+    return std.mandatory and std.applies_to_product(product_key) and std.code not in (spec.not_bound if spec else {})
+
+
+def applicable_mandatory_all(product_key: str) -> list[Standard]:
+    """Every edition of the mandatory standards for the product, whatever its status."""
+    return [
+        s
+        for s in db.session.scalars(select(Standard).where(Standard.mandatory.is_(True)).order_by(Standard.code))
+        if is_floor_of(s, product_key)
+    ]
+
+
+@dataclass
+class Binding:
+    """What binds a batch: per day asked, the limits in force; the edition choices of the last day."""
+
+    limits_on: dict[dt.date, list[rules.Limit]]
+    standards: list[dict[str, Any]]
+
+
+def binding_limits(batch: Batch, days: list[dt.date], forms: list[str] | None = None) -> Binding:
+    """The limits binding the batch on each of ``days``: each binding standard in the edition in
+    force that day, its requirements filtered by the batch's product and forms.
+
+    Only an edition whose status is in force binds: a withdrawn one never, an uncertain one is
+    listed (``applied: false``, saying why) and binds nothing until confirmed.
+    """
+    binding_of, owners = _bindings(batch)
+    every = [
         s
         for s in db.session.scalars(
             select(Standard).where(Standard.base_code.in_(binding_of)).options(selectinload(Standard.requirements))
         )
         if s.owner_org_id == owners[s.base_code] and s.applies_to_product(batch.product_key)
     ]
+    candidates = [s for s in every if s.binds]
     by_id = {s.id: s for s in candidates}
-    choices = timing.choose_editions(editions_of(candidates), on)
-    limits: list[rules.Limit] = []
+    limits_on: dict[dt.date, list[rules.Limit]] = {}
     standards: list[dict[str, Any]] = []
-    chosen_standards = []
-    for choice in choices:
-        std = by_id[choice.chosen.id] if choice.chosen else None
-        binding = binding_of[choice.base_code]
+    for n, day in enumerate(sorted(set(days))):
+        last = n == len(set(days)) - 1
+        chosen_standards = []
+        for choice in timing.choose_editions(editions_of(candidates), day):
+            std = by_id[choice.chosen.id] if choice.chosen else None
+            if std is not None:
+                chosen_standards.append((std, binding_of[choice.base_code]))
+            if last:
+                standards.append(_choice_view(choice, std, binding_of[choice.base_code]))
+        # Mandatory floor first, then the 执行标准 and declared standards, by code.
+        chosen_standards.sort(key=lambda sb: (not sb[0].mandatory, sb[0].code))
+        limits_on[day] = [
+            as_limit(std, req, binding)
+            for std, binding in chosen_standards
+            for req in std.requirements
+            if timing.requirement_applies(req.scoped_product, std.applies_to, batch.product_key, req.forms, forms)
+        ]
+    listed = {s["base_code"] for s in standards}
+    for std in sorted((s for s in every if not s.binds and s.base_code not in listed), key=lambda s: s.code):
+        why = "status uncertain: shown, not binding until an administrator confirms it"
+        if std.status == "withdrawn":
+            why = "withdrawn: binds no batch"
         standards.append(
             {
-                "base_code": choice.base_code,
-                "standard": std.code if std else None,
-                "standard_id": std.id if std else None,
-                "edition": std.edition if std else None,
-                "title_zh": std.title_zh if std else None,
-                "mandatory": std.mandatory if std else None,
-                "binding": binding,
-                "applied": std is not None,
-                "note": choice.note,
-                "editions": list(choice.considered),
+                "base_code": std.base_code, "standard": std.code, "standard_id": std.id, "edition": std.edition,
+                "title_zh": std.title_zh, "mandatory": std.mandatory, "binding": binding_of[std.base_code],
+                "applied": False, "note": why, "editions": [std.code], "status": std.status,
             }
-        )
-        if std is not None:
-            chosen_standards.append((std, binding))
-    # Mandatory floor first, then the product's defaults and declared standards, by code.
-    chosen_standards.sort(key=lambda sb: (not sb[0].mandatory, sb[0].code))
-    for std, binding in chosen_standards:
-        for req in std.requirements:
-            if timing.requirement_applies(req.scoped_product, std.applies_to, batch.product_key):
-                limits.append(as_limit(std, req, binding))
+        )  # fmt: skip
     standards.sort(key=lambda s: (s["mandatory"] is not True, s["base_code"]))
-    return limits, standards
+    return Binding(limits_on, standards)
+
+
+def _choice_view(choice: timing.EditionChoice, std: Standard | None, binding: str) -> dict[str, Any]:
+    return {
+        "base_code": choice.base_code,
+        "standard": std.code if std else None,
+        "standard_id": std.id if std else None,
+        "edition": std.edition if std else None,
+        "title_zh": std.title_zh if std else None,
+        "mandatory": std.mandatory if std else None,
+        "binding": binding,
+        "applied": std is not None,
+        "note": choice.note,
+        "editions": list(choice.considered),
+        "status": std.status if std else "in_force",
+    }
+
+
+def bound_limits(
+    batch: Batch, on: dt.date, forms: list[str] | None = None
+) -> tuple[list[rules.Limit], list[dict[str, Any]]]:
+    """The limits binding the batch on ``on``, and the edition chosen for each standard."""
+    if forms is None:
+        events = batches.events_of(batch)
+        forms = forms_of(events, build_journey(events, include_system=False))
+    found = binding_limits(batch, [on], forms)
+    return found.limits_on[on], found.standards
+
+
+def grading_parameters() -> frozenset[str]:
+    """Parameters the catalog grades (a figure for one is a grade, never a residue awaiting review)."""
+    return frozenset(db.session.scalars(select(Requirement.parameter_key).where(Requirement.grading.is_(True))))
+
+
+def reviews_of(events: list[Event]) -> list[rules.Review]:
+    """The inspectors' decisions the batch's chain holds."""
+    return [
+        rules.Review(
+            parameter=e.data["parameter"],
+            report_no=e.data.get("report_no"),
+            decision=e.data["decision"],
+            basis=e.data["basis"],
+            seq=e.seq,
+            reviewer=e.data.get("reviewer"),
+        )
+        for e in events
+        if e.stage == REVIEW
+    ]
+
+
+def executive_of(batch: Batch, events: list[Event]) -> dict[str, Any] | None:
+    """The 执行标准 the batch declared (its chained record gives the 备案号 of a Q/ standard)."""
+    bound = db.session.scalar(
+        select(BatchStandard)
+        .where(BatchStandard.batch_id == batch.id, BatchStandard.source == "executive")
+        .options(joinedload(BatchStandard.standard))
+    )
+    if bound is None:
+        return None
+    record = next((e for e in reversed(events) if e.stage == EXECUTIVE_STANDARD), None)
+    std = bound.standard
+    return {
+        "standard": std.code,
+        "standard_id": std.id,
+        "title_zh": std.title_zh,
+        "title_en": std.title_en,
+        "level": std.level,
+        "filing_no": (record.data.get("filing_no") if record else None) or (std.extra or {}).get("filing_no"),
+        "status": std.status,
+        "binds": std.binds,
+    }
+
+
+def suggestions_of(batch: Batch) -> list[dict[str, Any]]:
+    """The product's default standards the batch has not declared: offered, not binding."""
+    declared = set(
+        db.session.scalars(
+            select(BatchStandard.standard_id).where(
+                BatchStandard.batch_id == batch.id, BatchStandard.source.in_(("executive", "declared"))
+            )
+        )
+    )
+    return [
+        {"standard": s.code, "standard_id": s.id, "title_zh": s.title_zh, "mandatory": s.mandatory}
+        for s in batch.product.default_standards
+        if s.id not in declared
+    ]
 
 
 def inspections_of(batch: Batch) -> list[Inspection]:
@@ -155,10 +304,15 @@ def measurements_of(
             continue
         results = record.get("results") or []
         copy = [
-            (r.parameter_key, r.unit, rules.format_decimal(r.value), r.not_detected, rules.format_decimal(r.lod))
+            (r.parameter_key, r.unit, rules.format_decimal(r.value), r.not_detected, rules.format_decimal(r.lod),
+             r.basis, r.below_loq, rules.format_decimal(r.loq))
             for r in inspection.results
-        ]
-        held = [(c["parameter"], c["unit"], c.get("value"), bool(c.get("not_detected")), c.get("lod")) for c in results]
+        ]  # fmt: skip
+        held = [
+            (c["parameter"], c["unit"], c.get("value"), bool(c.get("not_detected")), c.get("lod"),
+             c.get("basis", "as_is"), bool(c.get("below_loq")), c.get("loq"))
+            for c in results
+        ]  # fmt: skip
         if copy != held:
             notes.append(
                 f"report {inspection.report_no}: the stored results differ from its chained record; "
@@ -177,6 +331,14 @@ def measurements_of(
                     sampled_at=inspection.sampled_at,
                     tested_at=inspection.tested_at,
                     result_id=inspection.results[index].id if index < len(inspection.results) else 0,
+                    basis=c.get("basis", "as_is"),
+                    below_loq=bool(c.get("below_loq")),
+                    loq=_decimal(c.get("loq")),
+                    sampled_on=_local_date(
+                        dt.datetime.fromisoformat(record["sampled_at"])
+                        if record.get("sampled_at")
+                        else inspection.sampled_at
+                    ),
                 )
             )
     return measurements, notes
@@ -222,7 +384,7 @@ def pre_harvest_checks(batch: Batch, journey: list[Any] | None = None) -> list[t
 
 
 def evaluate_batch(batch: Batch) -> Evaluation:
-    """The batch's clause table and verdict, judged by the editions in force on the sampling date."""
+    """The batch's clause table and verdict: each result by the editions in force on its own sampling date."""
     events = batches.events_of(batch)
     journey = build_journey(events, include_system=False)
     chained = {e.data.get("report_no"): e.data for e in events if e.stage == "inspection"}
@@ -231,10 +393,22 @@ def evaluate_batch(batch: Batch) -> Evaluation:
         on, basis = max(_local_date(i.sampled_at) for i in inspections), "sampling"
     else:
         on, basis = reference_date(batch, journey)
-    limits, standards = bound_limits(batch, on)
+    forms = forms_of(events, journey)
+    sampling_days = sorted({_local_date(i.sampled_at) for i in inspections})
+    binding = binding_limits(batch, [*sampling_days, on], forms)
     measurements, discrepancies = measurements_of(inspections, chained)
-    rows = rules.evaluate(limits, measurements)
+    reviews = reviews_of(events)
+    rows = rules.evaluate(
+        binding.limits_on[on],
+        measurements,
+        limits_on={day: binding.limits_on[day] for day in sampling_days},
+        grading_parameters=grading_parameters(),
+        reviews=reviews,
+    )
     checks = pre_harvest_checks(batch, journey)
     verdict = rules.overall(rows, sum(1 for c in checks if c.breached))
     verdict.reasons[:0] = discrepancies  # first: an inspector must see these before anything else
-    return Evaluation(batch, on, basis, rows, verdict, standards, checks, inspections, journey)
+    return Evaluation(
+        batch, on, basis, rows, verdict, binding.standards, checks, inspections, journey,
+        forms=forms, reviews=reviews, executive=executive_of(batch, events), suggested=suggestions_of(batch),
+    )  # fmt: skip

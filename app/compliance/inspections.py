@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app import access, clock
 from app.auth import Actor
 from app.batches import service as batches
+from app.batches.integrity import chained_result
 from app.batches.models import Batch
 from app.catalog.models import Requirement
 from app.compliance import rules, verdicts
@@ -77,18 +78,29 @@ def record_inspection(
             raise nested_error(["results", n, "parameter"], f"{parameter} appears twice in one report")
         seen.add(parameter)
         not_detected = bool(result.get("not_detected"))
-        value, lod = result.get("value"), result.get("lod")
-        if not_detected and value is not None:
+        below_loq = bool(result.get("below_loq"))
+        value, lod, loq = result.get("value"), result.get("lod"), result.get("loq")
+        if below_loq:
+            if not_detected:
+                raise nested_error(
+                    ["results", n, "below_loq"],
+                    "below the LOQ is detected, not quantified; not_detected means below the LOD: give one",
+                )
+            if value is not None:
+                raise nested_error(["results", n, "value"], "a result below the LOQ carries its loq, not a value")
+            if loq is None:
+                raise nested_error(["results", n, "loq"], "required when below_loq is true")
+        elif not_detected and value is not None:
             raise nested_error(["results", n, "value"], "a result not detected carries its lod, not a value")
         if not_detected and lod is None:
             raise nested_error(["results", n, "lod"], "required when not_detected is true")
-        if not not_detected and value is None:
+        if not not_detected and not below_loq and value is None:
             raise nested_error(["results", n, "value"], "required unless not_detected is true")
         unit = rules.canonical_unit(result["unit"])
         if not unit:
             raise nested_error(["results", n, "unit"], "must not be blank")
         expected, where = _expected_units(batch, parameter, clock.china_date(sampled_at), limits)
-        if expected and not any(rules.units_compatible(unit, u) for u in expected):
+        if expected and not any(rules.units_compatible(unit, u, parameter) for u in expected):
             raise nested_error(
                 ["results", n, "unit"],
                 f"{parameter} in {unit!r} cannot be converted to {' / '.join(sorted(set(expected)))} "
@@ -102,6 +114,9 @@ def record_inspection(
                 "not_detected": not_detected,
                 "lod": lod,
                 "method": (result.get("method") or "").strip() or None,
+                "basis": result.get("basis") or "as_is",
+                "below_loq": below_loq,
+                "loq": loq,
             }
         )
 
@@ -118,14 +133,7 @@ def record_inspection(
         "lab": lab,
         "sampled_at": sampled_at.astimezone(dt.UTC).isoformat(),
         "tested_at": tested_at.astimezone(dt.UTC).isoformat(),
-        "results": [
-            {
-                **{k: v for k, v in r.items() if k not in ("value", "lod")},
-                "value": rules.format_decimal(r["value"]),
-                "lod": rules.format_decimal(r["lod"]),
-            }
-            for r in rows
-        ],
+        "results": [chained_result(r) for r in rows],
     }
     # Its chain record alone does not re-judge the batch (verdicts.VERDICT_STAGES): the report's
     # rows are not stored yet. The verdict is stored below, with both.
@@ -147,6 +155,9 @@ def record_inspection(
                 not_detected=r["not_detected"],
                 lod=r["lod"],
                 method=r["method"],
+                basis=r["basis"],
+                below_loq=r["below_loq"],
+                loq=r["loq"],
             )
             for r in rows
         ],

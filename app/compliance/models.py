@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, utcnow
@@ -43,6 +43,11 @@ class InspectionResult(Model):
     not_detected: Mapped[bool] = mapped_column(default=False)
     lod: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
     method: Mapped[str | None] = mapped_column(String(120))
+    # What the figure is measured on: as_is, dry_matter (以干样品计) or fat (以脂肪计).
+    basis: Mapped[str] = mapped_column(String(12), default="as_is", server_default="as_is")
+    # 未检出(<定量限): detected but not quantified; ``loq`` is the limit of quantification.
+    below_loq: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    loq: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
 
     inspection: Mapped[Inspection] = relationship(back_populates="results")
 

@@ -17,7 +17,7 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -30,6 +30,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from app import clock
 from app.batches.chain import ChainReport
 from app.batches.models import Batch
+from app.catalog.products import FORM_NAMES
 from app.compliance.certifications import BatchCertification, kind_name
 from app.compliance.presenters import (
     BASIS_NAMES,
@@ -37,8 +38,10 @@ from app.compliance.presenters import (
     FINDING_KIND_NAMES,
     FINDING_STATUS_NAMES,
     FINDING_STEP_NAMES,
+    MEASURE_BASIS_NAMES,
     VERDICT_NAMES,
     name_in,
+    note_text,
 )
 from app.i18n import in_language
 
@@ -89,11 +92,37 @@ def requirement_text(row: dict[str, Any]) -> str:
 
 
 def result_text(row: dict[str, Any]) -> str:
+    """The result as the report gives it, with its sampling date and a basis other than as is."""
     if row.get("value") is None:
         return "—"
+    unit = row.get("value_unit") or ""
     if row.get("not_detected"):
-        return f"{_('未检出')} (<{row['value']} {row.get('value_unit') or ''})".replace(" )", ")")
-    return f"{row['value']} {row.get('value_unit') or ''}".strip()
+        text = f"{_('未检出')} (<{row['value']} {unit})".replace(" )", ")")
+    elif row.get("below_loq"):
+        text = f"{_('未检出(<定量限)')} (<{row['value']} {unit})".replace(" )", ")")
+    else:
+        text = f"{row['value']} {unit}".strip()
+    if row.get("result_basis") and row["result_basis"] != "as_is":
+        text += f"（{name_in(MEASURE_BASIS_NAMES, row['result_basis'])}）"
+    if row.get("sampled_on"):
+        text += " " + _("抽样 %(day)s", day=row["sampled_on"])
+    return text
+
+
+def executive_text(executive: dict[str, Any] | None) -> str:
+    """ "GB/T 11765-2018 油茶籽油", with a Q/ standard's 备案号; "未声明" when none is declared."""
+    if not executive:
+        return _("未声明")
+    text = f"{executive['standard']} {executive['title_zh']}"
+    if executive.get("filing_no"):
+        text += " " + _("备案号 %(no)s", no=executive["filing_no"])
+    return text
+
+
+def forms_text(view: dict[str, Any]) -> str:
+    if not view.get("forms"):
+        return _("未知（按该产品所有形态的要求判定）") if not view.get("form_known", True) else "—"
+    return "、".join(gettext(FORM_NAMES[f]) if f in FORM_NAMES else f for f in view["forms"])
 
 
 def reasons(view: dict[str, Any]) -> list[str]:
@@ -103,13 +132,19 @@ def reasons(view: dict[str, Any]) -> list[str]:
         name = row["parameter_zh"] or row["parameter"]
         where = f"{row['standard']} {row['clause'] or ''}".strip() if row["standard"] else ""
         if row["verdict"] == "fail":
-            out.append(_("不合格：%(name)s（%(where)s）", name=name, where=where))
+            out.append(_("不合格：%(name)s（%(where)s）", name=name, where=where or _("检验人员判定")))
         elif row["verdict"] == "not_tested":
             out.append(_("未检测或无法判定：%(name)s（%(where)s）", name=name, where=where))
+        elif row["verdict"] == "needs_review":
+            out.append(_("待判定：%(name)s 已检出，但无限量记录，须由检验人员判定", name=name))
+        if row.get("note"):
+            note = note_text(row["note"])
+            if row["verdict"] in ("not_tested", "needs_review") and note:
+                out.append(f"　{name}：{note}")
     breaches = [c for c in view["pre_harvest"] if c["breached"]]
     if breaches:
         out.append(_("未过安全间隔期采收：%(n)s 项", n=len(breaches)))
-    unlimited = [r for r in view["rows"] if r["standard"] is None]
+    unlimited = [r for r in view["rows"] if r["standard"] is None and r["verdict"] == "no_limit"]
     if unlimited:
         out.append(_("无限量记录的检测项目：%(n)s 项（不视为合格）", n=len(unlimited)))
     return out
@@ -186,6 +221,8 @@ def _render(
                 st["base"],
             ),
         ],
+        [_p(_("执行标准"), st["base"]), _p(executive_text(view.get("executive_standard")), st["base"])],
+        [_p(_("产品形态"), st["base"]), _p(forms_text(view), st["base"])],
         [_p(_("报告生成"), st["base"]), _p(clock.to_china(now).strftime("%Y-%m-%d %H:%M"), st["base"])],
     ]
     story += [Spacer(1, 4), _table(header, [28 * mm, width - 28 * mm], header=False)]
@@ -193,7 +230,7 @@ def _render(
     story.append(_p(_("结论"), st["h2"]))
     story.append(_p(_("综合判定：%(verdict)s", verdict=verdict_text(view["verdict"])), st["verdict"]))
     if view["provisional_basis"]:
-        story.append(_p(_("注意：结论依据了暂定（未经核实）的限量。"), st["base"]))
+        story.append(_p(_("注意：部分限量尚未经官方文本核实，结论依据了这些限量。"), st["base"]))
     for reason in reasons(view):
         story.append(_p(f"— {reason}", st["small"]))
 
@@ -202,8 +239,14 @@ def _render(
     rows = [[_p(h, st["small"]) for h in headings]]
     for row in view["rows"]:
         requirement = requirement_text(row)
+        if row.get("basis") and row["basis"] != "as_is":
+            requirement += f"（{name_in(MEASURE_BASIS_NAMES, row['basis'])}）"
+        if row.get("temporary_mrl"):
+            requirement += _("（临时限量）")
         if row["provisional"]:
-            requirement += _("（暂定）")
+            requirement += _("（未经官方文本核实）")
+        if row.get("grading"):
+            requirement += _("（分级项目）")
         standard = row["standard"] or "—"
         rows.append(
             [
@@ -218,8 +261,18 @@ def _render(
         )
     story.append(_table(rows, [w * mm for w in (30, 22, 28, 32, 30, 30, 10)]))
     story.append(
-        _p(_("★ 主导条款：同一项目有多项限量时，最严格者决定判定。（暂定）= 未经来源核实的限量。"), st["small"])
+        _p(
+            _(
+                "★ 主导条款：同一项目有多项限量时，最严格者决定判定。每项结果按其抽样日期当日有效的标准版本判定。"
+                "（未经官方文本核实）= 部分限量尚未经官方文本核实；（临时限量）= 标准中的临时限量。"
+            ),
+            st["small"],
+        )
     )
+    suggested = view.get("suggested_standards") or []
+    if suggested:
+        codes = "、".join(s["standard"] for s in suggested)
+        story.append(_p(_("建议声明的产品标准（未声明，不作判定依据）：%(codes)s", codes=codes), st["small"]))
 
     if view["inspections"]:
         story.append(_p(_("检测报告"), st["h2"]))
@@ -297,7 +350,10 @@ def _render(
     story.append(_p(_("追溯链校验"), st["h2"]))
     if chain.valid:
         story.append(
-            _p(_("完整：共 %(n)s 条记录，链头 %(head)s…", n=chain.events, head=chain.head_hash[:16]), st["base"])
+            _p(
+                _("记录未被改动：共 %(n)s 条记录，链头 %(head)s…", n=chain.events, head=chain.head_hash[:16]),
+                st["base"],
+            )
         )
     else:
         broken = _("链已断裂：第 %(seq)s 条记录不符（%(reason)s）", seq=chain.first_invalid_seq, reason=chain.reason)

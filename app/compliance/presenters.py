@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.batches.models import Batch
+from app.catalog.products import PRODUCTS
 from app.compliance import rules, timing
 from app.compliance.certifications import kind_name
 from app.compliance.evaluation import Evaluation, reference_date
@@ -42,6 +43,26 @@ ROW_NOTES: dict[str, str] = {
     "no limit on record for this product in the standards bound to the batch": N_(
         "本批次适用的标准中没有该产品的限量记录"
     ),
+    rules.NEEDS_REVIEW_NOTE: N_("检出，但无限量记录：待检验人员判定"),
+    "decided by an inspector's review": N_("已由检验人员判定"),
+    "counts as not detected": N_("视为未检出"),
+    "detected": N_("检出"),
+    "detected, below the LOQ": N_("检出，低于定量限"),
+    "below the LOQ; LOQ within the range": N_("低于定量限，定量限在规定范围内"),
+    "below the LOQ, below the range": N_("低于定量限，低于规定范围"),
+    "inconclusive: the LOQ lies inside the range": N_("无法判定：定量限落在规定范围内"),
+    "below the LOQ; LOQ at or below the limit": N_("低于定量限，定量限不高于限量"),
+    "inconclusive: the LOQ is above the limit": N_("无法判定：定量限高于限量"),
+    "below the LOQ; below the minimum": N_("低于定量限，低于最低要求"),
+    "inconclusive: the LOQ is above the minimum": N_("无法判定：定量限高于最低要求"),
+    "inconclusive: below the LOQ": N_("无法判定：低于定量限"),
+}
+_BASIS_NOTE = re.compile(r"^basis mismatch: the result is on (?P<result>\w+), the limit on (?P<limit>\w+); not judged$")
+# What a result or a limit is measured on, as people read it.
+MEASURE_BASIS_NAMES: dict[str, str] = {
+    "as_is": N_("以原样计"),
+    "dry_matter": N_("以干样品计"),
+    "fat": N_("以脂肪计"),
 }
 _UNIT_NOTE = re.compile(r"^result unit (?P<result>'.*') cannot be compared with limit unit (?P<limit>'.*'|None)$")
 _TEXT_LIMIT_NOTE = re.compile(r"^limit (?P<limit>'.*') cannot be judged automatically$")
@@ -53,6 +74,9 @@ VERDICT_NAMES: dict[str, str] = {
     rules.INCOMPLETE: N_("检测不全"),
     rules.NOT_TESTED: N_("未检测"),
     rules.NO_LIMIT: N_("无限量记录"),
+    rules.NEEDS_REVIEW: N_("待判定"),
+    rules.GRADE_MET: N_("符合等级要求"),
+    rules.GRADE_NOT_MET: N_("未达等级要求"),
 }
 BASIS_NAMES: dict[str, str] = {
     "sampling": N_("抽样日期"),
@@ -98,6 +122,9 @@ def note_text(note: str | None) -> str | None:
         return gettext("结果单位 %(result)s 无法与限量单位 %(limit)s 比较", **units)
     if found := _TEXT_LIMIT_NOTE.match(note):
         return gettext("限量 %(limit)s 无法自动判定", limit=found["limit"])
+    if found := _BASIS_NOTE.match(note):
+        result, limit = name_in(MEASURE_BASIS_NAMES, found["result"]), name_in(MEASURE_BASIS_NAMES, found["limit"])
+        return gettext("结果%(result)s，限量%(limit)s：计量基础不同，未判定", result=result, limit=limit)
     return note
 
 
@@ -122,11 +149,26 @@ def row_view(row: rules.Row) -> dict[str, Any]:
         "value": rules.format_decimal(row.value),
         "value_unit": row.value_unit,
         "not_detected": bool(m and m.not_detected),
+        "below_loq": bool(m and m.below_loq),
+        "loq": rules.format_decimal(m.loq) if m else None,
+        "basis": limit.basis if limit else None,
+        "result_basis": m.basis if m else None,
+        "grading": row.grading,
+        "temporary_mrl": bool(limit and limit.temporary_mrl),
         "report_no": m.report_no if m else None,
+        # The sampling date of the result judged, and the dates whose editions put the limit in force.
+        "sampled_on": m.sampled_on.isoformat() if m and m.sampled_on else None,
+        "edition_dates": [d.isoformat() for d in row.dates],
         "verdict": row.verdict,
         "governing": row.governing,
         "note": row.note,
-    }
+        "review": (
+            {"decision": row.review.decision, "basis": row.review.basis, "seq": row.review.seq,
+             "reviewer": row.review.reviewer}
+            if row.review
+            else None
+        ),
+    }  # fmt: skip
 
 
 def local_moment(moment: dt.datetime) -> str:
@@ -247,6 +289,10 @@ def verdict_result(evaluation: Evaluation) -> dict[str, Any]:
         "reference_date": on.isoformat(),
         "reference_basis": basis,
         "standards": evaluation.standards,
+        "forms": evaluation.forms,
+        "form_known": bool(evaluation.forms) or not PRODUCTS[evaluation.batch.product_key].forms,
+        "executive_standard": evaluation.executive,
+        "suggested_standards": evaluation.suggested,
         "rows": rows,
         "inspections": [
             {
@@ -264,6 +310,13 @@ def verdict_result(evaluation: Evaluation) -> dict[str, Any]:
     return json.loads(json.dumps(result))
 
 
+def form_note(batch: Batch, result: dict[str, Any]) -> str | None:
+    """Why every form's requirements bind, when the batch's form is not known; None otherwise."""
+    if result.get("form_known", True):
+        return None
+    return "form not known: held to the requirements of every form of its product (no form filter)"
+
+
 def compliance_view(batch: Batch, result: dict[str, Any], findings: list[Finding]) -> dict[str, Any]:
     """The compliance view of a batch from its verdict's result (stored or computed) and its findings."""
     result = copy.deepcopy(result)  # callers adjust the view for display; the stored row stays as it is
@@ -277,6 +330,11 @@ def compliance_view(batch: Batch, result: dict[str, Any], findings: list[Finding
         "evaluated_on": dt.date.fromisoformat(result["evaluated_on"]),
         "basis": result["basis"],
         "standards": result["standards"],
+        "forms": result.get("forms", []),
+        "form_known": result.get("form_known", True),
+        "form_note": form_note(batch, result),
+        "executive_standard": result.get("executive_standard"),
+        "suggested_standards": result.get("suggested_standards", []),
         "rows": result["rows"],
         "inspections": [
             {

@@ -13,7 +13,7 @@ from app.catalog.products import PRODUCTS
 from app.catalog.schemas import StandardRef
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
-from app.compliance.rules import DECLARABLE_COMPARATORS, OVERALL_VERDICTS, ROW_VERDICTS
+from app.compliance.rules import BASES, DECLARABLE_COMPARATORS, OVERALL_VERDICTS, REVIEW_DECISIONS, ROW_VERDICTS
 from app.schemas import DecimalIn, DecimalString, Id, ListMeta, StrictSchema
 
 # Numeric(20, 6) holds up to 10^14; anything near that is a typo, not a measurement.
@@ -29,15 +29,61 @@ _DAY = validate.Range(min=_EARLIEST.date(), max=_LATEST.date())
 # --- declared and enterprise standards -------------------------------------------------------
 
 
+_FILING = fields.String(
+    allow_none=True,
+    load_default=None,
+    validate=validate.Length(min=1, max=60),
+    metadata={"description": "备案号 of a Q/ enterprise standard (where it was filed)"},
+)
+
+
 class StandardDeclare(StrictSchema):
     standard = Id(required=True, metadata={"description": "standard id"})
+    executive = fields.Boolean(
+        load_default=False,
+        metadata={"description": "the batch's 执行标准 (the product standard on its label); replaces the one before"},
+    )
+    filing_no = _FILING
 
 
 class DeclaredStandardOut(Schema):
     batch_id = fields.Integer(required=True)
     standard = fields.Nested(StandardRef, required=True)
-    source = fields.String(required=True, metadata={"description": "mandatory, default or declared"})
+    source = fields.String(required=True, metadata={"description": "mandatory, executive or declared"})
     bound_at = fields.DateTime(required=True)
+
+
+class ReviewCreate(StrictSchema):
+    parameter = fields.String(
+        validate=validate.Length(min=1, max=60), metadata={"description": "the parameter awaiting review"}
+    )
+    row = fields.Integer(
+        validate=validate.Range(min=0, max=10000),
+        metadata={"description": "or: its index in the compliance view's rows"},
+    )
+    decision = fields.String(required=True, validate=validate.OneOf(REVIEW_DECISIONS))
+    basis = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "what the decision rests on, e.g. the official text relied on"},
+    )
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("parameter" in data) == ("row" in data):
+            raise ValidationError("name the parameter, or the row (not both)", field_name="parameter")
+
+
+class ReviewOut(Schema):
+    batch_id = fields.Integer(required=True)
+    seq = fields.Integer(required=True, metadata={"description": "the review's record in the batch's chain"})
+    parameter = fields.String(required=True)
+    report_no = fields.String(allow_none=True)
+    decision = fields.String(required=True)
+    basis = fields.String(required=True)
+    reviewer = fields.String(required=True)
+    recorded_at = fields.DateTime(required=True)
+    verdict = fields.String(required=True, metadata={"enum": list(OVERALL_VERDICTS)})
 
 
 class EnterpriseRequirementIn(StrictSchema):
@@ -68,6 +114,7 @@ class StandardCreate(StrictSchema):
     level = fields.String(load_default="enterprise", validate=validate.OneOf(["enterprise"]))
     owner_org_id = Id(required=True)
     effective = fields.Date(allow_none=True, load_default=None, validate=_DAY)
+    filing_no = _FILING
 
 
 # --- inspections -------------------------------------------------------------------------------
@@ -82,9 +129,35 @@ class InspectionResultIn(StrictSchema):
         allow_none=True, load_default=None, validate=_POSITIVE_AMOUNT, metadata={"description": "limit of detection"}
     )
     method = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
+    basis = fields.String(
+        load_default="as_is",
+        validate=validate.OneOf(BASES),
+        metadata={"description": "as_is (default), dry_matter (以干样品计) or fat (以脂肪计)"},
+    )
+    below_loq = fields.Boolean(
+        load_default=False,
+        metadata={"description": "未检出(<定量限): detected but below the limit of quantification; give loq"},
+    )
+    loq = DecimalIn(
+        allow_none=True,
+        load_default=None,
+        validate=_POSITIVE_AMOUNT,
+        metadata={"description": "limit of quantification"},
+    )
 
     @validates_schema
     def _value_or_not_detected(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("below_loq"):
+            if data.get("not_detected"):
+                raise ValidationError(
+                    "below the LOQ is detected, not quantified; not_detected means below the LOD: give one",
+                    field_name="below_loq",
+                )
+            if data.get("value") is not None:
+                raise ValidationError("a result below the LOQ carries its loq, not a value", field_name="value")
+            if data.get("loq") is None:
+                raise ValidationError("required when below_loq is true", field_name="loq")
+            return
         if data.get("not_detected"):
             if data.get("value") is not None:
                 raise ValidationError("a result not detected carries its lod, not a value", field_name="value")
@@ -109,6 +182,9 @@ class InspectionResultOut(Schema):
     not_detected = fields.Boolean(required=True)
     lod = DecimalString(allow_none=True)
     method = fields.String(allow_none=True)
+    basis = fields.String(required=True)
+    below_loq = fields.Boolean(required=True)
+    loq = DecimalString(allow_none=True)
 
 
 class InspectionOut(Schema):
@@ -124,6 +200,31 @@ class InspectionOut(Schema):
 
 
 # --- compliance ----------------------------------------------------------------------------------
+
+
+class RowReviewOut(Schema):
+    decision = fields.String(required=True)
+    basis = fields.String(required=True)
+    seq = fields.Integer(required=True)
+    reviewer = fields.String(allow_none=True)
+
+
+class ExecutiveStandardOut(Schema):
+    standard = fields.String(required=True)
+    standard_id = fields.Integer(required=True)
+    title_zh = fields.String(required=True)
+    title_en = fields.String(allow_none=True)
+    level = fields.String(required=True)
+    filing_no = fields.String(allow_none=True, metadata={"description": "备案号 (Q/ enterprise standards)"})
+    status = fields.String(required=True)
+    binds = fields.Boolean(required=True)
+
+
+class SuggestedStandardOut(Schema):
+    standard = fields.String(required=True)
+    standard_id = fields.Integer(required=True)
+    title_zh = fields.String(required=True)
+    mandatory = fields.Boolean(required=True)
 
 
 class ComplianceRowOut(Schema):
@@ -143,10 +244,23 @@ class ComplianceRowOut(Schema):
     value = fields.String(allow_none=True, metadata={"description": "the result in the limit's unit"})
     value_unit = fields.String(allow_none=True)
     not_detected = fields.Boolean(required=True)
+    below_loq = fields.Boolean(required=True, metadata={"description": "未检出(<定量限): detected, not quantified"})
+    loq = fields.String(allow_none=True)
+    basis = fields.String(allow_none=True, metadata={"description": "the limit's basis: as_is, dry_matter or fat"})
+    result_basis = fields.String(allow_none=True, metadata={"description": "the result's basis"})
+    grading = fields.Boolean(required=True, metadata={"description": "a grading item: a grade, never a safety fail"})
+    temporary_mrl = fields.Boolean(required=True, metadata={"description": "an official 临时限量"})
     report_no = fields.String(allow_none=True)
+    sampled_on = fields.String(allow_none=True, metadata={"description": "sampling date (China) of the result"})
+    edition_dates = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "the sampling dates on which this edition was in force and judged results"},
+    )
     verdict = fields.String(required=True, metadata={"enum": list(ROW_VERDICTS)})
     governing = fields.Boolean(required=True)
     note = fields.String(allow_none=True)
+    review = fields.Nested(RowReviewOut, allow_none=True)
 
 
 class EditionChoiceOut(Schema):
@@ -160,6 +274,7 @@ class EditionChoiceOut(Schema):
     applied = fields.Boolean(required=True)
     note = fields.String(required=True)
     editions = fields.List(fields.String(), required=True)
+    status = fields.String(metadata={"description": "catalog status of the edition: in_force, withdrawn, uncertain"})
 
 
 class FindingStepOut(Schema):
@@ -229,6 +344,15 @@ class ComplianceOut(Schema):
     evaluated_on = fields.Date(required=True, metadata={"description": "the sampling date whose editions apply"})
     basis = fields.String(required=True, metadata={"description": "sampling, harvest, production or creation"})
     standards = fields.List(fields.Nested(EditionChoiceOut), required=True)
+    forms = fields.List(fields.String(), required=True, metadata={"description": "the batch's product forms"})
+    form_known = fields.Boolean(required=True)
+    form_note = fields.String(allow_none=True, metadata={"description": "why no form filter applied"})
+    executive_standard = fields.Nested(ExecutiveStandardOut, allow_none=True, metadata={"description": "执行标准"})
+    suggested_standards = fields.List(
+        fields.Nested(SuggestedStandardOut),
+        required=True,
+        metadata={"description": "the product's default standards not declared: suggestions, not binding"},
+    )
     rows = fields.List(fields.Nested(ComplianceRowOut), required=True)
     inspections = fields.List(fields.Nested(ReportSummaryOut), required=True)
     findings = fields.List(fields.Nested(FindingOut), required=True)

@@ -16,13 +16,15 @@ from sqlalchemy.orm import selectinload
 
 from app import access, clock
 from app.auth import Actor
+from app.batches import service as batches
 from app.batches import signals as batch_signals
-from app.batches.models import BatchStandard
+from app.batches.models import Batch, BatchStandard
+from app.batches.vocabulary import EXECUTIVE_STANDARD
 from app.catalog import signals as catalog_signals
 from app.catalog.models import Requirement, Standard
 from app.catalog.parameters import KEYS_BY_ZH, known_keys
 from app.catalog.products import PRODUCTS
-from app.catalog.service import split_code
+from app.catalog.service import applicable_mandatory, split_code
 from app.compliance import rules, timing
 from app.db import db, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput
@@ -67,8 +69,22 @@ def parameter_names(key: str) -> tuple[str, str | None]:
     return bare, bare.replace("_", " ")
 
 
-def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.datetime | None = None) -> BatchStandard:
-    """The custodian or producer declares a further standard its batch is held to."""
+def declare_standard(
+    actor: Actor,
+    batch_id: int,
+    standard_id: int,
+    now: dt.datetime | None = None,
+    *,
+    executive: bool = False,
+    filing_no: str | None = None,
+) -> BatchStandard:
+    """The custodian or producer declares a further standard its batch is held to.
+
+    ``executive``: the standard is the batch's 执行标准 (the product standard on its label). A batch
+    has one; declaring another replaces it. Either way the declaration is a record in the batch's
+    chain. A Q/ enterprise standard as 执行标准 needs its 备案号 (``filing_no``, or the one it
+    was registered with).
+    """
     now = now or utcnow()
     # A batch the caller may not read is missing to it (404); one it reads but neither holds nor
     # produced is refused (403), and may then be named.
@@ -84,7 +100,20 @@ def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.date
         )
     if not access.can_bind_standard(actor, std):
         raise InvalidInput.field("standard", f"{std.code} is another organization's enterprise standard")
-    if db.session.get(BatchStandard, (batch.id, std.id)) is not None:
+    if not std.binds:
+        raise InvalidInput.field(
+            "standard", f"{std.code} is {std.status.replace('_', ' ')} in the catalog and binds no batch"
+        )
+    if executive:
+        return _declare_executive(actor, batch, std, (filing_no or "").strip() or None, now)
+    offered = db.session.get(BatchStandard, (batch.id, std.id))
+    if offered is not None and offered.source == "default":
+        # A product default was a suggestion; declaring it makes it bind.
+        offered.source, offered.bound_at = "declared", now
+        db.session.flush()
+        batch_signals.standards_bound.send(batch_signals.sender(), batch=batch, actor=actor, now=now)
+        return offered
+    if offered is not None:
         raise Conflict(
             f"standard: batch {batch.lot_code} is already bound to {std.code}",
             {"json": {"standard": ["already bound to this batch"]}},
@@ -95,6 +124,56 @@ def declare_standard(actor: Actor, batch_id: int, standard_id: int, now: dt.date
     # The batch is re-judged by the new standard in this transaction (compliance/verdicts.py).
     batch_signals.standards_bound.send(batch_signals.sender(), batch=batch, actor=actor, now=now)
     return bound
+
+
+# A 备案号 as the enterprise standards' public service platform gives them: letters, digits and
+# the usual separators, no spaces.
+_FILING_NO = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff()（）/._-]{3,59}$")
+
+
+def _declare_executive(
+    actor: Actor, batch: Batch, std: Standard, filing_no: str | None, now: dt.datetime
+) -> BatchStandard:
+    """Bind ``std`` as the batch's 执行标准, replacing the one before, and chain the declaration."""
+    if std.code.startswith("Q/"):
+        filing_no = filing_no or (std.extra or {}).get("filing_no")
+        if not filing_no:
+            raise InvalidInput.field("filing_no", f"{std.code} is an enterprise standard: give its 备案号")
+    if filing_no is not None and not _FILING_NO.match(filing_no):
+        raise InvalidInput.field("filing_no", "4-60 letters, digits, '/', '.', '-' or '_'")
+    locked = batches.lock_batch(batch.id)
+    bound = {
+        bs.standard_id: bs
+        for bs in db.session.scalars(select(BatchStandard).where(BatchStandard.batch_id == locked.id))
+    }
+    previous = next((bs for bs in bound.values() if bs.source == "executive"), None)
+    if previous is not None and previous.standard_id == std.id:
+        raise Conflict(
+            f"standard: {std.code} is already the 执行标准 of batch {locked.lot_code}",
+            {"json": {"standard": ["already this batch's executive standard"]}},
+        )
+    replaced = previous.standard.code if previous is not None else None
+    if previous is not None:
+        # The one it replaces goes back to what it was before it was declared, if anything.
+        floor = {s.id for s in applicable_mandatory(locked.product_key)}
+        defaults = {s.id for s in locked.product.default_standards}
+        if previous.standard_id in floor:
+            previous.source = "mandatory"
+        elif previous.standard_id in defaults:
+            previous.source = "default"
+        else:
+            db.session.delete(previous)
+    row = bound.get(std.id)
+    if row is None:
+        row = BatchStandard(batch=locked, standard=std, source="executive", bound_at=now)
+        db.session.add(row)
+    else:
+        row.source, row.bound_at = "executive", now
+    db.session.flush()
+    record = {"standard": std.code, "filing_no": filing_no, "replaces": replaced}
+    batches.append_system_event(locked, actor, EXECUTIVE_STANDARD, record, now=now)
+    batch_signals.standards_bound.send(batch_signals.sender(), batch=locked, actor=actor, now=now)
+    return row
 
 
 def editions_of(standards: list[Standard]) -> list[timing.Edition]:
@@ -157,6 +236,10 @@ def as_limit(std: Standard, req: Requirement, binding: str | None = None) -> rul
         binding=binding,
         parameter_zh=req.parameter_zh,
         parameter_en=req.parameter_en,
+        basis=req.basis or "as_is",
+        grading=bool(req.grading),
+        temporary_mrl=bool(req.temporary_mrl),
+        not_detected_below=req.not_detected_below,
     )
 
 
@@ -171,6 +254,7 @@ def register_standard(
     level: str = "enterprise",
     title_en: str | None = None,
     effective: dt.date | None = None,
+    filing_no: str | None = None,
     now: dt.datetime | None = None,
 ) -> Standard:
     """An organization registers its own enterprise standard (Q/...).
@@ -180,6 +264,8 @@ def register_standard(
     """
     now = now or utcnow()
     code = code.strip()
+    if filing_no is not None and filing_no.strip() and not _FILING_NO.match(filing_no.strip()):
+        raise InvalidInput.field("filing_no", "4-60 letters, digits, '/', '.', '-' or '_'")
     if level != "enterprise":
         raise InvalidInput.field("level", "an organization registers enterprise standards only")
     if not code.startswith("Q/") or len(code) < 4:
@@ -273,7 +359,12 @@ def register_standard(
         confidence=None,
         sources=[],
         notes=None,
-        extra={"registered_by": actor.user.username, "registered_at": now.isoformat()},
+        extra={
+            "registered_by": actor.user.username,
+            "registered_at": now.isoformat(),
+            # 备案号: where the enterprise standard was filed (企业标准信息公共服务平台).
+            **({"filing_no": filing_no.strip()} if filing_no and filing_no.strip() else {}),
+        },
         owner_org_id=owner.id,
     )
     std.requirements = prepared

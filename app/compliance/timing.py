@@ -7,7 +7,11 @@ whether a certificate is valid on a day.
   effective date is used only when no dated edition is in force, and the choice says so. An
   edition whose successor (named by ``superseded_by``, possibly under another base code) is in
   force on the date no longer applies.
-- A harvest earlier than the last application plus its interval is a breach.
+- Pre-harvest intervals count calendar days in China time: the harvest date minus the
+  application date must be at least ``phi_days``; the hour of day does not matter (sprayed at
+  18:00 on 1 April with a 7-day interval, a harvest at 06:00 on 8 April is on time).
+- A requirement binds a batch's product form when it names none, or one of the batch's forms;
+  a batch whose form is not known is held to every form's requirements (and says so).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from app import clock
 
 # ---------------------------------------------------------------------------------------------
 # Editions and scope
@@ -79,11 +85,26 @@ def choose_editions(editions: Iterable[Edition], on: dt.date) -> list[EditionCho
     return choices
 
 
-def requirement_applies(requirement_product: str | None, standard_applies_to: Sequence[str], product: str) -> bool:
-    """A requirement naming a product binds only that product; otherwise every product of its standard."""
+def requirement_applies(
+    requirement_product: str | None,
+    standard_applies_to: Sequence[str],
+    product: str,
+    requirement_forms: Sequence[str] = (),
+    batch_forms: Sequence[str] | None = None,
+) -> bool:
+    """A requirement naming a product binds only that product; otherwise every product of its standard.
+
+    A requirement scoped to forms binds a batch carrying any of them; ``batch_forms`` None or
+    empty (the form is not known) applies no form filter.
+    """
     if requirement_product is not None:
-        return requirement_product == product
-    return "all" in standard_applies_to or product in standard_applies_to
+        if requirement_product != product:
+            return False
+    elif not ("all" in standard_applies_to or product in standard_applies_to):
+        return False
+    if requirement_forms and batch_forms:
+        return bool(set(requirement_forms) & set(batch_forms))
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,25 +131,42 @@ class IntervalCheck:
 
     @property
     def days_short(self) -> int:
+        """Calendar days (China time) the harvest came too early."""
         if not self.breached:
             return 0
-        gap = self.safe_from - self.harvested_at
-        return max(1, gap.days + (1 if gap.seconds or gap.microseconds else 0))
+        return max(1, (_day(self.safe_from) - _day(self.harvested_at)).days)
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    """The China date of a moment; one too near the ends of the calendar to move keeps its own."""
+    try:
+        return clock.china_date(moment)
+    except OverflowError:
+        return moment.date()
+
+
+def interval_days(applied_at: dt.datetime, harvested_at: dt.datetime) -> int:
+    """Calendar days from application to harvest, by their dates in China time."""
+    return (_day(harvested_at) - _day(applied_at)).days
 
 
 def check_intervals(uses: Sequence[PesticideUse], harvests: Sequence[tuple[int, dt.datetime]]) -> list[IntervalCheck]:
     """Each pesticide applied before a harvest must have had its pre-harvest interval (安全间隔期).
 
-    A harvest earlier than applied_at + phi_days is a breach. An application recorded after the
-    harvest did not touch what was harvested, so it is not checked against that harvest.
+    The harvest date minus the application date (China time) must be at least ``phi_days``; a
+    harvest on exactly that day is on time. ``safe_from`` is the start of that day in China. An
+    application recorded after the harvest did not touch what was harvested, so it is not
+    checked against that harvest.
     """
     checks = []
     for seq, harvested_at in harvests:
         for use in uses:
             if use.applied_at > harvested_at:
                 continue
-            safe_from = use.applied_at + dt.timedelta(days=use.phi_days)
-            checks.append(IntervalCheck(use, harvested_at, seq, safe_from, harvested_at < safe_from))
+            first_day = _day(use.applied_at) + dt.timedelta(days=use.phi_days)
+            safe_from = clock.china_midnight(first_day)
+            breached = interval_days(use.applied_at, harvested_at) < use.phi_days
+            checks.append(IntervalCheck(use, harvested_at, seq, safe_from, breached))
     return checks
 
 

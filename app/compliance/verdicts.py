@@ -35,30 +35,35 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.auth import Actor
 from app.batches import signals as batch_signals
+from app.batches.chain import CREATED
 from app.batches.models import Batch, BatchStandard, Event
+from app.batches.vocabulary import EXECUTIVE_STANDARD, REVIEW
 from app.catalog import signals as catalog_signals
 from app.catalog.models import Standard
 from app.compliance import presenters, rules
 from app.compliance import signals as compliance_signals
-from app.compliance.evaluation import Evaluation, evaluate_batch
+from app.compliance.evaluation import Evaluation, evaluate_batch, is_floor_of
 from app.compliance.findings import sync_findings
 from app.compliance.models import BatchVerdict, Finding, Inspection, InspectionResult
 from app.db import db, utcnow
 
 # Bump when the rules or the shape of ``BatchVerdict.result`` change: every stored verdict is
 # then stale, shown as computed until ``flask compliance refresh`` stores it again.
-VERDICT_VERSION = 1
-# Stage events that can change a verdict: a spraying and a harvest (pre-harvest intervals, the
-# batch's own date) and a correction of either. Inspections are re-judged by record_inspection.
-VERDICT_STAGES = frozenset({"planting", "harvest", "amendment"})
-# The chain records a verdict reads: those stages and the inspection reports it judges.
-_FINGERPRINTED_KINDS = VERDICT_STAGES | {"inspection"}
+VERDICT_VERSION = 2
+# Records that can change a verdict: a spraying and a harvest (pre-harvest intervals, the
+# batch's own date), a processing record (it may change the batch's forms), a correction of any,
+# and an inspector's review. Inspections are re-judged by record_inspection, a 执行标准 by the
+# standards_bound signal.
+VERDICT_STAGES = frozenset({"planting", "harvest", "processing", "amendment", REVIEW})
+# The chain records a verdict reads: those, the created record (its forms), the 执行标准
+# declared (its 备案号) and the inspection reports it judges.
+_FINGERPRINTED_KINDS = VERDICT_STAGES | {"inspection", CREATED, EXECUTIVE_STANDARD}
 # Ids per IN (...) list: well inside every database's limit on bound parameters.
 _CHUNK = 500
 
@@ -105,16 +110,23 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-def _standard_digests(base_codes: set[str]) -> dict[str, list[tuple[int, str]]]:
-    """Per base code, each edition's id and a digest of everything a verdict reads of it."""
-    if not base_codes:
-        return {}
-    # One query with the requirements joined: a page reads this on every view.
+def _standard_digests(
+    base_codes: set[str], products: set[str]
+) -> tuple[dict[str, list[tuple[int, str]]], dict[str, set[str]]]:
+    """Per base code, each edition's id and a digest of everything a verdict reads of it; and per
+    product, the base codes of its mandatory floor (evaluation.is_floor_of)."""
+    # One query with the requirements joined, the mandatory standards with the bound ones: a page
+    # reads this on every view.
     standards = list(
         db.session.scalars(
-            select(Standard).where(Standard.base_code.in_(base_codes)).options(joinedload(Standard.requirements))
+            select(Standard)
+            .where(or_(Standard.base_code.in_(base_codes), Standard.mandatory.is_(True)))
+            .options(joinedload(Standard.requirements))
         ).unique()
     )
+    floors = {p: {s.base_code for s in standards if is_floor_of(s, p)} for p in products}
+    wanted = base_codes.union(*floors.values())
+    standards = [s for s in standards if s.base_code in wanted]
     successors = {s.superseded_by for s in standards if s.superseded_by}
     successor_effective = (
         {code: _iso(on) for code, on in db.session.execute(
@@ -138,7 +150,7 @@ def _standard_digests(base_codes: set[str]) -> dict[str, list[tuple[int, str]]]:
             ],
         }  # fmt: skip
         by_base.setdefault(s.base_code, []).append((s.id, _digest(content)))
-    return by_base
+    return by_base, floors
 
 
 def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
@@ -187,6 +199,9 @@ def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
                 InspectionResult.unit,
                 InspectionResult.not_detected,
                 InspectionResult.lod,
+                InspectionResult.basis,
+                InspectionResult.below_loq,
+                InspectionResult.loq,
             )
             .outerjoin(InspectionResult, InspectionResult.inspection_id == Inspection.id)
             .where(Inspection.batch_id.in_(chunk))
@@ -194,7 +209,8 @@ def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
         ):
             inputs[row.batch_id]["inspections"].append(
                 [row.id, row.report_no, row.lab, _iso(row.sampled_at), _iso(row.tested_at), row.result_id,
-                 row.parameter_key, _number(row.value), row.unit, row.not_detected, _number(row.lod)]
+                 row.parameter_key, _number(row.value), row.unit, row.not_detected, _number(row.lod),
+                 row.basis, row.below_loq, _number(row.loq)]
             )  # fmt: skip
         for row in db.session.execute(
             select(BatchStandard.batch_id, BatchStandard.standard_id, BatchStandard.source, Standard.base_code)
@@ -204,9 +220,13 @@ def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
         ):
             inputs[row.batch_id]["bound"].append([row.standard_id, row.source])
             bound_bases[row.batch_id].add(row.base_code)
-    catalog = _standard_digests(set().union(*bound_bases.values()) if bound_bases else set())
-    for batch_id, bases in bound_bases.items():
-        inputs[batch_id]["catalog"] = sorted(entry for base in bases for entry in catalog.get(base, []))
+    catalog, floors = _standard_digests(
+        set().union(*bound_bases.values()) if bound_bases else set(), {b.product_key for b in batches}
+    )
+    for b in batches:
+        # The mandatory floor binds from the catalog as it is now, bound at creation or not.
+        bases = bound_bases[b.id] | floors.get(b.product_key, set())
+        inputs[b.id]["catalog"] = sorted(entry for base in bases for entry in catalog.get(base, []))
     return {batch_id: _digest(value) for batch_id, value in inputs.items()}
 
 

@@ -13,7 +13,7 @@ from app.auth import actor, require_roles
 from app.batches.models import BatchStandard
 from app.catalog.models import Standard
 from app.catalog.schemas import StandardOut
-from app.compliance import certifications, findings, inspections, presenters, reports, standards
+from app.compliance import certifications, findings, inspections, presenters, reports, reviews, standards
 from app.compliance.schemas import (
     BatchCertificationList,
     CertificationCreate,
@@ -28,6 +28,8 @@ from app.compliance.schemas import (
     FindingQuery,
     InspectionCreate,
     InspectionOut,
+    ReviewCreate,
+    ReviewOut,
     StandardCreate,
     StandardDeclare,
 )
@@ -50,8 +52,20 @@ _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 @blp.doc(security=_BEARER)
 @require_roles()
 def declare_standard(body: dict[str, Any], batch_id: int) -> BatchStandard:
-    """Declare a further standard (GB/T, NY/T, DB42, T/, Q/) the batch is held to."""
-    return standards.declare_standard(actor(), batch_id, body["standard"])
+    """Declare a further standard (GB/T, NY/T, DB42, T/, Q/) the batch is held to, or its 执行标准."""
+    return standards.declare_standard(
+        actor(), batch_id, body["standard"], executive=body["executive"], filing_no=body["filing_no"]
+    )
+
+
+@blp.route("/batches/<id:batch_id>/reviews", methods=["POST"])
+@blp.arguments(ReviewCreate)
+@blp.response(201, ReviewOut)
+@blp.doc(security=_BEARER)
+@require_roles(access.REVIEWING_ROLES)
+def record_review(body: dict[str, Any], batch_id: int) -> dict[str, Any]:
+    """An inspector decides a detected result with no limit on record (待判定): pass or fail, and why."""
+    return reviews.record_review(actor(), batch_id, **body)
 
 
 @blp.route("/standards", methods=["POST"])

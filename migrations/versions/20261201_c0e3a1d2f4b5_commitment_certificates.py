@@ -1,7 +1,7 @@
 """commitment certificates: the 承诺达标合格证 a batch's holder issues, one per batch
 
 Revision ID: c0e3a1d2f4b5
-Revises: 7c4e2f1a9b3d
+Revises: e9a1f0c2b302
 Create Date: 2026-12-01 16:47:00.544186
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'c0e3a1d2f4b5'
-down_revision = '7c4e2f1a9b3d'
+down_revision = 'e9a1f0c2b302'
 branch_labels = None
 depends_on = None
 

@@ -123,7 +123,9 @@ def test_the_demo_brick_tea_has_a_whole_test_panel_and_the_loquat_its_certificat
     summary = client.get(f"/api/v1/public/{tea.public_code}").get_json()["compliance"]
     assert summary["verdict"] == "pass", summary
     assert summary["provisional_basis"] is True  # fluoride's 300 mg/kg was never found in a source
-    assert {t["parameter"] for t in summary["tests"]} >= {"fluoride", "lead", "moisture"}
+    # Moisture is a product-standard item: GB/T 9833.9 is a suggestion until declared, so no
+    # limit binds it and the consumer's list of judged tests leaves it out.
+    assert {t["parameter"] for t in summary["tests"]} >= {"fluoride", "lead"}
     assert service.verify_batch(tea).valid
     loquat = db.session.scalar(select(Batch).where(Batch.lot_code == "LQ-2026-DEMO-01"))
     certs = client.get(f"/api/v1/public/{loquat.public_code}").get_json()["compliance"]["certifications"]

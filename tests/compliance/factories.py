@@ -27,6 +27,7 @@ def new_batch(
     product: str = "brick_tea",
     produced_at: dt.datetime | None = None,
     site: int | None = None,
+    forms: list[str] | None = None,
 ) -> Batch:
     batch = batches.create_batch(
         actor_of(user),
@@ -35,6 +36,7 @@ def new_batch(
         unit="kg",
         produced_at=produced_at,
         site=site,
+        forms=forms,
     )
     settle()
     return batch

@@ -24,7 +24,6 @@ def tea_results(**overrides):
     values = {
         "fluoride": ("200", "mg/kg"),
         "lead": ("1.2", "mg/kg"),
-        "aluminium_residue": ("40", "mg/kg"),
         "stem_content": ("12", "%"),
         "moisture": ("10.5", "%"),
         "total_ash": ("6.8", "%"),
@@ -162,9 +161,18 @@ def test_a_range_limit_is_judged_and_a_text_limit_is_no_limit_on_record(
     client, inspector_headers, producer_headers, make_batch
 ):
     loquat = make_batch("loquat")
-    post_inspection(client, inspector_headers, loquat.id, [{"parameter": "stalk_length", "value": "16", "unit": "mm"}])
+    # A product default is a suggestion: the stalk length binds once GB/T 13867 is declared, and
+    # as a grading item it gives a grade (1.6 cm is 16 mm, inside 15 ± 2), never a safety verdict.
+    declare(client, producer_headers, loquat.id, "GB/T 13867-1992")
+    post_inspection(client, inspector_headers, loquat.id, [{"parameter": "stalk_length", "value": "1.6", "unit": "cm"}])
     [row] = rows_for(compliance(client, inspector_headers, loquat.id), "stalk_length")
-    assert (row["standard"], row["limit_text"], row["verdict"]) == ("GB/T 13867-1992", "15 ± 2", "pass")
+    assert (row["standard"], row["limit_text"], row["verdict"], row["grading"]) == (
+        "GB/T 13867-1992",
+        "15 ± 2",
+        "grade_met",
+        True,
+    )
+    assert (row["value"], row["value_unit"]) == ("16", "mm")
 
     apc = [{"parameter": "aerobic_plate_count", "value": "800", "unit": "CFU/g"}]
     april = make_batch("mahua")

@@ -32,16 +32,18 @@ def test_interval_dates_are_the_china_dates_the_evaluation_uses(client, producer
     [check] = body["pre_harvest"]
     assert check["harvested_at"] == "2026-09-28T06:30:00+08:00"
     assert check["applied_at"] == "2026-09-11T04:00:00+08:00"
-    assert check["safe_from"] == "2026-09-18T04:00:00+08:00"
+    # Seven calendar days in China: the harvest is on time from the start of 18 September there.
+    assert check["safe_from"] == "2026-09-18T00:00:00+08:00"
     assert check["harvested_at"][:10] == body["evaluated_on"]
     # The same instants as before, only told in China time.
     assert dt.datetime.fromisoformat(check["harvested_at"]) == dt.datetime(2026, 9, 27, 22, 30, tzinfo=UTC)
     assert check["breached"] is False
 
 
-def test_the_breach_is_decided_on_instants_not_dates(client, producer, make_batch, inspector_headers):
-    """Safe from 23:00 on 27 September (China time): a harvest half an hour earlier the same day is a
-    breach of one day, half an hour later is not, though both fall on one date in any zone."""
+def test_the_breach_is_decided_on_china_calendar_days_not_hours(client, producer, make_batch, inspector_headers):
+    """Sprayed at 23:00 on 6 September (China time) with a 21-day interval: safe from 27 September.
+    A harvest at 22:30 on the 26th is one day early; one at 00:30 on the 27th (25.5 hours later
+    than the spray's hour would allow on a clock) is on time, and so is 22:30 on the 27th."""
 
     def harvested(at: dt.datetime) -> dict:
         batch = make_batch("loquat")
@@ -52,12 +54,14 @@ def test_the_breach_is_decided_on_instants_not_dates(client, producer, make_batc
         [check] = body["pre_harvest"]
         return {**check, "verdict": body["verdict"], "findings": [f["kind"] for f in body["findings"]]}
 
-    early = harvested(dt.datetime(2026, 9, 27, 22, 30, tzinfo=CST))
+    early = harvested(dt.datetime(2026, 9, 26, 22, 30, tzinfo=CST))
     assert (early["breached"], early["days_short"], early["verdict"]) == (True, 1, "fail")
     assert early["findings"] == ["pre_harvest_interval"]
-    assert early["safe_from"] == "2026-09-27T23:00:00+08:00"
-    late = harvested(dt.datetime(2026, 9, 27, 23, 30, tzinfo=CST))
-    assert (late["breached"], late["days_short"], late["findings"]) == (False, 0, [])
+    assert early["safe_from"] == "2026-09-27T00:00:00+08:00"
+    # On exactly the PHI day, at any hour: on time. (16:30 UTC on the 26th is 00:30 on the 27th.)
+    for on_the_day in (dt.datetime(2026, 9, 26, 16, 30, tzinfo=UTC), dt.datetime(2026, 9, 27, 22, 30, tzinfo=CST)):
+        late = harvested(on_the_day)
+        assert (late["breached"], late["days_short"], late["findings"]) == (False, 0, [])
 
 
 def _rewrite_planting(event: Event, applied_at: str, phi_days: int) -> None:

@@ -50,7 +50,7 @@ def test_the_report_holds_the_header_clause_table_verdict_findings_and_chain_che
         "GB2762-2022",
         "4.1表1",
         "氟",
-        "≤300mg/kg（暂定）",  # the provisional limit is marked
+        "≤300mg/kg（未经官方文本核实）",  # the provisional limit is marked (audit 2026-12, §6)
         "420mg/kg",
         "未检出",
         "不合格FAIL",  # the overall verdict and the failing row
@@ -61,7 +61,7 @@ def test_the_report_holds_the_header_clause_table_verdict_findings_and_chain_che
         "LB-PDF-1",
         "已过期",  # an expired certification is flagged, never valid
         "追溯链校验",
-        "完整：共3条记录",  # created, the failed inspection, and the hold it caused
+        "记录未被改动：共3条记录",  # created, the failed report, and the hold it caused: what the chain proves
     ):
         assert expected in text, expected
 

@@ -248,8 +248,9 @@ def test_a_harvest_inside_the_interval_warns_and_is_stored_only_when_confirmed(l
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="interval-warning"' in page
     warning = page[page.index('id="interval-warning"') : page.index("</ul>", page.index('id="interval-warning"'))]
-    # 名称, 施药日期, 还差几天: safe from 5-22 08:00, harvested 5-10 07:00, so 12 days and an hour: 13
-    assert "多菌灵" in warning and "2026-05-01" in warning and '<strong class="days-short">13</strong>' in warning
+    # 名称, 施药日期, 还差几天: intervals count calendar days in China time (issue 9): safe from
+    # 22 May, harvested on 10 May, so 12 days short (the hour of day does not matter)
+    assert "多菌灵" in warning and "2026-05-01" in warning and '<strong class="days-short">12</strong>' in warning
     assert _stages(batch) == ["created", "planting"]
     assert db.session.scalar(select(func.count(Finding.id)).where(Finding.batch_id == batch.id)) == 0
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
