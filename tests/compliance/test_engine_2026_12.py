@@ -75,6 +75,11 @@ def test_a_processing_record_changes_the_forms_in_the_chain(client, producer_hea
     refined = {"stage": "processing", "occurred_at": "2026-06-02T09:00:00+08:00",
                "data": {"steps": [{"name": "精炼", "started_at": "2026-06-02T08:00:00+08:00"}],
                         "forms": ["edible_oil", "pressed"]}}  # fmt: skip
+    # A form the product does not have is refused (before the refining below fails and holds the lot).
+    bad = {**refined, "data": {**refined["data"], "forms": ["scented_tea"]}}
+    response = client.post(f"/api/v1/batches/{batch['id']}/events", json=bad, headers=producer_headers)
+    assert response.status_code == 422
+    assert "forms" in response.get_json()["errors"]["json"]["data"]
     response = client.post(f"/api/v1/batches/{batch['id']}/events", json=refined, headers=producer_headers)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["data"]["forms"] == ["edible_oil", "pressed"]
@@ -84,10 +89,6 @@ def test_a_processing_record_changes_the_forms_in_the_chain(client, producer_hea
     assert [(r["limit"], r["verdict"]) for r in rows_for(body, "acid_value")] == [("3", "fail")]
     assert body["verdict"] == "fail" and body["forms"] == ["edible_oil", "pressed"]
 
-    bad = {**refined, "data": {**refined["data"], "forms": ["scented_tea"]}}
-    response = client.post(f"/api/v1/batches/{batch['id']}/events", json=bad, headers=producer_headers)
-    assert response.status_code == 422
-    assert "forms" in response.get_json()["errors"]["json"]["data"]
 
 
 def test_pressed_oil_is_judged_by_the_pressed_rule_and_an_unknown_form_by_every_form(
@@ -248,7 +249,9 @@ def test_a_detected_residue_with_no_limit_awaits_an_inspectors_decision(
     response = client.post(url, json=decision, headers=inspector_headers)
     assert response.status_code == 201, response.get_json()
     assert (response.get_json()["verdict"], response.get_json()["report_no"]) == ("fail", "XN-CPF-1")
-    assert db.session.get(Batch, batch.id).head_seq == head + 1  # a record of the chain
+    # A record of the chain, and the hold the failing decision puts on the lot (app/holds).
+    assert db.session.get(Batch, batch.id).head_seq == head + 2
+    assert db.session.get(Batch, batch.id).status == "on_hold"
     stored = db.session.get(BatchVerdict, batch.id)  # the stored verdict was judged again with it
     assert stored is not None and stored.verdict == "fail"
     assert verdicts.current(db.session.get(Batch, batch.id)).stored
