@@ -10,17 +10,22 @@ translated when a page is built (``gettext``), never at import time.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
+from babel.dates import format_date
 from flask_babel import get_translations
 
-from app import units
+from app import clock, units
 from app.catalog.products import PRODUCTS
 from app.i18n import N_
+
+if TYPE_CHECKING:
+    from app.batches.models import Batch
 
 # Stored words (choices and the usual process-step names) a consumer reads in their language.
 TERMS = frozenset(
@@ -79,6 +84,16 @@ def translator() -> Translate:
     return translate
 
 
+def local_date(value: dt.datetime, lang: str) -> str:
+    """A moment's China date as the page writes dates: 2025年5月18日, or May 18, 2025."""
+    return format_day(clock.china_date(value), lang)
+
+
+@lru_cache(maxsize=4096)
+def format_day(day: dt.date, lang: str) -> str:
+    return format_date(day, "long", locale=lang)
+
+
 @dataclass(frozen=True)
 class Fact:
     key: str
@@ -90,6 +105,19 @@ def term(value: str, _: Translate) -> str:
     """A stored word in the page's language when it is one we know; anything else as written."""
     word = CHOICE_WORDS.get(value, value)
     return _(word) if word in TERMS else value
+
+
+def in_lang(name: str, name_en: str | None, lang: str) -> str:
+    """A name in the page's language: the English one where there is one, else as written."""
+    return name_en if lang == "en" and name_en else name
+
+
+def origin_county(batch: Batch, lang: str, _: Translate | None = None) -> str:
+    """Where it was grown or made: the batch's site, else its producer, else its product line's county."""
+    county = (batch.site.county if batch.site else None) or batch.producer.county
+    if county:
+        return term(county, _ or translator())
+    return batch.product.county_en if lang == "en" else batch.product.county_zh
 
 
 def number(value: Any) -> str:

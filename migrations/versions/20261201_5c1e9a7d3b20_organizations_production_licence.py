@@ -1,0 +1,31 @@
+"""organizations: the food production licence number (食品生产许可证编号, SC + 14 digits)
+
+Shown on the consumer page of a processed product line. Nullable (farms, cooperatives and
+traders have none) and unique (one licence, one holder).
+
+Revision ID: 5c1e9a7d3b20
+Revises: 7c4e2f1a9b3d
+Create Date: 2026-12-01 16:30:00
+
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = "5c1e9a7d3b20"
+down_revision = "7c4e2f1a9b3d"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("production_licence", sa.String(length=16), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_organizations_production_licence"), ["production_licence"])
+
+
+def downgrade():
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_organizations_production_licence"), type_="unique")
+        batch_op.drop_column("production_licence")
