@@ -27,6 +27,7 @@ from sqlalchemy import select
 from app import clock
 from app.batches.models import Batch
 from app.catalog.models import Requirement, Standard
+from app.catalog.parameters import known_keys, parameter_key
 from app.compliance import rules, verdicts
 from app.compliance.certifications import batch_certifications, kind_name
 from app.db import db
@@ -49,6 +50,12 @@ _SEVERITY = {"fail": 4, NEEDS_REVIEW: 3, "inconclusive": 2, "pass": 1, "no_limit
 _SYMBOLS = {"<=": "≤", "<": "<", ">=": "≥", ">": ">", "==": "="}
 # How many untested items the page names before it says "and N more".
 NAMED_MISSING = 10
+# Between a figure and its unit (and a comparator and its figure): a phone never breaks "0.5 mg/kg".
+NBSP = "\u00a0"
+
+
+def _figure(value: Any, unit: str | None) -> str:
+    return f"{number(value)}{NBSP}{unit}" if unit else number(value)
 
 
 # A catalog note in an English name ("glyphosate (pesticide identity inferred from ...)"); a
@@ -68,26 +75,26 @@ def _name(row: dict[str, Any], lang: str) -> str:
 
 def limit_text(row: dict[str, Any], _: Translate) -> str | None:
     """The limit as a label prints it: ≤ 0.5 mg/kg, ≥ 21 %, 13-17 mm, 不得检出; None when there is none."""
-    comparator, unit = row.get("comparator"), row.get("unit") or ""
+    comparator, unit = row.get("comparator"), row.get("unit")
     if comparator == "not_detected":
         return _("不得检出")
     if comparator in _SYMBOLS and row.get("limit") is not None:
-        return f"{_SYMBOLS[comparator]} {number(row['limit'])} {unit}".strip()
+        return f"{_SYMBOLS[comparator]}{NBSP}{_figure(row['limit'], unit)}"
     if row.get("limit_text"):
-        return f"{row['limit_text']} {unit}".strip()
+        return f"{row['limit_text']}{NBSP}{unit}" if unit else str(row["limit_text"])
     return None
 
 
 def result_text(row: dict[str, Any], _: Translate) -> str:
     """The result as measured: 0.8 mg/kg, or 未检出（检出限 0.01 mg/kg）."""
-    unit = row.get("value_unit") or ""
+    unit = row.get("value_unit")
     if row.get("not_detected"):
         if row.get("value") is None:
             return _("未检出")
-        return _("未检出（检出限 %(lod)s）", lod=f"{number(row['value'])} {unit}".strip())
+        return _("未检出（检出限 %(lod)s）", lod=_figure(row["value"], unit))
     if row.get("value") is None:
         return "—"
-    return f"{number(row['value'])} {unit}".strip()
+    return _figure(row["value"], unit)
 
 
 def _temporary(rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -164,6 +171,25 @@ def _fail_reason(item: dict[str, Any], row: dict[str, Any], _: Translate) -> str
     return _("%(item)s %(value)s，不符合要求 %(limit)s（%(standard)s）。", **where)
 
 
+def _pesticide_names(checks: list[dict[str, Any]], lang: str) -> dict[str, str]:
+    """English names, from the catalog, of the pesticides a farmer recorded in Chinese (one query)."""
+    if lang != "en" or not checks:
+        return {}
+    known = known_keys()
+    keys = {c["pesticide"]: parameter_key(c["pesticide"]) for c in checks}
+    keys = {name: key for name, key in keys.items() if key in known}
+    if not keys:
+        return {}
+    english = dict(
+        db.session.execute(
+            select(Requirement.parameter_key, Requirement.parameter_en)
+            .where(Requirement.parameter_key.in_(set(keys.values())), Requirement.parameter_en.is_not(None))
+            .order_by(Requirement.id.desc())
+        ).all()
+    )
+    return {name: english_name(english[key]) or name for name, key in keys.items() if key in english}
+
+
 def _names(items: list[str], lang: str) -> str:
     return (", " if lang == "en" else "、").join(items)
 
@@ -184,11 +210,14 @@ def verdict_block(result: dict[str, Any], items: list[dict[str, Any]], lang: str
         if item["verdict"] == "fail":
             reasons.append({"kind": "fail", "parameter": item["parameter"],
                             "text": _fail_reason(item, failing_row(item), _)})  # fmt: skip
-    for check in result.get("pre_harvest") or []:
+    breaches = [c for c in result.get("pre_harvest") or [] if c.get("breached")]
+    pesticides = _pesticide_names(breaches, lang)
+    for check in breaches:
         if check.get("breached"):
             text = _(
                 "%(pesticide)s施用后未过 %(days)s 天的安全间隔期就采收了，提前了 %(short)s 天。",
-                pesticide=check["pesticide"], days=check["phi_days"], short=check["days_short"],
+                pesticide=pesticides.get(check["pesticide"], check["pesticide"]), days=check["phi_days"],
+                short=check["days_short"],
             )  # fmt: skip
             if all(r["text"] != text for r in reasons):
                 reasons.append({"kind": "pre_harvest", "parameter": None, "text": text})

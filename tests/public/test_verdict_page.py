@@ -8,6 +8,7 @@ the production licence; the lots a merged lot came from; certificates valid toda
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
@@ -25,11 +26,19 @@ from tests.conftest import settle
 from tests.public.builders import TEA_LAB, build_failed_tea, build_merged, store_verdict
 from tests.public.test_consumer import page, visible_text
 
+NBSP = "\u00a0"
+
 
 def public(client, code: str, lang: str = "zh") -> dict:
+    """The JSON twin, with the no-break spaces between figures and units read as spaces."""
     response = client.get(f"/api/v1/public/{code}?lang={lang}")
     assert response.status_code == 200, response.get_json()
-    return response.get_json()
+    return plain(response.get_json())
+
+
+def plain(value):
+    """``value`` with its no-break spaces as plain spaces, to compare with text as people write it."""
+    return json.loads(json.dumps(value, ensure_ascii=False).replace(NBSP, " "))
 
 
 @pytest.fixture
@@ -64,7 +73,16 @@ def test_the_json_opens_with_the_verdict_and_its_reasons_in_plain_words(client, 
     english = public(client, tea.batch.public_code, "en")["verdict"]
     assert english["title"] == "Failed testing"
     assert english["reasons"][0]["text"] == "imidacloprid 0.8 mg/kg, over the limit ≤ 0.5 mg/kg (GB 2763-2021)."
-    assert "3 days too early" in english["reasons"][1]["text"]
+    # The pesticide recorded as 吡虫啉 reads in English by its catalog name.
+    assert english["reasons"][1]["text"] == (
+        "Harvested before the 7-day pre-harvest interval of imidacloprid was over: 3 days too early."
+    )
+
+
+def test_a_figure_never_breaks_from_its_unit(client, tea):
+    raw = client.get(f"/api/v1/public/{tea.batch.public_code}").get_json()
+    expected = f"吡虫啉 0.8{NBSP}mg/kg，超过限量 ≤{NBSP}0.5{NBSP}mg/kg（GB 2763-2021）。"
+    assert raw["verdict"]["reasons"][0]["text"] == expected
 
 
 def test_the_page_opens_with_the_verdict_above_everything_else(client, tea):
@@ -102,7 +120,7 @@ def test_every_tested_item_is_listed_with_value_limit_and_unit(client, tea):
     card = visible_text(re.search(r'<section class="card compliance-summary".*?</section>', page(
         client, f"/t/{tea.batch.public_code}"), re.S)[0])  # fmt: skip
     assert "吡虫啉 不合格 结果 0.8 mg/kg · 限量 ≤ 0.5 mg/kg GB 2763-2021" in card
-    assert "镉 无限量记录 结果 未检出（检出限 0.01 mg/kg） · 暂无限量记录" in card
+    assert "镉 无限量记录 结果 未检出（检出限 0.01 mg/kg） 有效认证" in card
 
 
 def test_unverified_and_temporary_limits_are_said_so(client, tea):
