@@ -13,7 +13,7 @@ import re
 
 from flask_babel import gettext
 
-_LICENCE = re.compile(r"SC\d{14}")
+_LICENCE = re.compile(r"SC[0-9]{14}")  # ASCII digits: \d would take full-width ones too
 
 
 def normalize(value: str) -> str:
