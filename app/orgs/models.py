@@ -54,7 +54,7 @@ class Organization(Model):
     masked_id: Mapped[str | None] = mapped_column(String(18))
     # 食品生产许可证编号 of a food producer (SC and 14 digits; app/orgs/licence.py), shown on the
     # consumer page of its processed products; farms and traders have none.
-    production_licence: Mapped[str | None] = mapped_column(String(16), unique=True)
+    production_licence: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     cooperative_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,7 @@
 """organizations: the food production licence number (食品生产许可证编号, SC + 14 digits)
 
 Shown on the consumer page of a processed product line. Nullable (farms, cooperatives and
-traders have none) and unique (one licence, one holder).
+traders have none) and unique (one licence, one holder), by a unique index.
 
 Revision ID: 5c1e9a7d3b20
 Revises: 7c4e2f1a9b3d
@@ -20,12 +20,16 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("production_licence", sa.String(length=16), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_organizations_production_licence"), ["production_licence"])
+    # A unique index rather than a unique constraint: on SQLite a constraint would make Alembic
+    # rebuild the organizations table, which every batch references.
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('production_licence', sa.String(length=16), nullable=True))
+        batch_op.create_index(
+            batch_op.f('ix_organizations_production_licence'), ['production_licence'], unique=True
+        )
 
 
 def downgrade():
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_organizations_production_licence"), type_="unique")
-        batch_op.drop_column("production_licence")
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_organizations_production_licence'))
+        batch_op.drop_column('production_licence')
