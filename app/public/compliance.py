@@ -213,14 +213,13 @@ def verdict_block(result: dict[str, Any], items: list[dict[str, Any]], lang: str
     breaches = [c for c in result.get("pre_harvest") or [] if c.get("breached")]
     pesticides = _pesticide_names(breaches, lang)
     for check in breaches:
-        if check.get("breached"):
-            text = _(
-                "%(pesticide)s施用后未过 %(days)s 天的安全间隔期就采收了，提前了 %(short)s 天。",
-                pesticide=pesticides.get(check["pesticide"], check["pesticide"]), days=check["phi_days"],
-                short=check["days_short"],
-            )  # fmt: skip
-            if all(r["text"] != text for r in reasons):
-                reasons.append({"kind": "pre_harvest", "parameter": None, "text": text})
+        text = _(
+            "%(pesticide)s施用后未过 %(days)s 天的安全间隔期就采收了，提前了 %(short)s 天。",
+            pesticide=pesticides.get(check["pesticide"], check["pesticide"]), days=check.get("phi_days", "?"),
+            short=check.get("days_short", "?"),
+        )  # fmt: skip
+        if all(r["text"] != text for r in reasons):
+            reasons.append({"kind": "pre_harvest", "parameter": None, "text": text})
     for item in items:
         if item["verdict"] == NEEDS_REVIEW:
             text = _("%(item)s 检出 %(value)s，但没有可依据的限量记录，待检验人员判定。",

@@ -3,13 +3,19 @@
 Only public fields leave here (invariant 9): organization names, never a phone, an ID number, a
 user name, a price or an internal id.
 
+The view opens with the verdict and its reasons (public/compliance.py), then the product with its
+执行标准 and production licence, the chain box (what the chain proves: the records were not
+changed) and, on its own, which stages have no record; then the lots it came from
+(public/sources.py), the tests, the journey and the standards.
+
 This is the service's hot path. ``stamp.stamp`` is one indexed query that fingerprints what a
-page shows as stored right now; the views key a cache of built pages on it (see cache.py).
-Building a view reads a batch in four queries whatever the length of its journey (the batch with
-its product, producer and site; the events with their sites and organizations; the bound
-standards; the inspections) and a fifth only for a recalled batch. The chain is verified
-from the same event rows the timeline is built from, so a row changed in the database shows as a
-failed check on the page itself.
+page shows as stored right now; the views key a cache of built pages on it and on the day (see
+cache.py). Building a view reads a batch in a fixed number of queries whatever the length of its
+journey (the batch with its product, producer and site; the events with their sites and
+organizations; the bound standards; the inspections; the upstream trace) and a few more only for
+a recalled batch or a lot with sources. The chain is verified from the same event rows the
+timeline is built from, so a row changed in the database shows as a failed check on the page
+itself.
 """
 
 from __future__ import annotations
