@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -171,12 +172,13 @@ def _fail_reason(item: dict[str, Any], row: dict[str, Any], _: Translate) -> str
     return _("%(item)s %(value)s，不符合要求 %(limit)s（%(standard)s）。", **where)
 
 
-def _pesticide_names(checks: list[dict[str, Any]], lang: str) -> dict[str, str]:
-    """English names, from the catalog, of the pesticides a farmer recorded in Chinese (one query)."""
-    if lang != "en" or not checks:
+def catalog_english(names: Iterable[str], lang: str) -> dict[str, str]:
+    """English names, from the catalog, of substances recorded by their Chinese names (a pesticide a
+    farmer sprayed, 吡虫啉 -> imidacloprid): one query, on English pages only; unknown names are left out."""
+    if lang != "en":
         return {}
     known = known_keys()
-    keys = {c["pesticide"]: parameter_key(c["pesticide"]) for c in checks}
+    keys = {name: parameter_key(name) for name in set(names)}
     keys = {name: key for name, key in keys.items() if key in known}
     if not keys:
         return {}
@@ -211,7 +213,7 @@ def verdict_block(result: dict[str, Any], items: list[dict[str, Any]], lang: str
             reasons.append({"kind": "fail", "parameter": item["parameter"],
                             "text": _fail_reason(item, failing_row(item), _)})  # fmt: skip
     breaches = [c for c in result.get("pre_harvest") or [] if c.get("breached")]
-    pesticides = _pesticide_names(breaches, lang)
+    pesticides = catalog_english((c["pesticide"] for c in breaches), lang)
     for check in breaches:
         text = _(
             "%(pesticide)s施用后未过 %(days)s 天的安全间隔期就采收了，提前了 %(short)s 天。",

@@ -169,12 +169,24 @@ def _anchored(
 
 def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[dict[str, Any]]:
     entries = []
-    for entry in build_journey(events):
+    journey = build_journey(events)
+    # The pesticides a farmer recorded (in Chinese), by their catalog names on an English page.
+    sprayed = (
+        str(item.get("name", ""))
+        for entry in journey
+        if entry.stage == "planting"
+        for item in (entry.data.get("inputs") or [])
+        if item.get("kind") == "pesticide"
+    )
+    names = public_compliance.catalog_english(sprayed, lang)
+    for entry in journey:
         row: Any = entry.event  # a row from ``_events``: the event with its site's and organization's names
         system = entry.stage in SYSTEM_KINDS
-        facts = [] if system else stage_facts(batch.product_key, entry.stage, entry.data, lang, _)
+        facts = [] if system else stage_facts(batch.product_key, entry.stage, entry.data, lang, _, names)
         # Facts an amendment changed carry a mark: compare with the event as first recorded.
-        original = set(stage_facts(batch.product_key, entry.stage, entry.event.data, lang, _) if entry.amended else ())
+        original = set(
+            stage_facts(batch.product_key, entry.stage, entry.event.data, lang, _, names) if entry.amended else ()
+        )
         entries.append(
             {
                 "seq": entry.seq,

@@ -11,7 +11,7 @@ translated when a page is built (``gettext``), never at import time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
@@ -148,15 +148,16 @@ def _extra_fields(product_key: str, stage: str) -> tuple[tuple[str, str, str], .
     return tuple((f.name, f.kind, f.label) for f in spec.extra_fields.get(stage, ()))
 
 
-def _planting_input(item: dict[str, Any], _: Translate) -> str:
+def _planting_input(item: dict[str, Any], _: Translate, names: Mapping[str, str]) -> str:
     name = str(item.get("name", ""))
+    name = names.get(name, name)
     kind = term(str(item.get("kind", "")), _)
     if item.get("phi_days") is not None:
         return _("%(name)s（%(kind)s，安全间隔期 %(days)s 天）", name=name, kind=kind, days=item["phi_days"])
     return _("%(name)s（%(kind)s）", name=name, kind=kind)
 
 
-def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> list[Fact]:
+def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate, names: Mapping[str, str]) -> list[Fact]:
     facts: list[Fact] = []
 
     def add(key: str, label: str, value: str | None) -> None:
@@ -174,7 +175,8 @@ def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> 
             add("area_mu", _("面积"), _("%(area)s 亩", area=number(data["area_mu"])))
         inputs = present("inputs") or []
         if inputs:
-            add("inputs", _("投入品"), ("; " if lang == "en" else "；").join(_planting_input(i, _) for i in inputs))
+            told = (_planting_input(i, _, names) for i in inputs)
+            add("inputs", _("投入品"), ("; " if lang == "en" else "；").join(told))
     elif stage == "harvest":
         if present("quantity") is not None:
             add("quantity", _("采收量"), amount(data["quantity"], str(present("unit", "")), _))
@@ -205,9 +207,14 @@ def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> 
     return facts
 
 
-def stage_facts(product_key: str, stage: str, data: dict[str, Any], lang: str, _: Translate) -> list[Fact]:
-    """The facts that matter for one stage, shared fields first, then the product line's own."""
-    facts = _shared_facts(stage, data, lang, _)
+def stage_facts(
+    product_key: str, stage: str, data: dict[str, Any], lang: str, _: Translate, names: Mapping[str, str] | None = None
+) -> list[Fact]:
+    """The facts that matter for one stage, shared fields first, then the product line's own.
+
+    ``names`` gives recorded names in the page's language where the catalog has them (pesticides).
+    """
+    facts = _shared_facts(stage, data, lang, _, names or {})
     for name, kind, label in _extra_fields(product_key, stage):
         value = data.get(name)
         if value in (None, ""):

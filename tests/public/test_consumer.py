@@ -81,7 +81,8 @@ def test_english_with_lang_parameter(client, journey):
     stages = re.findall(r"<h3>(.+?)(?: <span|</h3>)", html)
     assert stages == ["Seedling", "Planting", "Harvest", "Packing", "Storage", "Transport", "Sale"]
     assert "Harvested 1,180 kg corrected" in words
-    assert "吡虫啉 (pesticide, pre-harvest interval 14 days)" in words
+    # The pesticide the farmer recorded as 吡虫啉, by its catalog name.
+    assert "imidacloprid (pesticide, pre-harvest interval 14 days)" in words
     assert "Records not changed" in words and "intact" not in words
     assert "May 18, 2025" in words
     for chinese_label in ("溯源历程", "执行标准", "产地", "采收量", "记录方"):
