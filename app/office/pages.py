@@ -177,7 +177,7 @@ def import_roster() -> Any:
 
 def _org_form(org: Organization | None) -> dict[str, Any]:
     if org is None:
-        return {key: "" for key, _ in roster.COLUMNS} | {"products": []}
+        return {key: "" for key, _ in roster.COLUMNS} | {"products": [], "production_licence": ""}
     return {
         "code": org.code,
         "name": org.name,
@@ -187,6 +187,7 @@ def _org_form(org: Organization | None) -> dict[str, Any]:
         "masked_id": org.masked_id or "",
         "contact_phone": org.contact_phone or "",
         "cooperative": org.cooperative.code if org.cooperative else "",
+        "production_licence": org.production_licence or "",
         "products": service.enrolled_products(org),
     }
 
@@ -201,6 +202,7 @@ def organization_form(org_id: int | None = None) -> Any:
         return render_template("office/organization.html", org=org, form=_org_form(org), errors={})
     form: dict[str, Any] = {key: request.form.get(key, "") for key, _ in roster.COLUMNS}
     form["products"] = request.form.getlist("products")
+    form["production_licence"] = request.form.get("production_licence", "")
     try:
         saved = service.save_organization(_actor(), form, org)
     except InvalidInput as exc:

@@ -19,6 +19,7 @@ from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.office import roster
 from app.office.models import AuditEntry, Enrollment
+from app.orgs import licence
 from app.orgs import service as orgs
 from app.orgs.models import ApiToken, Organization, OrgKind, User
 from app.schemas import MAX_ID, Page
@@ -89,7 +90,25 @@ def _refuse(problems: list[tuple[str, str]]) -> None:
         for key, reason in problems:
             errors[key].append(reason)
         first_key, first_reason = problems[0]
-        raise InvalidInput(f"{roster.HEADER[first_key]}：{first_reason}", {"form": errors})
+        raise InvalidInput(f"{FORM_HEADER.get(first_key, first_key)}：{first_reason}", {"form": errors})
+
+
+# The form's fields beyond the roster's columns (the roster workbook does not carry them).
+FORM_HEADER = {**roster.HEADER, "production_licence": "食品生产许可证编号"}
+
+
+def _check_licence(raw: str | None, org: Organization | None) -> tuple[str | None, list[tuple[str, str]]]:
+    """The form's production licence as stored (app.orgs.licence's rules), or why it is refused."""
+    if not raw or not raw.strip():
+        return None, []
+    value = licence.normalize(raw)
+    reason = licence.licence_error(value)
+    if reason:
+        return None, [("production_licence", reason)]
+    holder = db.session.scalar(select(Organization.code).where(Organization.production_licence == value))
+    if holder is not None and (org is None or holder != org.code):
+        return None, [("production_licence", f"已登记在主体 {holder} 名下")]
+    return value, []
 
 
 def _check_references(values: dict[str, Any], org: Organization | None) -> list[tuple[str, str]]:
@@ -111,13 +130,14 @@ def _check_references(values: dict[str, Any], org: Organization | None) -> list[
 def save_organization(actor: Actor, form: dict[str, Any], org: Organization | None = None) -> Organization:
     """Create an organization (``org`` None) or edit one, with the roster's checks; audit what changed."""
     values = roster.normalize(form)
-    _refuse(roster.check_values(values) or _check_references(values, org))
+    values["production_licence"], licence_problems = _check_licence(form.get("production_licence"), org)
+    _refuse(roster.check_values(values) + licence_problems or _check_references(values, org))
     coop = (
         db.session.scalar(select(Organization).where(Organization.code == values["cooperative"]))
         if values["cooperative"]
         else None
     )
-    fields = ("code", "name", "kind", "county", "credit_code", "masked_id", "contact_phone")
+    fields = ("code", "name", "kind", "county", "credit_code", "masked_id", "contact_phone", "production_licence")
     if org is None:
         org = Organization(**{k: values[k] for k in fields}, cooperative=coop)
         db.session.add(org)

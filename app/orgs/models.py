@@ -52,6 +52,9 @@ class Organization(Model):
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     # A household's ID number is never stored whole: only a masked form such as 4212**********123X.
     masked_id: Mapped[str | None] = mapped_column(String(18))
+    # 食品生产许可证编号 of a food producer (SC and 14 digits; app/orgs/licence.py), shown on the
+    # consumer page of its processed products; farms and traders have none.
+    production_licence: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     cooperative_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,8 @@ class OrganizationCreate(StrictSchema):
     county = fields.String(validate=validate.Length(max=40))
     credit_code = fields.String(validate=validate.Length(equal=18))
     masked_id = fields.String(validate=validate.Length(max=18))
+    # 食品生产许可证编号; its shape (SC + 14 digits) is checked by the service, in the reader's language.
+    production_licence = fields.String(validate=validate.Length(max=40))
     contact_phone = fields.String(validate=validate.Length(max=20))
     cooperative = fields.String(validate=validate.Length(min=2, max=40))
 
@@ -39,6 +41,7 @@ class OrganizationOut(OrgRef):
     id = fields.Integer(required=True)
     credit_code = fields.String(allow_none=True)
     masked_id = fields.String(allow_none=True)
+    production_licence = fields.String(allow_none=True)
     contact_phone = fields.String(allow_none=True)
     cooperative = fields.Function(lambda o: o.cooperative.code if o.cooperative else None, allow_none=True)
     created_at = fields.DateTime(required=True)

@@ -9,11 +9,13 @@ from decimal import Decimal
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.auth import hash_token, new_token_secret
 from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.orgs import licence
 from app.orgs.credit_code import credit_code_error
 from app.orgs.models import ApiToken, Organization, OrgKind, Role, Site, User
 from app.schemas import Page
@@ -51,6 +53,7 @@ def create_organization(
     name_en: str | None = None,
     contact_phone: str | None = None,
     cooperative_code: str | None = None,
+    production_licence: str | None = None,
 ) -> Organization:
     if not _CODE.match(code):
         raise InvalidInput.field("code", "2-40 letters, digits, '-' or '_', starting with a letter or digit")
@@ -66,6 +69,8 @@ def create_organization(
                 "credit_code: another organization has this code",
                 {"json": {"credit_code": ["another organization has this code"]}},
             )
+    if production_licence is not None:
+        production_licence = check_licence(production_licence)
     if masked_id is not None and not _MASKED_ID.match(masked_id):
         raise InvalidInput.field(
             "masked_id", "must be an ID number with the middle digits masked, e.g. 4212**********123X"
@@ -90,10 +95,25 @@ def create_organization(
         masked_id=masked_id,
         contact_phone=contact_phone,
         cooperative=cooperative,
+        production_licence=production_licence,
     )
     db.session.add(org)
     db.session.flush()
     return org
+
+
+def check_licence(value: str, owner: Organization | None = None, field: str = "production_licence") -> str:
+    """A production licence number as stored (normalized), refused with a 422 naming ``field``
+    when it is not SC + 14 digits, and with a 409 when another organization holds it."""
+    value = licence.normalize(value)
+    reason = licence.licence_error(value)
+    if reason:
+        raise InvalidInput.field(field, reason)
+    holder = db.session.scalar(select(Organization).where(Organization.production_licence == value))
+    if holder is not None and holder is not owner:
+        reason = gettext("已登记在主体 %(code)s 名下", code=holder.code)
+        raise Conflict(f"{field}: {reason}", {"json": {field: [reason]}})
+    return value
 
 
 def create_user(

@@ -3,22 +3,26 @@
 Only public fields leave here (invariant 9): organization names, never a phone, an ID number, a
 user name, a price or an internal id.
 
+The view opens with the verdict and its reasons (public/compliance.py), then the product with its
+执行标准 and production licence, the chain box (what the chain proves: the records were not
+changed) and, on its own, which stages have no record; then the lots it came from
+(public/sources.py), the tests, the journey and the standards.
+
 This is the service's hot path. ``stamp.stamp`` is one indexed query that fingerprints what a
-page shows as stored right now; the views key a cache of built pages on it (see cache.py).
-Building a view reads a batch in four queries whatever the length of its journey (the batch with
-its product, producer and site; the events with their sites and organizations; the bound
-standards; the inspections) and a fifth only for a recalled batch. The chain is verified
-from the same event rows the timeline is built from, so a row changed in the database shows as a
-failed check on the page itself.
+page shows as stored right now; the views key a cache of built pages on it and on the day (see
+cache.py). Building a view reads a batch in a fixed number of queries whatever the length of its
+journey (the batch with its product, producer and site; the events with their sites and
+organizations; the bound standards; the inspections; the upstream trace) and a few more only for
+a recalled batch or a lot with sources. The chain is verified from the same event rows the
+timeline is built from, so a row changed in the database shows as a failed check on the page
+itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Any
 
-from babel.dates import format_date
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -37,9 +41,13 @@ from app.lineage.models import LineageEdge
 from app.orgs.models import Organization, Site, User
 from app.public import compliance as public_compliance
 from app.public.cache import page_cache
-from app.public.facts import LEVELS, Translate, stage_facts, term, translator
+from app.public.facts import LEVELS, Translate, in_lang, local_date, origin_county, stage_facts, term, translator
+from app.public.sources import source_lots
 from app.public.stamp import stamp
 from app.recalls.models import Recall, RecallItem
+
+# ``BatchStandard.source`` of the 执行标准 printed on the batch's label.
+EXECUTIVE = "executive"
 
 
 def load_batch(batch_id: int) -> Batch | None:
@@ -51,34 +59,31 @@ def load_batch(batch_id: int) -> Batch | None:
     )
 
 
+def today() -> dt.date:
+    """The day the page is read, in China: certifications are listed as valid on it."""
+    return clock.china_date(clock.now())
+
+
 def cached_view(public_code: str, base_url: str, lang: str) -> dict[str, Any] | None:
-    """The consumer view of the batch behind ``public_code`` (None when there is none), cached by stamp."""
+    """The consumer view of the batch behind ``public_code`` (None when there is none), cached by stamp.
+
+    The key holds the day as well as the stamp: a certificate that expires at midnight leaves
+    the page with the first request of the next day.
+    """
     found = stamp(public_code)
     if found is None:
         return None
     cache = page_cache()
-    key = ("view", public_code, lang, found.version)
+    day = today()
+    key = ("view", public_code, lang, found.version, day)
     view = cache.get(key)
     if view is None:
         batch = load_batch(found.batch_id)
         if batch is None:
             return None
-        view = consumer_view(batch, base_url, lang)
+        view = consumer_view(batch, base_url, lang, day)
         cache.put(key, view)
     return view
-
-
-def local_date(value: dt.datetime, lang: str) -> str:
-    return _format_day(clock.china_date(value), lang)
-
-
-@lru_cache(maxsize=4096)
-def _format_day(day: dt.date, lang: str) -> str:
-    return format_date(day, "long", locale=lang)
-
-
-def in_lang(name: str, name_en: str | None, lang: str) -> str:
-    return name_en if lang == "en" and name_en else name
 
 
 def org_name(org: Organization, lang: str) -> str:
@@ -93,14 +98,6 @@ def place(event: Any, lang: str, _: Translate) -> str | None:
     county = term(event.site_county, _) if event.site_county else None
     parts = [name] + [p for p in (event.site_township, county) if p and p not in name]
     return "，".join(parts) if lang != "en" else ", ".join(parts)
-
-
-def origin_county(batch: Batch, lang: str, _: Translate | None = None) -> str:
-    """Where it was grown or made: the batch's site, else its producer, else its product line's county."""
-    county = (batch.site.county if batch.site else None) or batch.producer.county
-    if county:
-        return term(county, _ or translator())
-    return batch.product.county_en if lang == "en" else batch.product.county_zh
 
 
 def _events(batch: Batch) -> list[Any]:
@@ -125,6 +122,7 @@ def _events(batch: Batch) -> list[Any]:
                 Organization.code.label("org_code"),
                 Organization.name.label("org_name"),
                 Organization.name_en.label("org_name_en"),
+                Organization.production_licence.label("org_licence"),
                 User.username,
                 Site.name.label("site_name"),
                 Site.name_en.label("site_name_en"),
@@ -171,12 +169,24 @@ def _anchored(
 
 def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[dict[str, Any]]:
     entries = []
-    for entry in build_journey(events):
+    journey = build_journey(events)
+    # The pesticides a farmer recorded (in Chinese), by their catalog names on an English page.
+    sprayed = (
+        str(item.get("name", ""))
+        for entry in journey
+        if entry.stage == "planting"
+        for item in (entry.data.get("inputs") or [])
+        if item.get("kind") == "pesticide"
+    )
+    names = public_compliance.catalog_english(sprayed, lang)
+    for entry in journey:
         row: Any = entry.event  # a row from ``_events``: the event with its site's and organization's names
         system = entry.stage in SYSTEM_KINDS
-        facts = [] if system else stage_facts(batch.product_key, entry.stage, entry.data, lang, _)
+        facts = [] if system else stage_facts(batch.product_key, entry.stage, entry.data, lang, _, names)
         # Facts an amendment changed carry a mark: compare with the event as first recorded.
-        original = set(stage_facts(batch.product_key, entry.stage, entry.event.data, lang, _) if entry.amended else ())
+        original = set(
+            stage_facts(batch.product_key, entry.stage, entry.event.data, lang, _, names) if entry.amended else ()
+        )
         entries.append(
             {
                 "seq": entry.seq,
@@ -198,9 +208,17 @@ def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[d
 
 
 def _standards(batch: Batch, lang: str, _: Translate, in_force: set[str]) -> list[dict[str, Any]]:
-    """The standards that apply to this batch: each bound one in the edition in force on its date."""
+    """The standards that apply to this batch: each bound one in the edition in force on its date,
+    and the 执行标准 printed on its label (``executive``) whatever the date."""
     rows = db.session.execute(
-        select(Standard.code, Standard.title_zh, Standard.title_en, Standard.level, Standard.mandatory)
+        select(
+            Standard.code,
+            Standard.title_zh,
+            Standard.title_en,
+            Standard.level,
+            Standard.mandatory,
+            BatchStandard.source,
+        )
         .join(BatchStandard, BatchStandard.standard_id == Standard.id)
         .where(BatchStandard.batch_id == batch.id)
         .order_by(Standard.mandatory.desc(), Standard.code)
@@ -212,10 +230,42 @@ def _standards(batch: Batch, lang: str, _: Translate, in_force: set[str]) -> lis
             "level": row.level,
             "level_name": _(LEVELS[row.level]) if row.level in LEVELS else row.level,
             "mandatory": row.mandatory,
+            "executive": row.source == EXECUTIVE,
         }
         for row in rows
-        if row.code in in_force
+        if row.code in in_force or row.source == EXECUTIVE
     ]
+
+
+def _licences(batch: Batch, events: list[Any], lang: str) -> list[dict[str, str]]:
+    """The 生产许可证 numbers of a processed line: the producer's and those of whoever processed it."""
+    if "processing" not in batch.product.stages:
+        return []
+    holders = [(batch.producer.production_licence, org_name(batch.producer, lang))]
+    holders += [
+        (row.org_licence, in_lang(row.org_name, row.org_name_en, lang)) for row in events if row.stage == "processing"
+    ]
+    seen: dict[str, str] = {}
+    for number, holder in holders:
+        if number and number not in seen:
+            seen[number] = holder
+    return [{"number": number, "holder": holder} for number, holder in seen.items()]
+
+
+def _completeness(batch: Batch, events: list[Any], sources: dict[str, Any]) -> dict[str, Any]:
+    """Which of the product line's stages have a record, here or in the lots this one came from.
+
+    After-sale is left out: a lot with no complaint has nothing to record. This is only whether a
+    stage has a record at all, not whether what was recorded is true or whole.
+    """
+    expected = [s for s in batch.product.stages if s != "after_sale"]
+    own = {row.stage for row in events}
+    inherited = sources["stages"] - own
+    return {
+        "stages": [{"stage": s, "name": record_name(s)} for s in expected],
+        "missing": [{"stage": s, "name": record_name(s)} for s in expected if s not in own | inherited],
+        "in_sources": [{"stage": s, "name": record_name(s)} for s in expected if s in inherited],
+    }
 
 
 def _tests(batch: Batch, lang: str) -> dict[str, Any]:
@@ -305,15 +355,18 @@ def _recall(batch: Batch, rows: list[Any], lang: str) -> dict[str, Any] | None:
     }
 
 
-def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
-    """Everything the consumer page and ``/api/v1/public/{code}`` show for one batch."""
+def consumer_view(batch: Batch, base_url: str, lang: str, day: dt.date | None = None) -> dict[str, Any]:
+    """Everything the consumer page and ``/api/v1/public/{code}`` show for one batch, the verdict first."""
     _ = translator()
-    summary = public_compliance.public_summary(batch)
+    summary = public_compliance.public_summary(batch, lang, _, day or today())
     rows = _events(batch)
     report = _verify(batch, rows)
     report, anchor = _anchored(batch, rows, report, lang)
+    sources = source_lots(batch, base_url, lang, _)
     product = batch.product
+    standards = _standards(batch, lang, _, set(summary["standards_in_force"]))
     return {
+        "verdict": summary["block"],
         "lang": lang,
         "public_code": batch.public_code,
         "public_url": public_url(base_url, batch),
@@ -328,8 +381,13 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
         "producer": {"name": org_name(batch.producer, lang)},
         "produced_at": batch.produced_at,
         "produced_on": local_date(batch.produced_at, lang) if batch.produced_at else None,
+        "executive_standards": [s["code"] for s in standards if s["executive"]],
+        "production_licences": _licences(batch, rows, lang),
+        "sources": sources["lots"],
+        "more_sources": sources["more"],
         "journey": _journey(batch, rows, lang, _),
-        "standards": _standards(batch, lang, _, set(summary["standards_in_force"])),
+        "completeness": _completeness(batch, rows, sources),
+        "standards": standards,
         "chain": {
             "valid": report.valid,
             "events": report.events,
@@ -339,7 +397,7 @@ def consumer_view(batch: Batch, base_url: str, lang: str) -> dict[str, Any]:
         "anchor": anchor,
         "recall": _recall(batch, rows, lang),
         "tests": _tests(batch, lang),
-        "compliance": summary,
+        "compliance": {k: v for k, v in summary.items() if k != "block"},
     }
 
 

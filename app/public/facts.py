@@ -10,17 +10,22 @@ translated when a page is built (``gettext``), never at import time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
+from babel.dates import format_date
 from flask_babel import get_translations
 
-from app import units
+from app import clock, units
 from app.catalog.products import PRODUCTS
 from app.i18n import N_
+
+if TYPE_CHECKING:
+    from app.batches.models import Batch
 
 # Stored words (choices and the usual process-step names) a consumer reads in their language.
 TERMS = frozenset(
@@ -79,6 +84,16 @@ def translator() -> Translate:
     return translate
 
 
+def local_date(value: dt.datetime, lang: str) -> str:
+    """A moment's China date as the page writes dates: 2025年5月18日, or May 18, 2025."""
+    return format_day(clock.china_date(value), lang)
+
+
+@lru_cache(maxsize=4096)
+def format_day(day: dt.date, lang: str) -> str:
+    return format_date(day, "long", locale=lang)
+
+
 @dataclass(frozen=True)
 class Fact:
     key: str
@@ -90,6 +105,19 @@ def term(value: str, _: Translate) -> str:
     """A stored word in the page's language when it is one we know; anything else as written."""
     word = CHOICE_WORDS.get(value, value)
     return _(word) if word in TERMS else value
+
+
+def in_lang(name: str, name_en: str | None, lang: str) -> str:
+    """A name in the page's language: the English one where there is one, else as written."""
+    return name_en if lang == "en" and name_en else name
+
+
+def origin_county(batch: Batch, lang: str, _: Translate | None = None) -> str:
+    """Where it was grown or made: the batch's site, else its producer, else its product line's county."""
+    county = (batch.site.county if batch.site else None) or batch.producer.county
+    if county:
+        return term(county, _ or translator())
+    return batch.product.county_en if lang == "en" else batch.product.county_zh
 
 
 def number(value: Any) -> str:
@@ -120,15 +148,16 @@ def _extra_fields(product_key: str, stage: str) -> tuple[tuple[str, str, str], .
     return tuple((f.name, f.kind, f.label) for f in spec.extra_fields.get(stage, ()))
 
 
-def _planting_input(item: dict[str, Any], _: Translate) -> str:
+def _planting_input(item: dict[str, Any], _: Translate, names: Mapping[str, str]) -> str:
     name = str(item.get("name", ""))
+    name = names.get(name, name)
     kind = term(str(item.get("kind", "")), _)
     if item.get("phi_days") is not None:
         return _("%(name)s（%(kind)s，安全间隔期 %(days)s 天）", name=name, kind=kind, days=item["phi_days"])
     return _("%(name)s（%(kind)s）", name=name, kind=kind)
 
 
-def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> list[Fact]:
+def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate, names: Mapping[str, str]) -> list[Fact]:
     facts: list[Fact] = []
 
     def add(key: str, label: str, value: str | None) -> None:
@@ -146,7 +175,8 @@ def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> 
             add("area_mu", _("面积"), _("%(area)s 亩", area=number(data["area_mu"])))
         inputs = present("inputs") or []
         if inputs:
-            add("inputs", _("投入品"), ("; " if lang == "en" else "；").join(_planting_input(i, _) for i in inputs))
+            told = (_planting_input(i, _, names) for i in inputs)
+            add("inputs", _("投入品"), ("; " if lang == "en" else "；").join(told))
     elif stage == "harvest":
         if present("quantity") is not None:
             add("quantity", _("采收量"), amount(data["quantity"], str(present("unit", "")), _))
@@ -177,9 +207,14 @@ def _shared_facts(stage: str, data: dict[str, Any], lang: str, _: Translate) -> 
     return facts
 
 
-def stage_facts(product_key: str, stage: str, data: dict[str, Any], lang: str, _: Translate) -> list[Fact]:
-    """The facts that matter for one stage, shared fields first, then the product line's own."""
-    facts = _shared_facts(stage, data, lang, _)
+def stage_facts(
+    product_key: str, stage: str, data: dict[str, Any], lang: str, _: Translate, names: Mapping[str, str] | None = None
+) -> list[Fact]:
+    """The facts that matter for one stage, shared fields first, then the product line's own.
+
+    ``names`` gives recorded names in the page's language where the catalog has them (pesticides).
+    """
+    facts = _shared_facts(stage, data, lang, _, names or {})
     for name, kind, label in _extra_fields(product_key, stage):
         value = data.get(name)
         if value in (None, ""):

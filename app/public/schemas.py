@@ -35,12 +35,15 @@ class StandardRefOut(StandardRef):
 
     title = fields.String(required=True)
     level_name = fields.String(required=True)
+    executive = fields.Boolean(required=True, metadata={"description": "The 执行标准 printed on the label."})
 
     class Meta:
-        fields = ("code", "title", "level", "level_name", "mandatory")
+        fields = ("code", "title", "level", "level_name", "mandatory", "executive")
 
 
 class ChainOut(Schema):
+    """Whether the records are as written: it proves they were not changed, not that they are complete."""
+
     valid = fields.Boolean(required=True)
     events = fields.Integer(required=True)
     head_hash = fields.String(required=True)
@@ -88,10 +91,27 @@ class TestSummaryOut(Schema):
 
 
 class ParameterVerdictOut(Schema):
+    """One tested item: its result, the limit that speaks for it (or none on record) and the outcome."""
+
     parameter = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "The item's name in the response language."})
     name_zh = fields.String(required=True)
     name_en = fields.String(required=True)
-    verdict = fields.String(required=True, metadata={"description": "pass, fail or inconclusive"})
+    verdict = fields.String(
+        required=True,
+        metadata={"description": "pass, fail, inconclusive, needs_review (detected, no limit on record: 待判定) "
+                  "or no_limit (not detected, no limit on record)"},
+    )  # fmt: skip
+    result = fields.String(required=True, metadata={"description": "The result in plain words, unit included."})
+    value = fields.String(allow_none=True, metadata={"description": "In value_unit; the LOD when not detected."})
+    value_unit = fields.String(allow_none=True)
+    not_detected = fields.Boolean(required=True)
+    limit = fields.String(allow_none=True, metadata={"description": "e.g. ≤ 0.5 mg/kg; null: no limit on record"})
+    unit = fields.String(allow_none=True, metadata={"description": "The limit's unit."})
+    standard = fields.String(allow_none=True, metadata={"description": "The standard edition the limit is from."})
+    provisional = fields.Boolean(required=True, metadata={"description": "The limit is not yet verified."})
+    temporary_mrl = fields.Boolean(required=True, metadata={"description": "An official temporary MRL (临时限量)."})
+    grading = fields.Boolean(required=True, metadata={"description": "A grading item: a grade, not food safety."})
     tested_at = fields.String(allow_none=True, metadata={"description": "China-time date of the test"})
     lab = fields.String(allow_none=True)
     report_no = fields.String(allow_none=True)
@@ -110,8 +130,16 @@ class ComplianceSummaryOut(Schema):
     verdict = fields.String(required=True, metadata={"description": "pass, fail or incomplete"})
     compliant = fields.Boolean(required=True, metadata={"description": "True only when the verdict is pass."})
     provisional_basis = fields.Boolean(required=True)
+    unverified_limits = fields.Boolean(
+        required=True, metadata={"description": "Some listed limit is not yet verified against an official text."}
+    )
+    temporary_limits = fields.Boolean(required=True, metadata={"description": "Some listed limit is a 临时限量."})
     evaluated_on = fields.String(required=True)
-    tests = fields.List(fields.Nested(ParameterVerdictOut), required=True)
+    tests = fields.List(
+        fields.Nested(ParameterVerdictOut),
+        required=True,
+        metadata={"description": "Every tested item, failures first, including items with no limit on record."},
+    )
     standards_in_force = fields.List(
         fields.String(),
         required=True,
@@ -120,7 +148,62 @@ class ComplianceSummaryOut(Schema):
     certifications = fields.List(
         fields.Nested(CertificationRefOut),
         required=True,
-        metadata={"description": "Only certifications valid on the batch's harvest or production date."},
+        metadata={"description": "Only certifications valid on certifications_on, the day the page is read."},
+    )
+    certifications_on = fields.String(required=True, metadata={"description": "Today, China time."})
+
+
+class ReasonOut(Schema):
+    kind = fields.String(
+        required=True,
+        metadata={"description": "fail, pre_harvest, needs_review, inconclusive, not_tested or no_tests"},
+    )
+    parameter = fields.String(allow_none=True)
+    text = fields.String(required=True, metadata={"description": "The reason in plain words."})
+
+
+class VerdictOut(Schema):
+    """The verdict first, and why, in plain words."""
+
+    verdict = fields.String(required=True, metadata={"description": "pass, fail or incomplete"})
+    title = fields.String(required=True)
+    summary = fields.String(required=True)
+    reasons = fields.List(fields.Nested(ReasonOut), required=True)
+    missing = fields.List(fields.String(), required=True, metadata={"description": "Items not yet tested."})
+    evaluated_on = fields.String(required=True)
+
+
+class LicenceOut(Schema):
+    number = fields.String(required=True, metadata={"description": "食品生产许可证编号: SC and 14 digits"})
+    holder = fields.String(required=True)
+
+
+class SourceLotOut(Schema):
+    """A lot this one was made from (merged, split or transformed), with its public facts."""
+
+    lot_code = fields.String(required=True)
+    product = fields.String(required=True)
+    producer = fields.String(required=True)
+    origin_county = fields.String(required=True)
+    harvested_on = fields.String(allow_none=True)
+    quantity = fields.String(allow_none=True, metadata={"description": "How much of it went in, in its unit."})
+    into = fields.String(required=True, metadata={"description": "The lot it went into."})
+    depth = fields.Integer(required=True, metadata={"description": "1: a direct input; 2: an input's input..."})
+    recalled = fields.Boolean(required=True)
+    public_code = fields.String(required=True)
+    public_url = fields.String(required=True, metadata={"description": "Its own consumer page."})
+
+
+class StageRefOut(Schema):
+    stage = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class CompletenessOut(Schema):
+    stages = fields.List(fields.Nested(StageRefOut), required=True, metadata={"description": "The line's stages."})
+    missing = fields.List(fields.Nested(StageRefOut), required=True, metadata={"description": "No record at all."})
+    in_sources = fields.List(
+        fields.Nested(StageRefOut), required=True, metadata={"description": "Recorded in the source lots only."}
     )
 
 
@@ -138,6 +221,7 @@ class PublicOrgOut(OrgRef):
 
 
 class PublicBatchOut(Schema):
+    verdict = fields.Nested(VerdictOut, required=True)
     lang = fields.String(required=True, metadata={"description": "zh or en: ?lang= or Accept-Language."})
     public_code = fields.String(required=True)
     public_url = fields.String(required=True)
@@ -147,7 +231,14 @@ class PublicBatchOut(Schema):
     origin_county = fields.String(required=True)
     producer = fields.Nested(PublicOrgOut, required=True)
     produced_at = fields.AwareDateTime(allow_none=True)
+    executive_standards = fields.List(
+        fields.String(), required=True, metadata={"description": "The 执行标准 printed on the label."}
+    )
+    production_licences = fields.List(fields.Nested(LicenceOut), required=True)
+    sources = fields.List(fields.Nested(SourceLotOut), required=True)
+    more_sources = fields.Integer(required=True, metadata={"description": "Source lots not listed."})
     journey = fields.List(fields.Nested(JourneyEntryOut), required=True)
+    completeness = fields.Nested(CompletenessOut, required=True)
     standards = fields.List(fields.Nested(StandardRefOut), required=True)
     chain = fields.Nested(ChainOut, required=True)
     anchor = fields.Nested(

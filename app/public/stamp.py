@@ -2,7 +2,9 @@
 
 ``stamp`` fingerprints everything the batch's chain holds as stored right now, the rows that
 verification checks against the chain (the batch's facts, lineage edges, recalls, test reports,
-checkpoint leaves) and the newest checkpoint's id; a change to any of them is a new cache key.
+checkpoint leaves), the newest checkpoint's id, and what the page shows from outside the chain
+that can change at any moment (the stored verdict, the bound standards, the certifications that
+may be listed); a change to any of them is a new cache key.
 Apart from consumer.py because it is one SQL concern, in two variants (PostgreSQL folds the text
 into an MD5 itself, SQLite answers the text and Python hashes it), both run in the test suite.
 """
@@ -17,9 +19,9 @@ from typing import Any
 from sqlalchemy import String, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from app.batches.models import Batch, Event
+from app.batches.models import Batch, BatchStandard, Event
 from app.checkpoints.models import Checkpoint, CheckpointLeaf
-from app.compliance.models import Inspection, InspectionResult
+from app.compliance.models import BatchVerdict, Certification, Inspection, InspectionResult
 from app.db import db
 from app.lineage.models import LineageEdge
 from app.orgs.models import Organization, User
@@ -68,8 +70,21 @@ def _restated_parts() -> list[Any]:
     producer, source, target, root = (db.aliased(Organization), db.aliased(Batch), db.aliased(Batch), db.aliased(Batch))
     facts = (
         select(
-            Batch.lot_code + _SEP + Batch.product_key + _SEP + _text(Batch.quantity) + _SEP + Batch.unit + _SEP
-            + _text(Batch.created_at) + _SEP + _text(Batch.site_id) + _SEP + _text(Batch.gtin) + _SEP + producer.code
+            Batch.lot_code
+            + _SEP
+            + Batch.product_key
+            + _SEP
+            + _text(Batch.quantity)
+            + _SEP
+            + Batch.unit
+            + _SEP
+            + _text(Batch.created_at)
+            + _SEP
+            + _text(Batch.site_id)
+            + _SEP
+            + _text(Batch.gtin)
+            + _SEP
+            + producer.code
         )
         .where(producer.id == Batch.producer_org_id)
         .correlate(Batch)
@@ -125,8 +140,50 @@ def _restated_parts() -> list[Any]:
     return [facts, edges, recalls, reports, leaves]
 
 
+def _shown_parts() -> list[Any]:
+    """Scalar subqueries over what the page shows from outside the chain and can change any time:
+    the stored verdict (a catalog load, a standard declared or an inspector's review re-judges a
+    batch without a chain record), the standards bound to the batch and how (its 执行标准), and
+    the certifications that may be listed for it. The day the page is read is in the cache key
+    itself (views.py), since a certificate's validity is judged on it."""
+    verdict = (
+        select(BatchVerdict.verdict + _SEP + BatchVerdict.fingerprint + _SEP + _text(BatchVerdict.computed_at))
+        .where(BatchVerdict.batch_id == Batch.id)
+        .correlate(Batch)
+        .scalar_subquery()
+    )
+    bound = (
+        select(_folded(_text(BatchStandard.standard_id) + _SEP + BatchStandard.source, BatchStandard.standard_id))
+        .where(BatchStandard.batch_id == Batch.id)
+        .correlate(Batch)
+        .scalar_subquery()
+    )
+    cert_text = (
+        _text(Certification.id) + _SEP + Certification.kind + _SEP + Certification.number + _SEP
+        + Certification.issuer + _SEP + _text(Certification.site_id) + _SEP + _text(Certification.valid_from)
+        + _SEP + _text(Certification.valid_to)
+    )  # fmt: skip
+    certifications = (
+        select(_folded(cert_text, Certification.id))
+        .where(
+            Certification.holder_org_id.in_([Batch.producer_org_id, Batch.custodian_org_id]),
+            Certification.product_key == Batch.product_key,
+        )
+        .correlate(Batch)
+        .scalar_subquery()
+    )
+    return [verdict, bound, certifications]
+
+
+def _parts() -> list[Any]:
+    return [*_restated_parts(), *_shown_parts()]
+
+
+_PARTS = 8  # len(_parts()): the restated rows (5) and what the page shows beside them (3)
+
+
 def _restated_text(row: Any, start: int) -> str:
-    return "\x1d".join(str(part or "") for part in row[start : start + 5])
+    return "\x1d".join(str(part or "") for part in row[start : start + _PARTS])
 
 
 def stamp(public_code: str) -> Stamp | None:
@@ -161,7 +218,7 @@ def _stamp_postgres(public_code: str) -> Stamp | None:
     row = db.session.execute(
         select(
             Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, events_md5, _LATEST_CHECKPOINT,
-            *_restated_parts(),
+            *_parts(),
         ).where(Batch.public_code == public_code)
     ).first()  # fmt: skip
     if row is None:
@@ -173,8 +230,13 @@ def _stamp_postgres(public_code: str) -> Stamp | None:
 def _stamp_portable(public_code: str) -> Stamp | None:
     rows = db.session.execute(
         select(
-            Batch.id, Batch.status, Batch.head_seq, Batch.head_hash, _EVENT_TEXT, _LATEST_CHECKPOINT,
-            *_restated_parts(),
+            Batch.id,
+            Batch.status,
+            Batch.head_seq,
+            Batch.head_hash,
+            _EVENT_TEXT,
+            _LATEST_CHECKPOINT,
+            *_parts(),
         )
         .select_from(Batch)
         .outerjoin(Event, Event.batch_id == Batch.id)

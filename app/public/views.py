@@ -18,6 +18,7 @@ from app.api import Blueprint as ApiBlueprint
 from app.errors import NotFound
 from app.public import consumer
 from app.public.cache import page_cache
+from app.public.facts import origin_county
 from app.public.schemas import PublicBatchOut, PublicLangArgs
 from app.public.stamp import stamp
 
@@ -47,13 +48,16 @@ def consumer_page(public_code: str) -> BaseResponse:
     if found is None:
         return _localized(make_response(render_template("public/not_found.html"), 404))
     cache = page_cache()
-    key = ("page", public_code, lang, found.version)
+    day = consumer.today()
+    # The day is in the key: certifications are listed as valid on the day the page is read.
+    key = ("page", public_code, lang, found.version, day)
     cached = cache.get(key)
     if cached is None:
         batch = consumer.load_batch(found.batch_id)
         if batch is None:
             return _localized(make_response(render_template("public/not_found.html"), 404))
-        body = render_template("public/batch.html", v=consumer.consumer_view(batch, _base_url(), lang)).encode()
+        view = consumer.consumer_view(batch, _base_url(), lang, day)
+        body = render_template("public/batch.html", v=view).encode()
         cached = (body, hashlib.sha256(body).hexdigest()[:32])
         cache.put(key, cached)
     body, etag = cached
@@ -89,7 +93,7 @@ def index() -> Response:
         {
             "product": b.product.name_en if lang == "en" else b.product.name_zh,
             "lot_code": b.lot_code,
-            "county": consumer.origin_county(b, lang),
+            "county": origin_county(b, lang),
             "producer": consumer.org_name(b.producer, lang),
             "recalled": b.status == "recalled",
             "public_code": b.public_code,
@@ -126,4 +130,6 @@ def public_batch(args: dict[str, Any], public_code: str) -> Any:
     view = consumer.cached_view(public_code, _base_url(), page_lang())
     if view is None:
         raise NotFound("No batch has this public code; check the code on the label.")
-    return view
+    # In the order the schema declares, the verdict first (the API's other answers sort their keys).
+    body = current_app.json.dumps(PublicBatchOut().dump(view), sort_keys=False)
+    return Response(body, mimetype="application/json")

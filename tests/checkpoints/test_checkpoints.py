@@ -214,7 +214,8 @@ def test_the_consumer_page_says_anchored_only_for_what_a_checkpoint_covers(clien
     owner = party("farmer")
     batch = with_events(owner, 2)
     page = client.get(f"/t/{batch.public_code}").get_data(as_text=True)
-    assert "记录完整，未被改动" in page and "校验通过" in page and "存证" not in page
+    # What the chain proves (not changed), never that the records are complete, and no anchor yet.
+    assert "记录未被改动" in page and "写入后未被改动" in page and "记录完整" not in page and "存证" not in page
     assert client.get(f"/api/v1/public/{batch.public_code}").get_json()["anchor"] is None
 
     checkpoint()

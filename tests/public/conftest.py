@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.compliance.conftest import make_batch, producer  # noqa: F401 - test_public_summary.py uses them
 from tests.conftest import settle
 from tests.public.builders import Journey, build_journey
 

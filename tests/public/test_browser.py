@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 from app.db import db
 from app.orgs import service as orgs
 from tests.conftest import PUBLIC_BASE_URL
-from tests.public.builders import build_journey, remove_journey
+from tests.public.builders import build_failed_tea, build_journey, build_merged, remove_journey
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,12 +57,17 @@ class Site:
     lot_code: str
     batch_id: int
     token: str
+    failed_code: str
+    merged_code: str
+    source_lots: tuple[str, ...]
 
 
 @pytest.fixture(scope="module")
 def site(app) -> Iterator[Site]:
     active = build_journey()
     recalled = build_journey(recalled=True)
+    failed = build_failed_tea()
+    merged = build_merged()
     _, token = orgs.create_token(active.user.username)
     # Read everything the tests need before committing: afterwards this session must stay idle,
     # since on SQLite an open transaction would hold the lock the server's requests wait for.
@@ -72,8 +77,20 @@ def site(app) -> Iterator[Site]:
         lot_code=active.batch.lot_code,
         batch_id=active.batch.id,
         token=token,
+        failed_code=failed.batch.public_code,
+        merged_code=merged.batch.public_code,
+        source_lots=tuple(lot.lot_code for lot in merged.sources),
     )
-    org_codes = [active.household.code, active.coop.code, recalled.household.code, recalled.coop.code]
+    org_codes = [
+        active.household.code,
+        active.coop.code,
+        recalled.household.code,
+        recalled.coop.code,
+        failed.processor.code,
+        failed.inspector.code,
+        merged.coop.code,
+        *(h.code for h in merged.households),
+    ]
     db.session.commit()
     db.session.close()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -107,10 +124,17 @@ def phone(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
+# What sticks out past the viewport's right edge, to name it when a page scrolls sideways.
+_OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px: `
+            + e.innerText.slice(0, 60))"""
+
+
 def no_sideways_scroll(page: Page) -> None:
     scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert client == PHONE["width"]
-    assert scroll <= client, f"page is {scroll}px wide in a {client}px viewport"
+    assert scroll <= client, (f"page is {scroll}px wide in a {client}px viewport", page.evaluate(_OVERFLOWING))
 
 
 def test_consumer_page_in_chinese_fits_a_phone(site: Site, phone: Page):
@@ -127,7 +151,9 @@ def test_consumer_page_in_chinese_fits_a_phone(site: Site, phone: Page):
     assert steps.first.inner_text() == "育苗"
     box = timeline.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
-    assert phone.locator("#chain").inner_text().startswith("✓ 记录完整")
+    # What the chain proves, and no more: the records were not changed (not that they are complete).
+    assert phone.locator("#chain").inner_text().startswith("✓ 记录未被改动")
+    assert "记录完整" not in phone.locator("body").inner_text()
     assert not phone.locator("#recall").count()
     phone.screenshot(path=str(SCREENSHOT), full_page=True)
 
@@ -167,6 +193,54 @@ def test_recall_notice_is_the_first_thing_seen(site: Site, phone: Page):
     assert "召回通知" in text and "Recall notice" in text and "抽检发现吡虫啉残留超标" in text
     no_sideways_scroll(phone)
     phone.screenshot(path=str(SHOTS / "youpin-consumer-360-recalled.png"))
+
+
+def within_first_screen(page: Page, selector: str) -> dict:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    assert page.evaluate("window.scrollY") == 0
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], (selector, box)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (selector, box)
+    return box
+
+
+def test_a_failed_batch_shows_the_fail_on_the_first_screen(site: Site, phone: Page):
+    assert phone.goto(f"{site.base}/t/{site.failed_code}").status == 200
+    no_sideways_scroll(phone)
+    # The whole verdict, its title and the failed item's value and limit, without scrolling.
+    within_first_screen(phone, "#verdict")
+    within_first_screen(phone, "#verdict li[data-kind=fail]")
+    verdict = phone.locator("#verdict").inner_text().replace("\u00a0", " ")
+    assert verdict.startswith("✗ 检测不合格")
+    assert "吡虫啉 0.8 mg/kg，超过限量 ≤ 0.5 mg/kg（GB 2763-2021）" in verdict
+    assert "安全间隔期" in verdict
+    red = phone.evaluate("getComputedStyle(document.querySelector('#verdict')).borderTopColor")
+    assert red == "rgb(179, 38, 30)", red  # the warning colour, not the green of a pass
+    phone.screenshot(path=str(SHOTS / "youpin-consumer-360-failed.png"))
+    phone.screenshot(path=str(SHOTS / "youpin-consumer-360-failed-full.png"), full_page=True)
+    phone.goto(f"{site.base}/t/{site.failed_code}?lang=en")
+    within_first_screen(phone, "#verdict li[data-kind=fail]")
+    english = phone.locator("#verdict").inner_text().replace("\u00a0", " ")
+    assert "imidacloprid 0.8 mg/kg, over the limit ≤ 0.5 mg/kg" in english
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(SHOTS / "youpin-consumer-360-failed-en.png"), full_page=True)
+
+
+def test_a_merged_lot_lists_its_sources(site: Site, phone: Page):
+    assert phone.goto(f"{site.base}/t/{site.merged_code}").status == 200
+    no_sideways_scroll(phone)
+    sources = phone.locator("#sources ul.sources > li")
+    sources.first.scroll_into_view_if_needed()
+    assert sources.count() == 3
+    assert [sources.nth(i).get_attribute("data-lot") for i in range(3)] == list(site.source_lots)
+    assert "大畈镇王家枇杷园 · 通山县" in sources.first.inner_text()
+    assert "投入 100 千克" in sources.first.inner_text()
+    phone.screenshot(path=str(SHOTS / "youpin-consumer-360-merged.png"), full_page=True)
+    # Each source's link opens its own consumer page.
+    sources.nth(1).get_by_role("link").click()
+    phone.wait_for_url("**/t/*")
+    assert site.source_lots[1] in phone.locator("#product").inner_text()
+    assert phone.locator("#verdict").is_visible()
 
 
 def test_unknown_code_gets_the_404_page(site: Site, phone: Page):

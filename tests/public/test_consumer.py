@@ -77,12 +77,13 @@ def test_english_with_lang_parameter(client, journey):
     assert "Tongshan loquat" in words
     assert "Origin Tongshan County" in words
     assert "Producer Li Family Loquat Orchard, Dafan" in words
-    assert "Journey" in words and "Standards" in words
+    assert "Journey" in words and "Applicable standards" in words
     stages = re.findall(r"<h3>(.+?)(?: <span|</h3>)", html)
     assert stages == ["Seedling", "Planting", "Harvest", "Packing", "Storage", "Transport", "Sale"]
     assert "Harvested 1,180 kg corrected" in words
-    assert "吡虫啉 (pesticide, pre-harvest interval 14 days)" in words
-    assert "Records intact and unaltered" in words
+    # The pesticide the farmer recorded as 吡虫啉, by its catalog name.
+    assert "imidacloprid (pesticide, pre-harvest interval 14 days)" in words
+    assert "Records not changed" in words and "intact" not in words
     assert "May 18, 2025" in words
     for chinese_label in ("溯源历程", "执行标准", "产地", "采收量", "记录方"):
         assert chinese_label not in words
@@ -108,7 +109,7 @@ def test_lang_parameter_wins_over_accept_language(client, journey):
 
 def test_the_chain_badge_reports_a_row_changed_in_the_database(client, journey):
     code = journey.batch.public_code
-    assert "记录完整，未被改动" in visible_text(page(client, f"/t/{code}"))
+    assert "记录未被改动" in visible_text(page(client, f"/t/{code}"))
     db.session.execute(
         text("UPDATE events SET occurred_at = :t WHERE batch_id = :b AND seq = 4"),
         {"t": (T0 + dt.timedelta(days=60)).replace(tzinfo=None), "b": journey.batch.id},
@@ -116,7 +117,7 @@ def test_the_chain_badge_reports_a_row_changed_in_the_database(client, journey):
     settle()
     words = visible_text(page(client, f"/t/{code}"))
     assert "记录校验未通过" in words and "第 4 条记录与存证不一致" in words
-    assert "记录完整，未被改动" not in words
+    assert "记录未被改动" not in words
     assert "Record 4 does not match" in visible_text(page(client, f"/t/{code}?lang=en"))
     chain = client.get(f"/api/v1/public/{code}").get_json()["chain"]
     assert chain == {
@@ -335,8 +336,9 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
     # results, bound standards, their editions with requirements, successors' dates), the stored
     # verdict and certifications (7 more), the checkpoint's cover of the chain (1), and the rows
     # the chain check compares with its records: the batch's facts, lineage edges both ways,
-    # recalls, test reports (7 more). A repeat is the stamp alone.
-    assert counts == [20, 20], counts
+    # recalls, test reports (7 more), and the lots it came from (the upstream trace, 1; a lot
+    # with sources reads their rows and stages too). A repeat is the stamp alone.
+    assert counts == [21, 21], counts
     code = short.batch.public_code
     statements.clear()
     event.listen(db.engine, "before_cursor_execute", count)
@@ -345,7 +347,7 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
         assert client.get(f"/api/v1/public/{code}").status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) == 1 + 20, [s[:90] for s in statements]  # the page cached; the twin built once
+    assert len(statements) == 1 + 21, [s[:90] for s in statements]  # the page cached; the twin built once
 
 
 def test_a_new_event_shows_on_the_next_request(client, journey):
