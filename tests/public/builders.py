@@ -218,14 +218,16 @@ def build_failed_tea(*, executive: bool = True) -> FailedTea:
     batch = batches.create_batch(
         actor, product="brick_tea", quantity=Decimal("500"), unit="kg", site=garden.id, produced_at=on(25), now=now
     )
+    # The spraying is entered last (补录): it puts the harvest inside its interval, which fails and
+    # holds the lot, and a held lot takes no processing or packing.
     steps = [
-        ("planting", on(10), {"inputs": [{"kind": "pesticide", "name": "吡虫啉", "registration_no": "PD20080001",
-                                          "dose": "20", "dose_unit": "g/亩", "applied_at": on(10).isoformat(),
-                                          "phi_days": 7}]}),
         ("harvest", on(14), {"quantity": "2000", "unit": "kg", "leaf_grade": "一级"}),
         ("processing", on(20), {"steps": [{"name": n, "started_at": on(20, h).isoformat()}
                                         for n, h in (("杀青", 8), ("渥堆", 10), ("压制", 15))]}),
         ("packing", on(25), {"package": "2千克砖", "count": 250}),
+        ("planting", on(10), {"inputs": [{"kind": "pesticide", "name": "吡虫啉", "registration_no": "PD20080001",
+                                          "dose": "20", "dose_unit": "g/亩", "applied_at": on(10).isoformat(),
+                                          "phi_days": 7}]}),
     ]  # fmt: skip
     for stage, at, data in steps:
         batches.append_event(batch.id, actor, stage=stage, occurred_at=at, data=data, site=garden.id, now=now)

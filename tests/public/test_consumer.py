@@ -62,11 +62,11 @@ def test_a_correction_shows_the_corrected_value_with_a_mark(client, journey):
 
 def test_standards_with_title_level_and_force(client, journey):
     words = visible_text(page(client, f"/t/{journey.batch.public_code}"))
-    assert "GB/T 13867-1992 国家标准 推荐性 鲜枇杷果" in words
-    assert "NY/T 1762-2009 行业标准 推荐性" in words
+    # A product's default standards only suggest (issue 9): the loquat's GB/T 13867 binds nothing.
+    assert "GB/T 13867-1992 国家标准 推荐性 鲜枇杷果" not in words
     assert re.search(r"GB 2763-\d{4} 国家标准 强制性", words)
     en = visible_text(page(client, f"/t/{journey.batch.public_code}?lang=en"))
-    assert "GB/T 13867-1992 National standard Recommended Fresh loquat" in en
+    assert "GB/T 13867-1992 National standard Recommended Fresh loquat" not in en
     assert re.search(r"GB 2763-\d{4} National standard Mandatory", en)
 
 
@@ -259,7 +259,7 @@ def test_json_twin_carries_the_same_facts(client, journey):
     }  # fmt: skip
     assert body["recall"] is None
     codes = [s["code"] for s in body["standards"]]
-    assert "GB/T 13867-1992" in codes
+    assert "GB/T 13867-1992" not in codes  # a default suggests; only declared standards bind
     assert body["standards"][0]["mandatory"] is True  # mandatory floor first
     en = client.get(f"/api/v1/public/{journey.batch.public_code}?lang=en").get_json()
     assert en["lang"] == "en" and en["product"]["name"] == "Tongshan loquat"
