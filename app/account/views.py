@@ -16,8 +16,10 @@ from app.web.views import _check_csrf, csrf_token, home_of
 bp = Blueprint("account", __name__, template_folder="templates")
 bp.before_request(_check_csrf)
 
-# What a user who must change their password may still reach.
-_OPEN_ENDPOINTS = frozenset({"account.password", "web.login", "web.logout", "static", "field.static_file"})
+# The pages behind a sign-in (the desk, the field app, the office); a user who must change their
+# password reaches none of them but these. Public pages stay as they are for everyone.
+_SIGNED_IN_PAGES = frozenset({"web", "field", "office"})
+_OPEN_ENDPOINTS = frozenset({"web.login", "web.logout", "field.static_file", "office.static"})
 
 
 @bp.context_processor
@@ -57,7 +59,7 @@ def require_password_change() -> Any:
     """A user signed in with a one-time password reaches only the password page (and sign-out)."""
     if request.path.startswith("/api/") or "sid" not in session or request.headers.get("Authorization"):
         return None
-    if request.endpoint in _OPEN_ENDPOINTS:
+    if request.blueprint not in _SIGNED_IN_PAGES or request.endpoint in _OPEN_ENDPOINTS:
         return None
     who = current_actor(optional=True)
     if who is None or not who.user.must_change_password:
