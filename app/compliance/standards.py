@@ -18,7 +18,7 @@ from app import access, clock
 from app.auth import Actor
 from app.batches import signals as batch_signals
 from app.batches.models import BatchStandard
-from app.catalog import signals as catalog_signals
+from app.catalog import versions as catalog_versions
 from app.catalog.models import Requirement, Standard
 from app.catalog.parameters import KEYS_BY_ZH, known_keys
 from app.catalog.products import PRODUCTS
@@ -280,5 +280,5 @@ def register_standard(
     db.session.add(std)
     db.session.flush()
     # A new edition of a standard batches are bound to competes for their dates: re-judge them.
-    catalog_signals.standards_changed.send(catalog_signals.sender(), base_codes={std.base_code})
+    catalog_versions.changed({std.base_code}, f"enterprise standard {std.code} registered", now)
     return std
