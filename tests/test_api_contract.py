@@ -52,3 +52,33 @@ def tokens(auth, make_org):
 def test_api_matches_its_openapi_document(case, tokens):
     for headers in tokens.values():
         case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+@pytest.mark.slow
+def test_stateful_sequences_of_calls_find_no_server_error(app, tokens):
+    """schemathesis' stateful phase: chains of calls along the links it infers between operations
+    (a created batch's id fed to its events, split, verify ...), as an admin and as a cooperative.
+    Only 5xx is checked here; the single-operation test above checks the rest of the contract."""
+    api = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    base = api.as_state_machine()
+
+    for headers in tokens.values():
+
+        class Workflow(base):  # type: ignore[valid-type, misc]
+            sent = headers
+
+            def get_call_kwargs(self, case):
+                return {"headers": self.sent}
+
+            def validate_response(self, response, case, additional_checks=None, **kwargs):
+                case.validate_response(response, checks=[not_a_server_error], transport_kwargs=kwargs)
+
+        Workflow.run(
+            settings=settings(
+                max_examples=12,
+                stateful_step_count=6,
+                deadline=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
+        )

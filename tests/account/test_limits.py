@@ -92,9 +92,7 @@ def _shown(response) -> str:
 
 
 @pytest.mark.parametrize("how", ["deactivated", "no password"])
-def test_a_right_password_for_an_account_that_may_not_sign_in_gets_the_wrong_password_answer(
-    client, make_user, how
-):
+def test_a_right_password_for_an_account_that_may_not_sign_in_gets_the_wrong_password_answer(client, make_user, how):
     may = make_user("inspector", password=PASSWORD, username="desk-may")
     may_not = make_user("inspector", password=PASSWORD if how == "deactivated" else None, username="desk-maynot")
     if how == "deactivated":

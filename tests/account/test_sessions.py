@@ -20,9 +20,7 @@ def _cookie(client) -> str:
     return cookie.value
 
 
-def test_logout_ends_the_session_on_the_server_and_a_replayed_cookie_is_refused(
-    client, make_user, session_store
-):
+def test_logout_ends_the_session_on_the_server_and_a_replayed_cookie_is_refused(client, make_user, session_store):
     inspector = make_user("inspector", password="account-password-1")
     settle()
     assert sign_in(client, inspector.username).status_code == 302
