@@ -91,8 +91,15 @@ def _keys(name: str) -> tuple[str, str, str]:
     return f"youpin-login/fail/{name}", f"youpin-login/level/{name}", f"youpin-login/locked/{name}"
 
 
+def _counting() -> bool:
+    # RATELIMIT_ENABLED=False switches every login limit off, the lockout included.
+    return bool(limiter().enabled)
+
+
 def locked_for(name: str) -> int:
     """Seconds left of the account name's lockout (0: not locked)."""
+    if not _counting():
+        return 0
     _fail, _level, locked = _keys(name)
     storage = limiter().storage
     if storage.get(locked) <= 0:
@@ -109,6 +116,8 @@ def refuse_if_locked(name: str) -> None:
 
 def record_failure(name: str) -> None:
     """One wrong password; the fifth in a row locks the name, each lockout twice as long as the last."""
+    if not _counting():
+        return
     fail, level, locked = _keys(name)
     config = current_app.config
     storage = limiter().storage
@@ -121,6 +130,8 @@ def record_failure(name: str) -> None:
 
 
 def record_success(name: str) -> None:
+    if not _counting():
+        return
     fail, level, _locked = _keys(name)
     limiter().storage.clear(fail)
     limiter().storage.clear(level)
