@@ -70,7 +70,7 @@ def _per_account() -> str:
 
 def _limit_login(app: Flask, limits: Limiter) -> None:
     """The two Flask-Limiter limits of the sign-in form (POST only; showing the form is free)."""
-    view = app.view_functions[LOGIN_ENDPOINT]
+    view: Any = app.view_functions[LOGIN_ENDPOINT]
     view = limits.limit(_per_account, key_func=lambda: "account:" + account_name(), methods=["POST"])(view)
     app.view_functions[LOGIN_ENDPOINT] = limits.limit(_per_address, methods=["POST"])(view)
 

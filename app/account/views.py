@@ -27,7 +27,7 @@ def _inject() -> dict[str, Any]:
     return {"csrf_token": csrf_token}
 
 
-def _lang() -> dict[str, str]:
+def _lang() -> dict[str, Any]:
     wanted = request.args.get("lang", "")
     return {"lang": wanted} if wanted in ("zh", "en") else {}
 

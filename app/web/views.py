@@ -132,7 +132,7 @@ def login() -> Any:
     return redirect(_safe_next(next_url, home_of(user.role)))
 
 
-def _lang_kept() -> dict[str, str]:
+def _lang_kept() -> dict[str, Any]:
     lang = request.args.get("lang", "")
     return {"lang": lang} if lang in ("zh", "en") else {}
 
