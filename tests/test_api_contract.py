@@ -1,8 +1,11 @@
 """A bounded property-based run of the whole API against its own OpenAPI document (schemathesis).
 
-Every operation gets generated requests, valid and invalid, sent with an admin's and with a
-farmer's token. No response may be a 5xx, every status code and body must be the documented one,
-and data the schema forbids must be refused with a 4xx.
+All four of schemathesis' phases: the parametrized test runs, per operation, the examples,
+coverage and fuzzing phases (schemathesis 4 enables all three by default; ``max_examples`` bounds
+fuzzing), and the stateful test chains calls along the links schemathesis infers between
+operations. Requests go with an admin's and with a cooperative's token. No response may be a 5xx;
+in the per-operation phases every status code and body must also be the documented one, and data
+the schema forbids must be refused with a 4xx.
 """
 
 from __future__ import annotations
