@@ -29,7 +29,7 @@ setup: $(BIN)/.installed
 ## run: migrate, load the catalog and demo data, store missing verdicts, sign a checkpoint (idempotent), serve on http://127.0.0.1:$(PORT)
 run: setup
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
-		$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+		$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 ## test: the whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
 test: $(BIN)/.installed-test

@@ -73,7 +73,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_field(DecimalString, "string", "decimal")
     api.register_field(DecimalIn, None, None)
+    from app.account import limits as login_limits
+    from app.account import sessions
+
+    sessions.init_app(app)
     _register_blueprints(app, api)
+    # The limiter's check is an app-wide before_request: it runs ahead of the blueprints' own.
+    login_limits.init_app(app)
+    from app.account.views import init_app as init_account
+
+    init_account(app)
 
     from app.compliance import init_app as init_compliance
 
@@ -183,6 +192,7 @@ def _commit_per_request(app: Flask) -> None:
 
 def _import_models() -> None:
     # Every model module, so metadata is complete for Alembic and relationships resolve.
+    from app.account import models as _account  # noqa: F401
     from app.batches import models as _batches  # noqa: F401
     from app.catalog import models as _catalog  # noqa: F401
     from app.checkpoints import models as _checkpoints  # noqa: F401
@@ -226,6 +236,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.field.views",
     "app.office.views",
     "app.office.pages",
+    "app.account.views",
 )
 
 

@@ -71,8 +71,13 @@ def current_actor(optional: bool = False) -> Actor | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization must be 'Bearer <token>'.")
         actor = actor_from_token(token.strip())
-    elif not request.path.startswith("/api/") and session.get("user_id"):
-        user = db.session.get(User, session["user_id"])
+    elif not request.path.startswith("/api/") and session.get("sid"):
+        # The cookie names a server-side session (app/account/sessions.py): ended at logout and
+        # after 30 idle minutes, whatever the signed cookie still says.
+        from app.account.sessions import store
+
+        user_id = store().user_of(str(session["sid"]))
+        user = db.session.get(User, user_id) if user_id is not None else None
         if user is not None and user.is_active:
             actor = Actor(user=user, org=user.organization)
     if actor is None and not optional:

@@ -73,6 +73,25 @@ def catalog_load(path: str | None) -> None:
     _say_unheld()
 
 
+@catalog_cli.command("verify")
+def catalog_verify() -> None:
+    """Check the catalog against its latest version (and the version log itself); exit 1 naming each change."""
+    from app.catalog.versions import verify_catalog
+
+    check = verify_catalog()
+    for problem in check.problems:
+        click.echo(problem)
+    if not check.valid:
+        raise click.ClickException(f"the catalog does not match its versions ({len(check.problems)} found)")
+    assert check.version is not None
+    version = check.version
+    click.echo(
+        f"catalog version {version.number} ({version.reason}, {version.loaded_at:%Y-%m-%d %H:%M} UTC): "
+        f"{version.standards} standards, {version.requirements} requirements, digest {version.digest}; "
+        "the catalog matches it"
+    )
+
+
 @catalog_cli.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def catalog_export(path: str) -> None:

@@ -66,6 +66,8 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "PUBLIC_BASE_URL": self.public_base_url,
             "REDIS_URL": self.redis_url,
+            # Every key this app writes to Redis (sessions, login limits) starts with it.
+            "REDIS_KEY_PREFIX": "youpin:",
             "PUBLIC_PAGE_CACHE_SECONDS": self.public_page_cache_seconds,
             "PUBLIC_PAGE_CACHE_ENTRIES": self.public_page_cache_entries,
             "PASSWORD_HASH_TIME_COST": self.password_hash_time_cost,

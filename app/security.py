@@ -137,17 +137,33 @@ def common_passwords() -> frozenset[str]:
         return frozenset(line.strip() for line in lines if line.strip())
 
 
+# Why a password is refused, by code: the API says it in English (``password_problem``), the
+# password page in the page's language (app/account/service.py).
+PASSWORD_PROBLEMS = {
+    "too_short": f"at least {MIN_PASSWORD_LENGTH} characters",
+    "too_long": f"at most {MAX_PASSWORD_LENGTH} characters",
+    "common": "too common: it is in a list of frequently used passwords",
+    "contains_username": "must not contain the username",
+}
+
+
+def password_problem_code(password: str, username: str | None = None) -> str | None:
+    """Which rule ``password`` breaks for ``username`` (a key of PASSWORD_PROBLEMS), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "too_short"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return "too_long"
+    if password.strip().lower() in common_passwords():
+        return "common"
+    if username and username.lower() in password.lower():
+        return "contains_username"
+    return None
+
+
 def password_problem(password: str, username: str | None = None) -> str | None:
     """Why ``password`` may not be set for ``username``, or None when it may."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"at most {MAX_PASSWORD_LENGTH} characters"
-    if password.strip().lower() in common_passwords():
-        return "too common: it is in a list of frequently used passwords"
-    if username and username.lower() in password.lower():
-        return "must not contain the username"
-    return None
+    code = password_problem_code(password, username)
+    return PASSWORD_PROBLEMS[code] if code else None
 
 
 # --- Response headers ------------------------------------------------------------------------------

@@ -75,6 +75,8 @@ def app(database_url: str) -> Iterator[Flask]:
             "PASSWORD_HASH_PARALLELISM": 1,
             # A key of the run's own, so signing never depends on a key file left in instance/.
             "CHECKPOINT_SIGNING_KEY": _checkpoint_test_key(),
+            # With REDIS_URL (CI), this run's sessions and login counts stay apart from any other's.
+            "REDIS_KEY_PREFIX": f"youpin-test-{os.getpid()}:",
         }
     )
     with app.app_context():
@@ -154,6 +156,14 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
             outer.rollback()
             if not shared:
                 connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_limits(request: pytest.FixtureRequest) -> None:
+    """Every test starts with no sign-in counted: the suite signs in from one address all the time."""
+    if "app" in request.fixturenames or "client" in request.fixturenames:
+        app: Flask = request.getfixturevalue("app")
+        app.extensions["youpin.limiter"].reset()
 
 
 @pytest.fixture

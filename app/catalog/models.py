@@ -147,3 +147,23 @@ class Requirement(Model):
     @property
     def has_limit(self) -> bool:
         return self.limit_value is not None or self.limit_text is not None
+
+
+class CatalogVersion(Model):
+    """One state of the catalog as a load (or an enterprise standard registered) left it.
+
+    Rows are only ever appended (app/catalog/versions.py). ``digest`` is the SHA-256 over
+    ``entries``: per standard code, a digest of the standard and each of its requirements, and the
+    limit as written, so a check names the requirement whose limit no longer is what this version
+    recorded. Every stored verdict names the version it was judged against.
+    """
+
+    __tablename__ = "catalog_versions"
+
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    loaded_at: Mapped[dt.datetime]
+    reason: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    standards: Mapped[int]
+    requirements: Mapped[int]
+    entries: Mapped[dict[str, Any]]

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.batches.stages import describe_stage
-from app.catalog import signals
+from app.catalog import versions
 from app.catalog.checks import looser_voluntary_limits
 from app.catalog.models import BASES, STATUSES, ProductLine, Requirement, Standard
 from app.catalog.parameters import parameter_key, split_names
@@ -313,8 +313,11 @@ def load_catalog(data: dict[str, Any]) -> LoadReport:
     _sync_products()
     db.session.flush()
     if report.changed:
-        # Any edition may have changed: subscribers (compliance) re-judge in this transaction.
-        signals.standards_changed.send(signals.sender(), base_codes=None)
+        # Any edition may have changed: a new catalog version, then subscribers (compliance)
+        # re-judge in this transaction, naming it.
+        versions.changed(None, f"catalog load: {report.created} created, {report.updated} updated")
+    else:
+        versions.record("catalog load")  # the first load into a database older than the versions
     return report
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 
-from app.batches import chain
+from app.batches import chain, integrity
 from app.batches.models import Batch, Event
 from app.batches.service import chain_fields, lock_named
 from app.checkpoints import merkle
@@ -162,7 +162,8 @@ _EVENT_COLUMNS = (
 
 
 def _chains(heads: Sequence[_Head]) -> dict[int, _Chain]:
-    """Recompute each batch's chain up to the head read, from the rows as stored now.
+    """Recompute each batch's chain up to the head read, from the rows as stored now, and check the
+    rows that restate its records against it (batches/integrity.py).
 
     Events past the head read are left alone: they were appended after it (the head and the
     events are read in two statements), not tampered with.
@@ -182,7 +183,9 @@ def _chains(heads: Sequence[_Head]) -> dict[int, _Chain]:
         for head in chunk:
             mine = [row for row in rows[head.batch_id] if row.seq <= head.seq]
             links = ((chain_fields(row, head.lot_code, row.org_code, row.username), row.hash) for row in mine)
-            report = chain.verify(links, expected_head=head.hash)
+            # The rows that restate the chain's records (the batch's facts, lineage edges, recalls,
+            # test reports) are checked too: a checkpoint never signs over a batch they contradict.
+            report = chain.verify_restated(links, head.hash, integrity.restated(head.batch_id))
             result[head.batch_id] = _Chain(report, {row.seq: row.hash for row in mine})
     return result
 

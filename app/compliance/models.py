@@ -120,3 +120,5 @@ class BatchVerdict(Model):
     result: Mapped[dict[str, Any]]
     fingerprint: Mapped[str] = mapped_column(String(64))
     computed_at: Mapped[dt.datetime]
+    # The catalog version (app/catalog/versions.py) whose limits judged it; None before versions.
+    catalog_version: Mapped[int | None] = mapped_column(ForeignKey("catalog_versions.number"))

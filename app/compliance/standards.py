@@ -20,7 +20,7 @@ from app.batches import service as batches
 from app.batches import signals as batch_signals
 from app.batches.models import Batch, BatchStandard
 from app.batches.vocabulary import EXECUTIVE_STANDARD
-from app.catalog import signals as catalog_signals
+from app.catalog import versions as catalog_versions
 from app.catalog.models import Requirement, Standard
 from app.catalog.parameters import KEYS_BY_ZH, known_keys
 from app.catalog.products import PRODUCTS
@@ -371,5 +371,5 @@ def register_standard(
     db.session.add(std)
     db.session.flush()
     # A new edition of a standard batches are bound to competes for their dates: re-judge them.
-    catalog_signals.standards_changed.send(catalog_signals.sender(), base_codes={std.base_code})
+    catalog_versions.changed({std.base_code}, f"enterprise standard {std.code} registered", now)
     return std

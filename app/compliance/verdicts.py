@@ -12,6 +12,12 @@ The writes that change a verdict, each re-judging in its own transaction:
 - the catalog changed: ``catalog.signals.standards_changed`` (a catalog load re-judges every
   batch, an enterprise standard registered the batches bound to its base code).
 
+Each stored verdict names the catalog version (app/catalog/versions.py) it was judged against.
+Before judging, the standards the batch is bound to are checked against that version: a limit
+changed in the database outside the catalog's service is never judged by. ``refresh`` then keeps
+the stored verdict as it is, and a page shows the stored verdict (judged against its version) with
+the change named first among its reasons.
+
 A page asks ``current``/``current_many``. The stored verdict is used while its fingerprint still
 matches the inputs as they are now; otherwise (no verdict stored yet, in a database older than the
 table, or the inputs changed some other way) the verdict is computed in memory for display and
@@ -29,6 +35,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -45,6 +52,7 @@ from app.batches.chain import CREATED
 from app.batches.models import Batch, BatchStandard, Event
 from app.batches.vocabulary import EXECUTIVE_STANDARD, REVIEW
 from app.catalog import signals as catalog_signals
+from app.catalog import versions as catalog_versions
 from app.catalog.models import Standard
 from app.compliance import presenters, rules
 from app.compliance import signals as compliance_signals
@@ -52,6 +60,8 @@ from app.compliance.evaluation import Evaluation, evaluate_batch, is_floor_of
 from app.compliance.findings import sync_findings
 from app.compliance.models import BatchVerdict, Finding, Inspection, InspectionResult
 from app.db import db, utcnow
+
+log = logging.getLogger(__name__)
 
 # Bump when the rules or the shape of ``BatchVerdict.result`` change: every stored verdict is
 # then stale, shown as computed until ``flask compliance refresh`` stores it again.
@@ -77,6 +87,8 @@ class Verdict:
     fingerprint: str
     # False when computed in memory for display: none stored yet, or the stored one is stale.
     stored: bool
+    # How the catalog differs from its latest version, among the standards the batch is bound to.
+    catalog_problems: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
@@ -151,6 +163,28 @@ def _standard_digests(
         }  # fmt: skip
         by_base.setdefault(s.base_code, []).append((s.id, _digest(content)))
     return by_base, floors
+
+
+def bound_codes(batch_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Per batch, every edition's code of the standards it is bound to (what its verdict reads)."""
+    edition = db.aliased(Standard)
+    found: dict[int, set[str]] = {i: set() for i in batch_ids}
+    for chunk in _chunks(sorted(found)):
+        for batch_id, code in db.session.execute(
+            select(BatchStandard.batch_id, edition.code)
+            .join(Standard, Standard.id == BatchStandard.standard_id)
+            .join(edition, edition.base_code == Standard.base_code)
+            .where(BatchStandard.batch_id.in_(chunk))
+        ):
+            found[batch_id].add(code)
+    return found
+
+
+def _with_catalog_problems(result: dict[str, Any], problems: Sequence[str], version: int | None) -> dict[str, Any]:
+    """The verdict as shown while the catalog differs from its version: the change named first."""
+    judged = f"the verdict shown was judged against catalog version {version}" if version else "no verdict is stored"
+    notes = [f"catalog changed outside a catalog load: {p}" for p in problems]
+    return {**result, "reasons": [*notes, judged, *result["reasons"]]}
 
 
 def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
@@ -230,8 +264,16 @@ def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
     return {batch_id: _digest(value) for batch_id, value in inputs.items()}
 
 
-def _store(batch: Batch, result: dict[str, Any], fingerprint: str, now: dt.datetime) -> BatchVerdict:
-    values = {"verdict": result["verdict"], "result": result, "fingerprint": fingerprint, "computed_at": now}
+def _store(
+    batch: Batch, result: dict[str, Any], fingerprint: str, now: dt.datetime, catalog_version: int | None
+) -> BatchVerdict:
+    values = {
+        "verdict": result["verdict"],
+        "result": result,
+        "fingerprint": fingerprint,
+        "computed_at": now,
+        "catalog_version": catalog_version,
+    }
     row = db.session.get(BatchVerdict, batch.id)
     if row is None:
         try:
@@ -252,15 +294,28 @@ def _store(batch: Batch, result: dict[str, Any], fingerprint: str, now: dt.datet
 
 
 def refresh(
-    batch: Batch, actor: Actor | None = None, now: dt.datetime | None = None
+    batch: Batch,
+    actor: Actor | None = None,
+    now: dt.datetime | None = None,
+    checker: catalog_versions.Checker | None = None,
 ) -> tuple[Evaluation, list[Finding]]:
-    """Judge the batch, open the findings the verdict calls for and store it; in the caller's transaction."""
+    """Judge the batch, open the findings the verdict calls for and store it; in the caller's transaction.
+
+    Against a catalog that differs from its latest version (for the batch's standards) nothing is
+    stored or opened: the verdict judged against the version stays, and pages say why.
+    """
     now = now or utcnow()
     db.session.flush()  # the fingerprint below reads the inputs as this transaction holds them
+    checker = checker or catalog_versions.Checker()
     evaluation = evaluate_batch(batch)
+    problems = checker.problems(bound_codes([batch.id])[batch.id])
+    if problems:
+        log.warning("verdict of %s not stored: %s", batch.lot_code, "; ".join(problems))
+        return evaluation, []
     opened = sync_findings(evaluation, actor, now)
+    version = checker.version.number if checker.version is not None else None
     result = presenters.verdict_result(evaluation)
-    _store(batch, result, fingerprints([batch])[batch.id], now)
+    _store(batch, result, fingerprints([batch])[batch.id], now, version)
     compliance_signals.verdict_stored.send(
         batch_signals.sender(),
         batch=batch,
@@ -281,13 +336,26 @@ def current_many(batches: Sequence[Batch]) -> dict[int, Verdict]:
         query = select(BatchVerdict).where(BatchVerdict.batch_id.in_(chunk))
         stored.update((v.batch_id, v) for v in db.session.scalars(query))
     out: dict[int, Verdict] = {}
+    stale = [b.id for b in batches if (row := stored.get(b.id)) is None or row.fingerprint != prints[b.id]]
+    # Only a verdict whose inputs changed can have met a changed catalog: check those alone.
+    codes = bound_codes(stale) if stale else {}
+    checker = catalog_versions.Checker() if stale else None
     for batch in batches:
         row = stored.get(batch.id)
         if row is not None and row.fingerprint == prints[batch.id]:
             out[batch.id] = Verdict(batch, row.result, row.fingerprint, stored=True)
-        else:
-            result = presenters.verdict_result(evaluate_batch(batch))
-            out[batch.id] = Verdict(batch, result, prints[batch.id], stored=False)
+            continue
+        assert checker is not None
+        problems = tuple(checker.problems(codes[batch.id]))
+        if problems and row is not None:
+            # Never judged afresh by a limit changed in place: the verdict of the version stands.
+            shown = _with_catalog_problems(row.result, problems, row.catalog_version)
+            out[batch.id] = Verdict(batch, shown, row.fingerprint, stored=True, catalog_problems=problems)
+            continue
+        result = presenters.verdict_result(evaluate_batch(batch))
+        if problems:
+            result = _with_catalog_problems(result, problems, None)
+        out[batch.id] = Verdict(batch, result, prints[batch.id], stored=False, catalog_problems=problems)
     return out
 
 
@@ -310,6 +378,7 @@ def refresh_batches(
     ``stale_only`` leaves a stored verdict whose fingerprint still matches as it is.
     """
     now = now or utcnow()
+    checker = catalog_versions.Checker()  # the latest version, read once for every batch
     everyone = batch_ids is None
     ids = list(db.session.scalars(select(Batch.id).order_by(Batch.id))) if everyone else sorted(set(batch_ids or ()))
     stored = 0
@@ -325,7 +394,7 @@ def refresh_batches(
             }
             batches = [b for b in batches if held.get(b.id) != prints[b.id]]
         for batch in batches:
-            refresh(batch, None, now)
+            refresh(batch, None, now, checker)
             stored += 1
     return RefreshReport(checked=len(ids), stored=stored)
 

@@ -57,7 +57,8 @@ def add_member(who: Actor, posted: Any) -> NewMember:
     if phone is None:
         return NewMember(household, None, None)
     password = secrets.token_urlsafe(9)
-    orgs.create_user(
+    user = orgs.create_user(
         username=phone, org_code=household.code, role="farmer", display_name=name, phone=phone, password=password
     )
+    user.must_change_password = True  # a first password, shown to the cooperative: the farmer sets their own
     return NewMember(household, phone, password)

@@ -225,6 +225,7 @@ def create_user(
         )
     except Conflict as exc:
         raise InvalidInput("用户名已被使用", {"form": {"username": ["用户名已被使用"]}}) from exc
+    user.must_change_password = True  # one-time: the first sign-in sets a password of the user's own
     record(actor, "user.create", user.username, org=org_code, role=role)
     return user, password
 
@@ -233,6 +234,7 @@ def reset_password(actor: Actor, user: User) -> str:
     """A new one-time password for ``user``; the old one stops working."""
     password = one_time_password()
     user.password_hash = _passwords.hash(password)
+    user.must_change_password = True
     db.session.flush()
     record(actor, "user.reset_password", user.username)
     return password

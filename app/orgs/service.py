@@ -160,6 +160,13 @@ def check_password(username: str, password: str) -> User | None:
     return user
 
 
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a password of their own (the policy already checked); a forced change is done."""
+    user.password_hash = _passwords().hash(password)
+    user.must_change_password = False
+    db.session.flush()
+
+
 def create_token(username: str, expires_days: int | None = 90, now: dt.datetime | None = None) -> tuple[ApiToken, str]:
     """Create a token; the secret is returned once and only its hash is kept."""
     now = now or utcnow()

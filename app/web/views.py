@@ -24,6 +24,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import access, clock
+from app.account import service as account
+from app.account.limits import TooManyAttempts, too_many
 from app.auth import Actor, current_actor
 from app.batches import service as batches
 from app.batches.models import Batch
@@ -31,7 +33,6 @@ from app.catalog.products import PRODUCTS
 from app.compliance import certifications, evaluation, findings, inspections, presenters, reports, rules, verdicts
 from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
-from app.orgs.service import check_password
 from app.security import control_character, normalize_newlines
 from app.web import desk_batch
 
@@ -108,25 +109,39 @@ def home_of(role: str) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Sign in: every role, each to its own home."""
+    """Sign in: every role, each to its own home (a one-time password first to the password page).
+
+    Limited per client address and per account (app/account/limits.py wraps this view)."""
     next_url = request.values.get("next")
     if request.method == "GET":
         return render_template("web/login.html", next=next_url, error=None, username="")
     username = request.form.get("username", "").strip()
-    user = check_password(username, request.form.get("password", ""))
+    try:
+        user = account.sign_in(username, request.form.get("password", ""))
+    except TooManyAttempts as exc:
+        return too_many(exc.message, exc.retry_after)
     if user is None:
         error = _("用户名或密码不正确。")
         return render_template("web/login.html", next=next_url, error=error, username=username), 401
     # A fresh session on sign-in: nothing from before (a planted session id or token) carries over.
+    account.end_session(session.get("sid"))
     session.clear()
-    session["user_id"] = user.id
+    session["sid"] = account.start_session(user)
     session["csrf_token"] = secrets.token_urlsafe(32)
+    if user.must_change_password:
+        return redirect(url_for("account.password", **_lang_kept()))
     return redirect(_safe_next(next_url, home_of(user.role)))
+
+
+def _lang_kept() -> dict[str, Any]:
+    lang = request.args.get("lang", "")
+    return {"lang": lang} if lang in ("zh", "en") else {}
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    """Sign out."""
+    """Sign out: the server-side session ends, so the cookie signs no one in again."""
+    account.end_session(session.get("sid"))
     session.clear()
     return redirect(url_for("web.login"))
 

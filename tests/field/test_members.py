@@ -27,7 +27,15 @@ def test_a_household_with_a_phone_gets_an_account_that_signs_in(signed_in, coop,
     assert user.organization_id == household.id and user.role == "farmer"
     password = re.search(r'id="one-time-password">([^<]+)<', page)[1]
     client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page)[1]})
-    assert sign_in(client, "13900001111", password).headers["Location"] == "/field/"
+    # A first password: the farmer sets one of their own before anything else opens.
+    assert sign_in(client, "13900001111", password).headers["Location"] == "/account/password"
+    assert client.get("/field/").headers["Location"] == "/account/password"
+    form = client.get("/account/password").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
+    own = "白泉村枇杷园-2026-李四"
+    new = {"current_password": password, "new_password": own, "repeat_password": own}
+    assert client.post("/account/password", data={**new, "csrf_token": token}).headers["Location"] == "/field/"
+    assert client.get("/field/").status_code == 200
     # ...and the cooperative can now log batches for it.
     client.post(
         "/logout",

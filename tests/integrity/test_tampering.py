@@ -20,7 +20,7 @@ file saved before the tampering. The suite runs on SQLite and PostgreSQL alike.
 14. batch creation time                                             /verify
 15. inspection values: a result's value lowered                     /verify (the chained report)
 16. inspection rows: a report's rows deleted                        /verify
-17. catalog limit raised                                            xfail: needs catalog versions
+17. catalog limit raised                                            the verdict, catalog verify
 18. lineage edge deleted                                            parent's /verify, child's verify-lineage
 19. lineage edge redirected to another lot                          parent's, old and new child's checks
 20. lineage edge re-weighed                                         parent's /verify, child's verify-lineage
@@ -260,18 +260,18 @@ def test_16_inspection_rows(client, world):
     found(client, world, world.tested.id, 2, f"test report {world.report_no} as stored is not what record 2 says")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs catalog versions (issue 12): the stored verdict only goes stale when a limit is raised in "
-    "place, so the page judges afresh against the changed catalog, and no check compares the catalog with anything",
-)
-def test_17_catalog_limit(client, world):
+def test_17_catalog_limit(client, cli, world):
     before = client.get(f"/api/v1/batches/{world.tested.id}/compliance", headers=world.inspector.headers)
     assert before.get_json()["verdict"] == "fail"
     sql("UPDATE requirements SET limit_value = 1000 WHERE parameter_key = 'fluoride'")
-    after = client.get(f"/api/v1/batches/{world.tested.id}/compliance", headers=world.inspector.headers)
-    # Found when the verdict stays the one judged against the catalog version it named.
-    assert after.get_json()["verdict"] == "fail"
+    after = client.get(f"/api/v1/batches/{world.tested.id}/compliance", headers=world.inspector.headers).get_json()
+    # The verdict stays the one judged against the catalog version it named, and says why, first.
+    assert after["verdict"] == "fail"
+    assert re.search(r"catalog changed outside a catalog load: .*\(fluoride\): <= 1000 mg/kg in the database, "
+                     r"<= \S+ mg/kg in catalog version \d+", after["reasons"][0]), after["reasons"]  # fmt: skip
+    assert "judged against catalog version" in after["reasons"][-len(before.get_json()["reasons"]) - 1]
+    result = cli.invoke(args=["catalog", "verify"])
+    assert result.exit_code == 1 and "(fluoride): <= 1000 mg/kg in the database" in result.output, result.output
 
 
 # 18-20: lineage edges, checked against the chained records on both sides ------------------------

@@ -8,6 +8,7 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.account import sessions
 from app.db import db
 from app.office import dashboard
 from app.orgs import service as orgs
@@ -18,8 +19,10 @@ from tests.office.conftest import coop_row, household_row, roster_xlsx
 
 def sign_in(client, user: User) -> str:
     settle()  # the user outlives a refused request's rollback
+    sid = sessions.store().create(user.id)  # a server-side session, as /login makes
+    settle()
     with client.session_transaction() as s:
-        s["user_id"] = user.id
+        s["sid"] = sid
         s["csrf_token"] = "t"
     return "t"
 

@@ -1,0 +1,1 @@
+"""Signing in to the web pages: server-side sessions, login limits, changing one's password."""
