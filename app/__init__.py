@@ -89,6 +89,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.checkpoints.cli import checkpoints_cli
 
     app.cli.add_command(checkpoints_cli)
+    from app.jobs.cli import jobs_cli
+    from app.labels.cli import labels_cli
+
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(labels_cli)
 
     # Registered first so its after_request runs last: even a 409 from the commit gets the headers.
     _guard_doors(app)
@@ -185,6 +190,8 @@ def _import_models() -> None:
     from app.compliance import models as _compliance  # noqa: F401
     from app.custody import models as _custody  # noqa: F401
     from app.field import models as _field  # noqa: F401
+    from app.jobs import models as _jobs  # noqa: F401
+    from app.labels import models as _labels  # noqa: F401
     from app.lineage import models as _lineage  # noqa: F401
     from app.office import models as _office  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
@@ -209,6 +216,8 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.lineage.views",
     "app.custody.views",
     "app.labels.views",
+    "app.labels.resolver",
+    "app.jobs.views",
     "app.compliance.views",
     "app.recalls.views",
     "app.public.views",

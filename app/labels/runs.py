@@ -1,0 +1,143 @@
+"""Label runs: N units under a batch, made by a background job, printed with one template; voiding.
+
+The job writes units in multi-row INSERTs of ``CHUNK`` rows, reporting progress after each, then
+renders the run's print file and the printing house's CSV (the only place PINs exist in clear),
+stored compressed. A job restarted after its worker died starts the run over: the units of the
+attempt that died were never printed, and their PINs died with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zlib
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
+
+from app import access
+from app.auth import Actor
+from app.db import db
+from app.errors import Conflict, InvalidInput, NotFound
+from flask_babel import gettext as _
+from app.jobs import service as jobs
+from app.jobs.models import Job
+from app.labels import digital_link, serials, sheets
+from app.labels.models import LabelRun, LabelRunFile, Template, Unit
+
+MAX_COUNT = 100_000
+CHUNK = 2_000
+KIND = "label_run"
+CSV_HEADER = ("seq", "serial", "uri", "pin")
+
+
+def base_url() -> str:
+    return str(current_app.config["PUBLIC_BASE_URL"])
+
+
+def create_run(actor: Actor, batch_id: int, count: int, template: str) -> LabelRun:
+    """A run of ``count`` units; its job runs now (no Redis) or on a worker once this commits."""
+    batch = access.get_readable_batch(actor, batch_id)
+    access.require_labeller(actor, batch)
+    if not 1 <= count <= MAX_COUNT:
+        raise InvalidInput.field("count", _("须在 1 到 %(max)s 之间", max=f"{MAX_COUNT:,}"))
+    if template not in Template.__members__:
+        raise InvalidInput.field("template", _("须为 a4_24、a4_40、zpl 或 tspl 之一"))
+    job = jobs.create_job(KIND, {}, total=count, org_id=actor.org.id, user_id=actor.user.id if actor.user else None)
+    run = LabelRun(batch_id=batch.id, job_id=job.id, count=count, template=template,
+                   created_by_id=actor.user.id if actor.user else None)  # fmt: skip
+    db.session.add(run)
+    db.session.flush()
+    job.params = {"run_id": run.id}
+    jobs.dispatch(job)
+    return run
+
+
+def unit_uri(run: LabelRun, serial: str) -> str:
+    return digital_link.unit_uri(base_url(), run.batch.gtin, run.batch.lot_code, serial)
+
+
+@jobs.handler(KIND)
+def make_units(job: Job, progress: jobs.Progress) -> None:
+    run = db.session.scalar(select(LabelRun).where(LabelRun.job_id == job.id))
+    if run is None:
+        raise NotFound(f"job {job.id} has no label run")
+    # What a dead attempt left: never printed, and its PINs are gone.
+    db.session.execute(delete(LabelRunFile).where(LabelRunFile.run_id == run.id))
+    db.session.execute(delete(Unit).where(Unit.run_id == run.id))
+    key = serials.pin_key(current_app.config["SECRET_KEY"])
+    faces: list[sheets.LabelFace] = []
+    for start in range(0, run.count, CHUNK):
+        rows: list[dict[str, Any]] = []
+        for seq in range(start + 1, min(run.count, start + CHUNK) + 1):
+            serial, pin = serials.new_serial(), serials.new_pin()
+            rows.append({"serial": serial, "run_id": run.id, "batch_id": run.batch_id, "seq": seq,
+                         "pin_hash": serials.hash_pin(key, serial, pin), "verifications": 0})  # fmt: skip
+            faces.append(sheets.LabelFace(unit_uri(run, serial), serial, pin))
+        insert_units(rows)
+        progress(start + len(rows))
+    product = run.batch.product
+    printed = sheets.render(run.template, product.name_zh, product.name_en, run.batch.lot_code, faces)
+    db.session.add(LabelRunFile(run_id=run.id, kind=sheets.FILE_KIND[run.template], content=zlib.compress(printed)))
+    db.session.add(LabelRunFile(run_id=run.id, kind="csv", content=zlib.compress(units_csv(faces))))
+    db.session.flush()
+
+
+def insert_units(rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT (``VALUES (...), (...)``), not one statement a unit."""
+    db.session.execute(insert(Unit).values(rows))
+
+
+def units_csv(faces: list[sheets.LabelFace]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for seq, face in enumerate(faces, start=1):
+        writer.writerow((seq, face.serial, face.uri, face.pin))
+    # With a BOM, so Excel opens it as UTF-8.
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def run_file(actor: Actor, run_id: int, kind: str) -> tuple[LabelRun, bytes]:
+    """A run's print file (pdf, zpl or tspl: the one its template makes) or its CSV."""
+    run = access.get_own_label_run(actor, run_id)
+    if kind != "csv" and sheets.FILE_KIND[run.template] != kind:
+        raise NotFound(f"label run {run.id} was made for the {run.template} template; ask for its "
+                       f".{sheets.FILE_KIND[run.template]}")  # fmt: skip
+    stored = db.session.scalar(select(LabelRunFile).where(LabelRunFile.run_id == run.id, LabelRunFile.kind == kind))
+    if stored is None:
+        raise Conflict(f"label run {run.id} is not ready yet (job {run.job_id}: {run.job.status})")
+    return run, zlib.decompress(stored.content)
+
+
+def get_unit(serial: str) -> Unit:
+    found = db.session.scalar(select(Unit).where(Unit.serial == serials.normalize_serial(serial)))
+    if found is None:
+        raise NotFound("no unit has this serial")
+    return found
+
+
+def void_unit(actor: Actor, serial: str, reason: str, now: dt.datetime) -> Unit:
+    unit = get_unit(serial)
+    access.require_unit_owner(actor, unit)
+    if unit.voided_at is None:
+        unit.voided_at, unit.void_reason = now, reason
+        db.session.flush()
+    return unit
+
+
+def void_range(actor: Actor, run_id: int, first: int, last: int, reason: str, now: dt.datetime) -> int:
+    """Void units ``first`` to ``last`` (their print order, inclusive) of a run; how many were voided now."""
+    run = access.get_own_label_run(actor, run_id)
+    if not 1 <= first <= last <= run.count:
+        raise InvalidInput.field("last", _("须满足 1 ≤ first ≤ last ≤ %(count)s", count=run.count))
+    result = db.session.execute(
+        update(Unit)
+        .where(Unit.run_id == run.id, Unit.seq.between(first, last), Unit.voided_at.is_(None))
+        .values(voided_at=now, void_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return int(getattr(result, "rowcount", 0) or 0)
