@@ -32,7 +32,13 @@ def select_locale() -> str:
     wanted = request.args.get("lang", "")
     if wanted in SUPPORTED_LOCALES:
         return wanted
-    return request.accept_languages.best_match(SUPPORTED_LOCALES, default="zh") or "zh"
+    # By q-value, a regional tag counting for its language: "en;q=0.4, zh-CN;q=0.8" is Chinese
+    # (werkzeug's best_match prefers any exact match, however low its q, to a regional one).
+    for tag, quality in request.accept_languages:
+        primary = tag.split("-", 1)[0].split("_", 1)[0].lower()
+        if quality > 0 and primary in SUPPORTED_LOCALES:
+            return primary
+    return "zh"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -86,7 +86,8 @@ def links(batch: Batch, lang: str) -> dict[str, dict[str, Any]]:
 def linkset(anchor: str, batch: Batch, lang: str) -> dict[str, Any]:
     """RFC 9264's JSON form: one context object, the anchor and its links by relation type."""
     found = links(batch, lang)
-    context: dict[str, Any] = {"anchor": anchor}
+    product = batch.product.name_en if lang == "en" else batch.product.name_zh
+    context: dict[str, Any] = {"anchor": anchor, "itemDescription": f"{product} {batch.lot_code}"}
     for key, target in found.items():
         context[GS1_VOC + key] = [target]
     context[GS1_VOC + "defaultLink"] = [found["pip"]]
@@ -106,8 +107,10 @@ def answer(anchor: str, batch: Batch, unit: Unit | None) -> BaseResponse:
     wanted = request.args.get("linkType")
     best = request.accept_mimetypes.best_match(["text/html", LINKSET_TYPE], default="text/html")
     if unit is not None and unit.voided_at is not None:
-        if request.method == "GET":
-            scans.log_scan(unit, _client(), clock.now())
+        scans.log_scan(unit, _client(), clock.now())
+        # A 410 is rolled back by the request's own commit rule; this scan is the evidence of a
+        # copied label, so it is committed here, the one write this request makes.
+        db.session.commit()
         return _vary(make_response(render_template("labels/voided.html", serial=unit.serial), 410))
     if wanted and wanted != "all":
         key = _link_type(wanted)
