@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from app.clock import CHINA_TZ
@@ -173,9 +174,9 @@ def verify_pin(unit: Unit, pin: str, client: Client, now: dt.datetime) -> Verifi
     """Check a PIN, rate-limited per unit and per client network; the first correct one verifies the unit."""
     hour = now - dt.timedelta(hours=1)
     if _failures(PinAttempt.unit_id == unit.id, hour) >= threshold("LABEL_PIN_UNIT_LIMIT"):
-        raise TooManyAttempts("Too many wrong PINs for this code; try again in an hour.")
+        raise TooManyAttempts(_("这个码的验证码错误次数过多，请一小时后再试。"))
     if _failures(PinAttempt.net_prefix == client.net_prefix, hour) >= threshold("LABEL_PIN_CLIENT_LIMIT"):
-        raise TooManyAttempts("Too many wrong PINs from your network; try again in an hour.")
+        raise TooManyAttempts(_("您所在网络的验证码错误次数过多，请一小时后再试。"))
     key = serials.pin_key(current_app.config["SECRET_KEY"])
     ok = bool(serials.PIN_PATTERN.fullmatch(pin)) and serials.pin_matches(key, unit.serial, pin, unit.pin_hash)
     db.session.add(PinAttempt(unit_id=unit.id, at=now, net_prefix=client.net_prefix, ok=ok))
