@@ -93,7 +93,7 @@ def parse(uri: str) -> Parsed:
     serial = dl.element_strings.get(ai="21")
     return Parsed(
         gtin14=primary.gtin.as_gtin_14(),
-        short_form=len(written) != 14 or primary.gtin.format == GtinFormat.GTIN_14 and written != primary.value,
+        short_form=len(written) != 14 or (primary.gtin.format == GtinFormat.GTIN_14 and written != primary.value),
         lot=lot.value if lot else None,
         serial=serial.value if serial else None,
     )

@@ -29,7 +29,7 @@ from app import clock
 from app.batches.models import Batch, BatchStatus
 from app.db import db
 from app.errors import DomainError, error_body
-from app.labels import digital_link, runs, scans, serials
+from app.labels import digital_link, scans, serials
 from app.labels.models import Unit
 from app.labels.views import check_pin, verification_out
 from app.public import consumer

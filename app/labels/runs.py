@@ -15,13 +15,13 @@ import zlib
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, update
 
 from app import access
 from app.auth import Actor
 from app.db import db
 from app.errors import Conflict, InvalidInput, NotFound
-from flask_babel import gettext as _
 from app.jobs import service as jobs
 from app.jobs.models import Job
 from app.labels import digital_link, serials, sheets
@@ -100,16 +100,30 @@ def units_csv(faces: list[sheets.LabelFace]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode()
 
 
+def _stored(run: LabelRun, kind: str) -> bytes | None:
+    found = db.session.scalar(select(LabelRunFile).where(LabelRunFile.run_id == run.id, LabelRunFile.kind == kind))
+    return None if found is None else zlib.decompress(found.content)
+
+
 def run_file(actor: Actor, run_id: int, kind: str) -> tuple[LabelRun, bytes]:
-    """A run's print file (pdf, zpl or tspl: the one its template makes) or its CSV."""
+    """A run's CSV, or its labels as pdf, zpl or tspl.
+
+    The run's own template was rendered by its job; another format is rendered now from the CSV
+    (a run printed on A4 can go to a thermal printer too; a PDF of a run made for a thermal
+    printer uses the 24-label sheet).
+    """
     run = access.get_own_label_run(actor, run_id)
-    if kind != "csv" and sheets.FILE_KIND[run.template] != kind:
-        raise NotFound(f"label run {run.id} was made for the {run.template} template; ask for its "
-                       f".{sheets.FILE_KIND[run.template]}")  # fmt: skip
-    stored = db.session.scalar(select(LabelRunFile).where(LabelRunFile.run_id == run.id, LabelRunFile.kind == kind))
-    if stored is None:
+    content = _stored(run, kind)
+    if content is not None:
+        return run, content
+    table = _stored(run, "csv")
+    if table is None:
         raise Conflict(f"label run {run.id} is not ready yet (job {run.job_id}: {run.job.status})")
-    return run, zlib.decompress(stored.content)
+    faces = [sheets.LabelFace(row["uri"], row["serial"], row["pin"])
+             for row in csv.DictReader(io.StringIO(table.decode("utf-8-sig")))]  # fmt: skip
+    template = run.template if sheets.FILE_KIND[run.template] == kind else {"pdf": "a4_24"}.get(kind, kind)
+    product = run.batch.product
+    return run, sheets.render(template, product.name_zh, product.name_en, run.batch.lot_code, faces)
 
 
 def get_unit(serial: str) -> Unit:

@@ -107,14 +107,19 @@ def log_scan(unit: Unit, client: Client, now: dt.datetime) -> Scan:
                 city=city[0] if city else None, city_lat=city[1] if city else None,
                 city_lon=city[2] if city else None, browser=client.browser, wechat=client.wechat)  # fmt: skip
     previous = db.session.scalar(
-        select(Scan).where(Scan.unit_id == unit.id, Scan.city_lat.is_not(None)).order_by(Scan.scanned_at.desc()).limit(1)
+        select(Scan)
+        .where(Scan.unit_id == unit.id, Scan.city_lat.is_not(None))
+        .order_by(Scan.scanned_at.desc())
+        .limit(1)
     )
     db.session.add(scan)
     db.session.flush()
     if unit.voided_at is not None:
-        raise_flag(unit, FlagRule.voided_scan, now, {"voided_at": unit.voided_at.isoformat(), "reason": unit.void_reason})
+        voided = {"voided_at": unit.voided_at.isoformat(), "reason": unit.void_reason}
+        raise_flag(unit, FlagRule.voided_scan, now, voided)
+    day_ago = now - dt.timedelta(hours=24)
     recent = db.session.scalar(
-        select(func.count()).select_from(Scan).where(Scan.unit_id == unit.id, Scan.scanned_at > now - dt.timedelta(hours=24))
+        select(func.count()).select_from(Scan).where(Scan.unit_id == unit.id, Scan.scanned_at > day_ago)
     ) or 0
     if recent > threshold("LABEL_BURST_SCANS"):
         raise_flag(unit, FlagRule.burst, now, {"scans_24h": recent})

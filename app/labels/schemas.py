@@ -34,8 +34,12 @@ class LabelRunOut(Schema):
     template = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     job = fields.Nested(JobOut, required=True)
-    files = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
-                        metadata={"description": "print: the run's PDF, ZPL or TSPL; units: the CSV of serial, URI, PIN"})  # fmt: skip
+    files = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "print: the run's PDF, ZPL or TSPL; units: the CSV of serial, URI, PIN"},
+    )
 
 
 class VoidIn(StrictSchema):

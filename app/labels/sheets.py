@@ -75,8 +75,9 @@ def qr_modules(uri: str) -> tuple[int, bytes]:
     """The symbol without its quiet zone: its width in modules and one byte per module (0 dark, 255 light)."""
     code = zxingcpp.create_barcode(uri, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     image = code.to_image(scale=1, add_quiet_zones=False)
-    height, width = image.shape
-    return width, bytes(memoryview(image))
+    width = image.shape[1]
+    # zxing-cpp's Image has the buffer protocol; its stubs do not say so.
+    return width, bytes(memoryview(image))  # type: ignore[arg-type]
 
 
 def qr_symbol(uri: str) -> Image.Image:
@@ -207,16 +208,13 @@ def render_zpl(product_ascii: str, lot_code: str, faces: Iterable[LabelFace]) ->
     out = []
     for face in faces:
         out.append(
-            "^XA^CI28^PW{w}^LL{h}"
-            "^FO16,16^BQN,2,4^FH^FDMA,{uri}^FS"
-            "^FO200,24^A0N,24,24^FH^FD{product}^FS"
-            "^FO200,64^A0N,22,22^FH^FDLOT {lot}^FS"
-            "^FO200,104^A0N,22,22^FD{serial}^FS"
-            "^FO200,150^A0N,26,26^FDPIN {pin}^FS"
-            "^XZ\n".format(
-                w=THERMAL_W_MM * DOTS_PER_MM, h=THERMAL_H_MM * DOTS_PER_MM, uri=_zpl_field(face.uri),
-                product=_zpl_field(_ascii(product_ascii)), lot=_zpl_field(lot_code), serial=face.serial, pin=face.pin,
-            )  # fmt: skip
+            f"^XA^CI28^PW{THERMAL_W_MM * DOTS_PER_MM}^LL{THERMAL_H_MM * DOTS_PER_MM}"
+            f"^FO16,16^BQN,2,4^FH^FDMA,{_zpl_field(face.uri)}^FS"
+            f"^FO200,24^A0N,24,24^FH^FD{_zpl_field(_ascii(product_ascii))}^FS"
+            f"^FO200,64^A0N,22,22^FH^FDLOT {_zpl_field(lot_code)}^FS"
+            f"^FO200,104^A0N,22,22^FD{face.serial}^FS"
+            f"^FO200,150^A0N,26,26^FDPIN {face.pin}^FS"
+            "^XZ\n"
         )
     return "".join(out).encode()
 

@@ -17,9 +17,8 @@ from typing import Any
 
 from flask import Blueprint as PageBlueprint
 from flask import Response, current_app, request
-from marshmallow import ValidationError
-
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
 from app import access, clock
 from app.api import Blueprint
@@ -157,10 +156,12 @@ def _file_route(suffix: str, kind: str, mimetype: str, summary: str) -> None:
     blp.route(f"/label-runs/<id:run_id>{suffix}", methods=["GET"])(decorated)
 
 
-_file_route(".pdf", "pdf", "application/pdf", "The run's A4 label sheets (a4_24 or a4_40 runs), PIN under each scratch-off field.")
+_file_route(".pdf", "pdf", "application/pdf",
+            "The run's A4 label sheets (a4_24 or a4_40 runs), the PIN under each scratch-off field.")  # fmt: skip
 _file_route(".zpl", "zpl", "text/plain", "The run's ZPL II job for Zebra thermal printers (zpl runs).")
 _file_route(".tspl", "tspl", "text/plain", "The run's TSPL job for TSC thermal printers (tspl runs).")
-_file_route("/units.csv", "csv", "text/csv", "For the printing house: seq, serial, URI and PIN of every unit of the run.")
+_file_route("/units.csv", "csv", "text/csv",
+            "For the printing house: seq, serial, URI and PIN of every unit of the run.")  # fmt: skip
 
 
 def _unit_out(unit: Unit) -> dict[str, Any]:

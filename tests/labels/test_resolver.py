@@ -65,7 +65,8 @@ def test_the_lot_uri_gets_the_lots_page(client, labelled):
 
 @pytest.mark.parametrize("how", ["query", "accept"])
 def test_the_linkset_validates_against_the_schema(client, labelled, unit, how):
-    kwargs = {"query_string": {"linkType": "all"}} if how == "query" else {"headers": {"Accept": "application/linkset+json"}}
+    accept = {"headers": {"Accept": "application/linkset+json"}}
+    kwargs = {"query_string": {"linkType": "all"}} if how == "query" else accept
     response = client.get(path_of(unit["uri"]), **kwargs)
     assert response.status_code == 200
     assert response.mimetype == "application/linkset+json"

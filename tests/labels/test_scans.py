@@ -98,7 +98,7 @@ def test_the_scan_log_keeps_no_full_ip(client, labelled, unit):
 @pytest.mark.parametrize(
     ("ua", "expected"),
     [
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.44", ("wechat", True)),
+        ("Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.44", ("wechat", True)),
         ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36", ("chrome", False)),
         ("Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1", ("safari", False)),
         ("curl/8.0", ("other", False)),
