@@ -66,6 +66,31 @@ def unit_uri(base_url: str, gtin: str | None, lot_code: str, serial: str) -> str
     return _under(base_url, GS1DigitalLinkURI.from_element_strings(_element_strings(g, lot_code, serial)))
 
 
+class UnitURIs:
+    """The URIs of many units of one lot: biip builds the first, and the rest share its path.
+
+    Building each through biip costs about a third of a millisecond (its regular expressions),
+    most of a 100,000-unit run's time. A serial is 16 Crockford characters, which GS1 AI 21 takes
+    and a URI path needs no escape for, so a unit's URI is the lot's, ``/21/``, and the serial;
+    the first one made is checked against biip's own.
+    """
+
+    def __init__(self, base_url: str, gtin: str | None, lot_code: str) -> None:
+        self.base_url, self.gtin, self.lot_code = base_url, gtin, lot_code
+        self.lot = batch_uri(base_url, gtin, lot_code)
+        self.checked = False
+
+    def __call__(self, serial: str) -> str:
+        if self.lot is None:
+            return f"{self.base_url}/u/{serial}"
+        uri = f"{self.lot}/21/{serial}"
+        if not self.checked:
+            if uri != unit_uri(self.base_url, self.gtin, self.lot_code, serial):
+                raise ValueError(f"the lot's URI does not extend to its units: {uri}")
+            self.checked = True
+        return uri
+
+
 @dataclass(frozen=True)
 class Parsed:
     gtin14: str

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from app import access
 from app.auth import Actor
@@ -68,6 +68,7 @@ def make_units(job: Job, progress: jobs.Progress) -> None:
     db.session.execute(delete(LabelRunFile).where(LabelRunFile.run_id == run.id))
     db.session.execute(delete(Unit).where(Unit.run_id == run.id))
     key = serials.pin_key(current_app.config["SECRET_KEY"])
+    uri_of = digital_link.UnitURIs(base_url(), run.batch.gtin, run.batch.lot_code)
     faces: list[sheets.LabelFace] = []
     for start in range(0, run.count, CHUNK):
         rows: list[dict[str, Any]] = []
@@ -75,7 +76,7 @@ def make_units(job: Job, progress: jobs.Progress) -> None:
             serial, pin = serials.new_serial(), serials.new_pin()
             rows.append({"serial": serial, "run_id": run.id, "batch_id": run.batch_id, "seq": seq,
                          "pin_hash": serials.hash_pin(key, serial, pin), "verifications": 0})  # fmt: skip
-            faces.append(sheets.LabelFace(unit_uri(run, serial), serial, pin))
+            faces.append(sheets.LabelFace(uri_of(serial), serial, pin))
         insert_units(rows)
         progress(start + len(rows))
     product = run.batch.product
@@ -85,9 +86,21 @@ def make_units(job: Job, progress: jobs.Progress) -> None:
     db.session.flush()
 
 
+_UNIT_COLUMNS = ("serial", "run_id", "batch_id", "seq", "pin_hash", "verifications")
+
+
 def insert_units(rows: list[dict[str, Any]]) -> None:
-    """One multi-row INSERT (``VALUES (...), (...)``), not one statement a unit."""
-    db.session.execute(insert(Unit).values(rows))
+    """One multi-row INSERT (``VALUES (...), (...)``) for the chunk, not one statement a unit.
+
+    Written as the driver's SQL: SQLAlchemy compiling a 2,000-row VALUES clause took longer than
+    the database inserting it. Bound parameters all the same (``?`` for SQLite, ``%s`` for
+    psycopg); 2,000 rows of six are within both databases' limits on parameters.
+    """
+    marker = "?" if db.session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    row = "(" + ", ".join([marker] * len(_UNIT_COLUMNS)) + ")"
+    sql = f"INSERT INTO units ({', '.join(_UNIT_COLUMNS)}) VALUES " + ", ".join([row] * len(rows))
+    params = tuple(r[c] for r in rows for c in _UNIT_COLUMNS)
+    db.session.connection().exec_driver_sql(sql, params)
 
 
 def units_csv(faces: list[sheets.LabelFace]) -> bytes:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import zxingcpp
 from PIL import Image
@@ -81,11 +80,9 @@ def qr_modules(uri: str) -> tuple[int, bytes]:
 
 
 def qr_symbol(uri: str) -> Image.Image:
-    """The symbol with its quiet zone, one pixel a module (greyscale)."""
+    """The symbol without its quiet zone, one pixel a module (greyscale); the white page is the quiet zone."""
     width, pixels = qr_modules(uri)
-    full = Image.new("L", (width + 2 * QUIET_ZONE, width + 2 * QUIET_ZONE), 255)
-    full.paste(Image.frombytes("L", (width, width), pixels), (QUIET_ZONE, QUIET_ZONE))
-    return full
+    return Image.frombytes("L", (width, width), pixels)
 
 
 def _fonts() -> None:
@@ -134,7 +131,7 @@ def render_pdf(layout: SheetLayout, product: str, lot_code: str, faces: Iterable
         for page in _chunks(faces, layout.per_page):
             symbols = [qr_symbol(face.uri) for face in page]
             if not module_mm:
-                module_mm = qr_mm / symbols[0].width
+                module_mm = qr_mm / (symbols[0].width + 2 * QUIET_ZONE)
             _page(canvas, layout, product, lot_code, page, symbols, module_mm)
         canvas.save()
     finally:
@@ -147,45 +144,49 @@ def _page(canvas: Canvas, layout: SheetLayout, product: str, lot_code: str, page
     """One sheet: the codes as one image on a grid of one pixel a module, then the text and the marks."""
     page_h_mm = A4[1] / mm
     layer = Image.new("L", (int(A4[0] / mm / module_mm), int(page_h_mm / module_mm)), 255)
-    text = canvas.beginText()
-    boxes = canvas.beginPath()
-    for k, (face, symbol) in enumerate(zip(page, symbols, strict=True)):
+    origins: list[tuple[float, float]] = []
+    for k, symbol in enumerate(symbols):
         col, row = k % layout.cols, k // layout.cols
         x_mm = layout.margin_x_mm + col * layout.label_w_mm + 1.5
         top_mm = layout.margin_y_mm + row * layout.label_h_mm + 1.5  # from the page's top
         # Snapped to the module grid: the code moves by less than a module inside its label.
         px, py = round(x_mm / module_mm), round(top_mm / module_mm)
-        layer.paste(symbol, (px, py))
-        _label_text(text, layout, (px + symbol.width + 1) * module_mm * mm, (page_h_mm - top_mm) * mm,
-                    product, lot_code, face, boxes)  # fmt: skip
+        layer.paste(symbol, (px + QUIET_ZONE, py + QUIET_ZONE))
+        origins.append(((px + symbol.width + 2 * QUIET_ZONE + 1) * module_mm * mm, (page_h_mm - top_mm) * mm))
     # Drawn from the page's top-left corner, exactly one module a pixel.
     height = layer.height * module_mm * mm
     canvas.drawImage(ImageReader(layer), 0, A4[1] - height, layer.width * module_mm * mm, height)
-    canvas.drawText(text)
-    canvas.setLineWidth(0.25)
-    canvas.drawPath(boxes, stroke=1, fill=0)
+    _texts(canvas, layout, product, lot_code, page, origins)
     _crop_marks(canvas, layout)
     canvas.showPage()
 
 
-def _label_text(text: Any, layout: SheetLayout, x: float, top: float, product: str, lot_code: str,
-                face: LabelFace, boxes: Any) -> None:  # fmt: skip
+def _texts(canvas: Canvas, layout: SheetLayout, product: str, lot_code: str, page: list[LabelFace],
+           origins: list[tuple[float, float]]) -> None:  # fmt: skip
+    """Each label's lines beside its code; one line of every label at a time, so the font is set once a line."""
     big = 8 if layout.name == "a4_24" else 6.5
     small = big - 1.5
-    line = big * 1.35  # points, with leading
+    leading = big * 1.35  # points
     rows = (
-        (CJK_FONT, big, product),
-        (LATIN_FONT, small, lot_code),
-        (LATIN_FONT, small, face.serial),
-        (CJK_FONT, small, "刮开验证 PIN"),
-        ("Courier-Bold", small, face.pin),
+        (CJK_FONT, big, lambda face: product),
+        (LATIN_FONT, small, lambda face: lot_code),
+        (LATIN_FONT, small, lambda face: face.serial),
+        (CJK_FONT, small, lambda face: "刮开验证 PIN"),
+        ("Courier-Bold", small, lambda face: face.pin),
     )
+    text = canvas.beginText()
     for n, (font, size, value) in enumerate(rows):
         text.setFont(font, size)
-        text.setTextOrigin(x, top - 3 * mm - line * (n + 0.3))
-        text.textOut(value)
+        for face, (x, top) in zip(page, origins, strict=True):
+            text.setTextOrigin(x, top - 3 * mm - leading * (n + 0.3))
+            text.textOut(value(face))
+    canvas.drawText(text)
     # The scratch-off field: the coating goes over this box, the PIN printed inside it.
-    boxes.rect(x - 1, top - 3 * mm - line * 4.3 - 2, 8.6 * small * 0.6 + 2, small + 2)
+    boxes = canvas.beginPath()
+    for x, top in origins:
+        boxes.rect(x - 1, top - 3 * mm - leading * 4.3 - 2, 8.6 * small * 0.6 + 2, small + 2)
+    canvas.setLineWidth(0.25)
+    canvas.drawPath(boxes, stroke=1, fill=0)
 
 
 # Thermal labels: 50 x 30 mm at 203 dpi (8 dots a millimetre), the common roll for both languages.
