@@ -38,11 +38,11 @@ from app.checkpoints.keys import load_signer
 from app.compliance import findings, standards
 from app.custody import service as custody
 from app.db import db
+from app.labels import runs as label_runs
+from app.labels.models import Unit
 from app.lineage import service as lineage
 from app.orgs import service as orgs
 from app.orgs.models import User
-from app.labels import runs as label_runs
-from app.labels.models import Unit
 from app.recalls import service as recalls
 from tests.conftest import settle, valid_credit_code
 from tests.office.conftest import roster_xlsx

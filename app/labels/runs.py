@@ -98,7 +98,8 @@ def insert_units(rows: list[dict[str, Any]]) -> None:
     """
     marker = "?" if db.session.get_bind().dialect.paramstyle == "qmark" else "%s"
     row = "(" + ", ".join([marker] * len(_UNIT_COLUMNS)) + ")"
-    sql = f"INSERT INTO units ({', '.join(_UNIT_COLUMNS)}) VALUES " + ", ".join([row] * len(rows))
+    # Only constants and placeholders go into the text; every value is a bound parameter.
+    sql = f"INSERT INTO units ({', '.join(_UNIT_COLUMNS)}) VALUES " + ", ".join([row] * len(rows))  # noqa: S608
     params = tuple(r[c] for r in rows for c in _UNIT_COLUMNS)
     db.session.connection().exec_driver_sql(sql, params)
 

@@ -169,8 +169,9 @@ def test_another_organization_cannot_download_pins_or_void(client, labelled, aut
 def test_unit_uris_of_a_lot_are_the_ones_biip_builds():
     from app.labels import digital_link
 
-    uri_of = digital_link.UnitURIs("https://trace.example.cn", "6901234567892", "CBQZ-2026.01")
+    lot = ("https://trace.example.cn", "6901234567892", "CBQZ-2026.01")
+    uri_of = digital_link.UnitURIs(*lot)
     for serial in (serials.new_serial() for _ in range(20)):
-        assert uri_of(serial) == digital_link.unit_uri("https://trace.example.cn", "6901234567892", "CBQZ-2026.01", serial)
+        assert uri_of(serial) == digital_link.unit_uri(*lot, serial)
         assert digital_link.parse(uri_of(serial)).serial == serial
     assert digital_link.UnitURIs("https://t.cn", None, "X")("ABC") == "https://t.cn/u/ABC"
