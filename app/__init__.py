@@ -223,6 +223,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.custody.views",
     "app.labels.views",
     "app.labels.resolver",
+    "app.labels.pages",
     "app.jobs.views",
     "app.compliance.views",
     "app.recalls.views",
