@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
+from app.batches.models import Batch
 from app.clock import CHINA_TZ
 from app.db import db
 from app.errors import DomainError
@@ -213,5 +214,38 @@ def fold_old_scans(now: dt.datetime) -> tuple[int, int]:
         else:
             row.scans += n
     db.session.execute(delete(Scan).where(Scan.scanned_at < cutoff))
+    # PIN attempts hold a network prefix too; the limits and the guessing rule look back a day.
+    db.session.execute(delete(PinAttempt).where(PinAttempt.at < cutoff))
     db.session.flush()
     return len(old), len(counts)
+
+
+def weekly_by_product(first_day: dt.date, last_day: dt.date) -> dict[str, dict[dt.date, int]]:
+    """Consumer scans by product line and week (weeks start on Monday, China days), raw and folded alike.
+
+    For the office's "consumer scans by product and week" chart: ``{product_key: {monday: scans}}``.
+    """
+    start = dt.datetime.combine(first_day, dt.time(), CHINA_TZ)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), CHINA_TZ)
+    totals: dict[str, dict[dt.date, int]] = {}
+
+    def add(product: str, day: dt.date, n: int) -> None:
+        monday = day - dt.timedelta(days=day.weekday())
+        weeks = totals.setdefault(product, {})
+        weeks[monday] = weeks.get(monday, 0) + n
+
+    raw = db.session.execute(
+        select(Batch.product_key, Scan.scanned_at)
+        .join(Batch, Batch.id == Scan.batch_id)
+        .where(Scan.scanned_at >= start, Scan.scanned_at < end)
+    )
+    for product, at in raw:
+        add(product, at.astimezone(CHINA_TZ).date(), 1)
+    folded = db.session.execute(
+        select(Batch.product_key, ScanDay.day, ScanDay.scans)
+        .join(Batch, Batch.id == ScanDay.batch_id)
+        .where(ScanDay.day >= first_day, ScanDay.day <= last_day)
+    )
+    for product, day, n in folded:
+        add(product, day, n)
+    return totals

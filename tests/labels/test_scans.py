@@ -152,3 +152,17 @@ def test_retention_folds_old_scans_into_daily_counts(app, client, labelled, unit
     assert db.session.scalar(select(func.count()).select_from(Scan).where(Scan.batch_id == labelled.batch.id)) == 1
     result = app.test_cli_runner().invoke(args=["labels", "retention"])
     assert result.exit_code == 0 and "folded 0 scan(s)" in result.output
+
+
+def test_weekly_scans_by_product_count_raw_and_folded_scans(app, client, labelled, unit):
+    row = db.session.scalar(select(Unit).where(Unit.serial == unit["serial"]))
+    now = dt.datetime(2026, 12, 2, 4, tzinfo=dt.UTC)  # Wednesday noon in China
+    client_ = scans.Client("192.0.2.0/24", None, "chrome", False)
+    scans.log_scan(row, client_, now)
+    scans.log_scan(row, client_, now - dt.timedelta(days=1))
+    old = now - dt.timedelta(days=190)
+    scans.log_scan(row, client_, old)
+    scans.fold_old_scans(now)
+    weeks = scans.weekly_by_product(dt.date(2026, 5, 1), dt.date(2026, 12, 6))
+    old_day = (old + dt.timedelta(hours=8)).date()
+    assert weeks == {"brick_tea": {dt.date(2026, 11, 30): 2, old_day - dt.timedelta(days=old_day.weekday()): 1}}
