@@ -92,7 +92,9 @@ def test_a_consumer_verifies_a_unit_on_a_phone(unit_site):
             phone.wait_for_load_state()
             result = phone.locator("#unit-result").inner_text()
             assert result.startswith("✓ 正品") and "第一次验证" in result
-            scroll, width = phone.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            scroll, width = phone.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
             assert scroll <= width
             phone.screenshot(path=str(SCREENSHOT), full_page=True)
             # Scanned again and checked again: a warning, not a second "genuine".
