@@ -16,6 +16,7 @@ Every answer varies by ``Accept`` and ``Accept-Language``. Each page view of a u
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -35,6 +36,14 @@ from app.labels.views import check_pin, verification_out
 from app.public import consumer
 
 bp = Blueprint("resolver", __name__, template_folder="templates")
+
+
+@bp.record_once
+def _thresholds_from_environment(state: Any) -> None:
+    """The anomaly rules' thresholds (scans.THRESHOLDS) from the environment, read once at start."""
+    for name in scans.THRESHOLDS:
+        if name in os.environ and name not in state.app.config:
+            state.app.config[name] = float(os.environ[name])
 
 GS1_VOC = "https://gs1.org/voc/"
 LINKSET_TYPE = "application/linkset+json"
