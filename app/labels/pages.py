@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -77,7 +77,8 @@ def field_start_run(batch_id: int) -> BaseResponse:
     try:
         runs.create_run(field_actor(), batch.id, count, request.form.get("template", ""))
     except DomainError as exc:
-        return redirect(field_url("field.batch_page", batch_id=batch.id, label_error=exc.message) + "#labels")
+        # Shown once on the batch page (a flash, not a query string anyone could craft a link with).
+        flash(exc.message, "label_error")
     return redirect(field_url("field.batch_page", batch_id=batch.id) + "#labels")
 
 

@@ -42,7 +42,9 @@ def test_the_field_app_starts_a_run_and_offers_its_files(client, make_user, make
     assert client.get(f"/field/label-runs/{run.id}/csv").data.decode("utf-8-sig").count("\r\n") == 31
     refused = client.post(f"/field/batches/{batch.id}/label-runs",
                           data={"csrf_token": csrf_from(page), "count": "0", "template": "a4_40"})  # fmt: skip
-    assert "label_error=" in refused.headers["Location"]
+    assert refused.status_code == 302
+    shown = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert 'id="label-error"' in shown and "count" in shown
 
 
 def test_a_running_job_shows_a_progress_bar_that_refreshes(client, make_user, make_org, rq_queue):
