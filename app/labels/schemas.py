@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.jobs.schemas import JobOut
 from app.labels import qr
-from app.schemas import ListMeta, StrictSchema
+from app.schemas import Id, ListMeta, StrictSchema
 
 
 class QrArgs(StrictSchema):
@@ -92,7 +92,7 @@ class FlagOut(Schema):
 
 
 class FlagArgs(StrictSchema):
-    batch = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    batch = Id()
 
 
 class FlagList(Schema):
