@@ -32,7 +32,13 @@ def select_locale() -> str:
     wanted = request.args.get("lang", "")
     if wanted in SUPPORTED_LOCALES:
         return wanted
-    return request.accept_languages.best_match(SUPPORTED_LOCALES, default="zh") or "zh"
+    # By q-value, a regional tag counting for its language: "en;q=0.4, zh-CN;q=0.8" is Chinese
+    # (werkzeug's best_match prefers any exact match, however low its q, to a regional one).
+    for tag, quality in request.accept_languages:
+        primary = tag.split("-", 1)[0].split("_", 1)[0].lower()
+        if quality > 0 and primary in SUPPORTED_LOCALES:
+            return primary
+    return "zh"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -102,6 +108,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.checkpoints.cli import checkpoints_cli
 
     app.cli.add_command(checkpoints_cli)
+    from app.jobs.cli import jobs_cli
+    from app.labels.cli import labels_cli
+
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(labels_cli)
 
     # Registered first so its after_request runs last: even a 409 from the commit gets the headers.
     _guard_doors(app)
@@ -200,6 +211,8 @@ def _import_models() -> None:
     from app.compliance import models as _compliance  # noqa: F401
     from app.custody import models as _custody  # noqa: F401
     from app.field import models as _field  # noqa: F401
+    from app.jobs import models as _jobs  # noqa: F401
+    from app.labels import models as _labels  # noqa: F401
     from app.lineage import models as _lineage  # noqa: F401
     from app.office import models as _office  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
@@ -224,6 +237,9 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.lineage.views",
     "app.custody.views",
     "app.labels.views",
+    "app.labels.resolver",
+    "app.labels.pages",
+    "app.jobs.views",
     "app.compliance.views",
     "app.recalls.views",
     "app.holds.views",

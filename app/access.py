@@ -20,6 +20,10 @@ tests/test_permissions.py walks every API operation against it):
   or the lot's producer open a recall, inspectors, admins or the opening organization close it.
 - **Held lots.** Only inspectors and admins record what is done with a lot on hold (its
   disposition: destroyed, made harmless, returned, relabelled, recalled, released).
+- **Labels.** The batch's custodian or producer makes label runs; the organization that made a
+  run alone downloads its print files and PIN list and voids its units (the read-all roles see
+  that it exists, a 403). A job is read by its organization and the read-all roles; a unit's
+  anomaly flags by whoever reads its batch.
 - **Registries.** Admins manage organizations and users; inspectors and admins register
   certifications, which every signed-in user may read; an organization registers its own
   enterprise standards (an admin any organization's).
@@ -40,6 +44,8 @@ from app.compliance.models import Finding
 from app.custody.models import Transfer
 from app.db import db
 from app.errors import Forbidden, NotFound
+from app.jobs.models import Job
+from app.labels.models import LabelRun, Unit, UnitFlag
 from app.lineage.models import LineageEdge, Transformation
 from app.orgs.models import Organization, Role, User
 from app.recalls.models import Recall, RecallItem
@@ -306,3 +312,42 @@ def is_office(who: Actor | User) -> bool:
 def require_office(actor: Actor) -> None:
     if not is_office(actor):
         raise Forbidden(f"The role '{actor.role}' may not use the pilot office; administrators do.")
+
+
+# --- label runs, units and jobs --------------------------------------------------------------------
+
+
+def get_readable_job(actor: Actor, job_id: int) -> Job:
+    """A background job: its organization's, or anyone's for the read-all roles."""
+    return _get_readable(Job, job_id, None if reads_all(actor) else Job.org_id == actor.org.id, "job")
+
+
+def require_labeller(actor: Actor, batch: Batch) -> None:
+    """The batch's custodian or producer makes its label runs."""
+    if actor.org.id not in (batch.custodian_org_id, batch.producer_org_id):
+        raise Forbidden(f"Only the custodian or the producer of batch {batch.lot_code} may make its labels.")
+
+
+def _run_owner(run: LabelRun) -> int:
+    return run.job.org_id
+
+
+def get_own_label_run(actor: Actor, run_id: int) -> LabelRun:
+    """A run whose files (with PINs) only its organization may take; the read-all roles get a 403."""
+    run = _get_readable(LabelRun, run_id, None, "label run")
+    if _run_owner(run) == actor.org.id:
+        return run
+    if reads_all(actor):
+        raise Forbidden("Only the organization that made a label run may download it or void its units.")
+    raise NotFound(f"no label run with id {run_id}")
+
+
+def require_unit_owner(actor: Actor, unit: Unit) -> None:
+    """Voiding a unit: the organization that made its run."""
+    get_own_label_run(actor, unit.run_id)
+
+
+def readable_flags(actor: Actor) -> ColumnElement[bool] | None:
+    """The anomaly flags ``actor`` may read: those of the batches it may read."""
+    ids = _readable_batch_ids(actor)
+    return None if ids is None else UnitFlag.batch_id.in_(ids)

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from flask import current_app
+from sqlalchemy import select
 
 from app.auth import Actor
 from app.batches import service as batches
@@ -39,6 +40,8 @@ from app.compliance import findings, inspections, standards
 from app.custody import service as custody
 from app.db import db
 from app.holds import service as holds
+from app.labels import runs as label_runs
+from app.labels.models import Unit
 from app.lineage import service as lineage
 from app.orgs import service as orgs
 from app.orgs.models import User
@@ -123,6 +126,16 @@ POST /api/v1/batches/{batch_id}/commitment-certificates  401  ok   403  404  403
 GET  /api/v1/commitment-certificates/{certificate_id}      401  ok   ok   404  404  404  ok   ok   ok   404
 GET  /api/v1/commitment-certificates/{certificate_id}.pdf  401  ok   ok   404  404  404  ok   ok   ok   404
 POST /api/v1/commitment-certificates/{certificate_id}/receipts  401  409  403  404  404  404  403  403  403  404
+POST /api/v1/batches/{batch_id}/label-runs            401  ok   403  404  403  404  403  403  403  404
+GET  /api/v1/jobs/{job_id}                            401  ok   404  404  404  404  ok   ok   ok   404
+GET  /api/v1/label-runs/{run_id}.pdf                  401  ok   404  404  404  404  403  403  403  404
+GET  /api/v1/label-runs/{run_id}.zpl                  401  ok   404  404  404  404  403  403  403  404
+GET  /api/v1/label-runs/{run_id}.tspl                 401  ok   404  404  404  404  403  403  403  404
+GET  /api/v1/label-runs/{run_id}/units.csv            401  ok   404  404  404  404  403  403  403  404
+POST /api/v1/label-runs/{run_id}/void                 401  ok   404  404  404  404  403  403  403  404
+POST /api/v1/units/{serial}/void                      401  ok   404  404  404  404  403  403  403  404
+POST /api/v1/units/{serial}/verify                    ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/label-alerts                             401  ok   ok   ok   ok   ok   ok   ok   ok   ok
 """
 
 # Who finds the world's records in the lists (the same rules, as the lists apply them).
@@ -153,7 +166,7 @@ def _actor(user: User) -> Actor:
 
 
 @pytest.fixture
-def world(make_org, make_user) -> dict[str, Any]:
+def world(make_org, make_user, app, monkeypatch) -> dict[str, Any]:
     coop_org = make_org(kind="cooperative")
     hh = make_org(kind="farm_household", cooperative_code=coop_org.code)
     users = {
@@ -216,6 +229,10 @@ def world(make_org, make_user) -> dict[str, Any]:
     # b3's certificate: its issuer (the farmer) holds it, so a receipt is refused by its state.
     b3 = lot()
     certificate = commitments.issue_certificate(farmer, b3.id, contact="0715-8000000", basis="quality_control")
+    # A label run of B, made inline (no worker in this test) by its producer and custodian.
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    run = label_runs.create_run(farmer, b.id, 2, "a4_24")
+    serial = db.session.scalars(select(Unit.serial).where(Unit.run_id == run.id)).first()
     checkpoint = checkpoints.create_checkpoint(load_signer(current_app.config), dt.datetime.now(dt.UTC)).checkpoint
     assert checkpoint is not None
     settle()
@@ -240,6 +257,9 @@ def world(make_org, make_user) -> dict[str, Any]:
             "public_code": b2.public_code,
             "checkpoint_id": checkpoint.id,
             "certificate_id": certificate.id,
+            "job_id": run.job_id,
+            "run_id": run.id,
+            "serial": serial,
         },
         "b": b.id,
         "finding": finding.id,
@@ -301,6 +321,10 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
         "POST /api/v1/batches/{batch_id}/commitment-certificates": {
             "contact": "0715-8000001", "basis": "quality_control",
         },
+        "POST /api/v1/batches/{batch_id}/label-runs": {"count": 2, "template": "zpl"},
+        "POST /api/v1/label-runs/{run_id}/void": {"first": 1, "last": 1, "reason": "misprint"},
+        "POST /api/v1/units/{serial}/void": {"reason": "damaged roll"},
+        "POST /api/v1/units/{serial}/verify": {"pin": "00000000"},
     }  # fmt: skip
     if op == "POST /api/v1/organizations/import":
         row = ["NEWCOOP2", "新合作社二", "合作社", "通山县", valid_credit_code(99_002), "", "", "", ""]

@@ -2,9 +2,9 @@
 issue no INSERT, UPDATE or DELETE.
 
 The one exception the rule allows is a record whose purpose is to log a read (a scan log, a
-session table); none exists yet, so ``READ_LOG_TABLES`` is empty. A table added to it must be
-one that only logs reads (it is why a GET's request still ends in a commit: of nothing, or of
-that log).
+session table): the scans of a labelled unit's page, and the anomaly flags those scans raise
+(app/labels/scans.py). A table added to ``READ_LOG_TABLES`` must be one that only logs reads
+(it is why a GET's request still ends in a commit: of nothing, or of that log).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from app.catalog.models import Standard
 from app.checkpoints.models import Checkpoint
 from app.commitments.service import issue_certificate
 from app.db import db
+from app.labels import runs as label_runs
+from app.labels.models import Unit
 from app.lineage.models import Transformation
 from tests.checkpoints.conftest import checkpoint, cli, signing_key  # noqa: F401  (fixtures)
 from tests.compliance.factories import post_inspection
@@ -32,7 +34,7 @@ from tests.recalls.conftest import chain  # noqa: F401  (a fixture)
 from tests.recalls.helpers import open_recall
 from tests.web.conftest import sign_in
 
-READ_LOG_TABLES: frozenset[str] = frozenset()
+READ_LOG_TABLES: frozenset[str] = frozenset({"scans", "unit_flags"})
 _WRITE = re.compile(
     r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO|MERGE\s+INTO)\s+\"?(\w+)", re.I
 )
@@ -60,7 +62,7 @@ class Writes:
 
 
 @pytest.fixture
-def world(client, auth, make_user, chain, checkpoint):  # noqa: F811  (chain, checkpoint: fixtures imported above)
+def world(client, app, auth, make_user, chain, checkpoint, monkeypatch):  # noqa: F811  (chain, checkpoint: fixtures imported above)
     """A supply chain with lineage, transfers, a sale, an inspection with a finding, a
     certification, a recall and a signed checkpoint over it all; and who reads it: an admin's
     token, a signed-in inspector."""
@@ -90,6 +92,11 @@ def world(client, auth, make_user, chain, checkpoint):  # noqa: F811  (chain, ch
     assert recall.status_code == 201, recall.get_json()
     assert {"recalls", "events"} <= {table for table, _ in writes.statements}
 
+    # A label run (made inline) of a lot the cooperative holds, and one of its units.
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    coop_actor = Actor(user=chain["coop_user"], org=chain["coop_user"].organization)
+    run = label_runs.create_run(coop_actor, chain["unrelated"].id, 2, "a4_24")
+    serial = db.session.scalars(select(Unit.serial).where(Unit.run_id == run.id)).first()
     assert checkpoint().exit_code == 0
     assert sign_in(client, inspector.username, PASSWORD).status_code == 302
     transformation = db.session.scalar(select(Transformation.id).order_by(Transformation.id.desc()).limit(1))
@@ -105,7 +112,14 @@ def world(client, auth, make_user, chain, checkpoint):  # noqa: F811  (chain, ch
             "public_code": chain["merged"].public_code,
             "checkpoint_id": db.session.scalar(select(Checkpoint.id).order_by(Checkpoint.id.desc()).limit(1)),
             "certificate_id": certificate.id,
+            "job_id": run.job_id,
+            "run_id": run.id,
         },
+        # A run's files (they hold PINs) are its organization's alone.
+        "run_owner": auth(user=chain["coop_user"]),
+        "unit_pages": [
+            f"/u/{serial}", f"/u/{serial}?linkType=all", f"/u/{serial}?linkType=gs1:pip", "/.well-known/gs1resolver",
+        ],
         "batches": [chain["merged"], kept, chain["sold"]],
     }
 
@@ -137,7 +151,7 @@ def test_no_get_writes_or_commits(client, world):
         "/desk/batches?verdict=fail", "/desk/batches?product=loquat",
         *(f"/desk/batches/{i}{tail}" for i in batch_ids for tail in ("", "/compliance.pdf", "/inspections/new")),
         *(f"/t/{code}{tail}" for code in codes for tail in ("", "/ping", "/qr.png")),
-        "/t/no-such-code", "/api/v1/public/no-such-code",
+        "/t/no-such-code", "/api/v1/public/no-such-code", *world["unit_pages"],
     ]  # fmt: skip
     writes = Writes()
     statuses: dict[str, int] = {}
@@ -152,8 +166,9 @@ def test_no_get_writes_or_commits(client, world):
                 urls += [_fill(path, {**world["params"], "batch_id": i}) for i in batch_ids]
             if "{public_code}" in path:
                 urls += [_fill(path, {**world["params"], "public_code": c}) for c in codes]
+            headers = world["run_owner"] if path.startswith("/api/v1/label-runs/") else world["headers"]
             for url in urls:
-                statuses[url] = _read(client, url, writes, headers=world["headers"])
+                statuses[url] = _read(client, url, writes, headers=headers)
         for url in pages:
             statuses[url] = _read(client, url, writes)
     failed = {url: status for url, status in statuses.items() if status >= 400 and "no-such-code" not in url}

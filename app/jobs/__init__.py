@@ -1,0 +1,1 @@
+"""Background jobs: their state in the database, run on RQ when REDIS_URL is set, inline otherwise."""
