@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, cast, literal, null, select, union_all
+from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, union_all
 
 from app.batches import service
 from app.batches.models import Batch, Event
@@ -93,6 +93,15 @@ def _walk(root_id: int, downstream: bool, limit: int) -> Any:
         .where(anchor.c.depth < limit)
     )
     return anchor.union(step)
+
+
+def descendants(root_id: int, limit: int = MAX_TRACE_DEPTH) -> Any:
+    """The root and every lot made from it within ``limit`` steps, each once at its least depth:
+    a subquery of (batch_id, depth), for set-based writes over a lot's descendants (a recall)."""
+    walk = _walk(root_id, downstream=True, limit=limit)
+    return (
+        select(walk.c.batch_id, func.min(walk.c.depth).label("depth")).group_by(walk.c.batch_id).subquery("reached")
+    )
 
 
 def trace_statement(root_id: int, direction: str, limit: int) -> Select[Any]:
