@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, insert, select, text, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import access, clock
 from app.auth import Actor
@@ -242,7 +243,7 @@ def chain_fields(event: Event, lot_code: str, org_code: str, username: str | Non
     )
 
 
-def _chained_event(
+def _chained_row(
     batch: Batch,
     actor: Actor,
     *,
@@ -254,8 +255,8 @@ def _chained_event(
     amends_seq: int | None = None,
     idempotency_key: str | None = None,
     digest: str | None = None,
-) -> Event:
-    """The next event of a locked batch, hashed, with the batch's head moved onto it; not yet added.
+) -> dict[str, Any]:
+    """The next event of a locked batch as its row's values, hashed, with the batch's head moved onto it.
 
     The data is made canonical first (see chain.canonical_data), so the chain verifies on every
     database exactly as it was written. Nothing in the hash needs a database id, so a caller may
@@ -266,26 +267,20 @@ def _chained_event(
     except ValueError as exc:
         field, _, reason = str(exc).partition(": ")
         raise InvalidInput.field(field, reason) from exc
-    event = Event(
-        batch_id=batch.id,
-        seq=batch.head_seq + 1,
-        stage=stage,
-        occurred_at=occurred_at,
-        recorded_at=now,
-        actor_user_id=actor.user.id,
-        actor_org_id=actor.org.id,
-        site_id=site_id,
-        data=data,
-        amends_seq=amends_seq,
-        idempotency_key=idempotency_key,
-        request_digest=digest,
+    fields = chain.ChainFields(
+        lot_code=batch.lot_code, seq=batch.head_seq + 1, stage=stage, occurred_at=occurred_at, recorded_at=now,
+        actor_org=actor.org.code, actor_user=actor.user.username, site_id=site_id, data=data, amends_seq=amends_seq,
         prev_hash=batch.head_hash,
-        hash="",
-    )
-    event.hash = chain_fields(event, batch.lot_code, actor.org.code, actor.user.username).digest()
-    batch.head_seq = event.seq
-    batch.head_hash = event.hash
-    return event
+    )  # fmt: skip
+    digest_of_chain = fields.digest()
+    batch.head_seq = fields.seq
+    batch.head_hash = digest_of_chain
+    return {
+        "batch_id": batch.id, "seq": fields.seq, "stage": stage, "occurred_at": occurred_at, "recorded_at": now,
+        "actor_user_id": actor.user.id, "actor_org_id": actor.org.id, "site_id": site_id, "data": data,
+        "amends_seq": amends_seq, "idempotency_key": idempotency_key, "request_digest": digest,
+        "prev_hash": fields.prev_hash, "hash": digest_of_chain,
+    }  # fmt: skip
 
 
 def _append(
@@ -298,12 +293,12 @@ def _append(
     now: dt.datetime,
     flush: bool = True,
 ) -> Event:
-    """Chain one record onto a locked batch and announce it (``_chained_event``, then insert it).
+    """Chain one record onto a locked batch and announce it (``_chained_row``, then insert it).
 
     ``flush=False`` leaves the flush to a caller chaining many batches at once: the inserts then go
     out together.
     """
-    event = _chained_event(batch, actor, stage=stage, occurred_at=occurred_at, data=data, now=now)
+    event = Event(**_chained_row(batch, actor, stage=stage, occurred_at=occurred_at, data=data, now=now))
     event.batch = batch
     db.session.add(event)
     if flush:
@@ -383,9 +378,12 @@ def chain_records(
 
 def forget_batches(batch_ids: set[int]) -> None:
     """Expire the session's copies of batches a set-based statement changed, so they are read again."""
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Batch) and obj.id in batch_ids:
-            db.session.expire(obj)
+    # By identity key: reading an id off an object already expired would load it again.
+    for key in list(db.session.identity_map.keys()):
+        if key[0] is Batch and key[1][0] in batch_ids:
+            obj = db.session.identity_map.get(key)
+            if obj is not None:
+                db.session.expire(obj)
 
 
 @dataclass(frozen=True)
@@ -412,6 +410,7 @@ def append_event(
     outcome = _append_rows(actor, [row], now)[0]
     if isinstance(outcome, DomainError):
         raise outcome
+    assert outcome is not None  # a lone row that passed is stored
     return outcome
 
 
@@ -496,8 +495,8 @@ class _Context:
                 .order_by(Event.batch_id, Event.seq)
             ):
                 self.dated[batch_id].append((stage, occurred_at))
-        # Events accepted in this request, by batch and seq: an amendment may name one.
-        self.accepted: dict[tuple[int, int], Event] = {}
+        # The stage of each event accepted in this request, by batch and seq: an amendment may name one.
+        self.accepted: dict[tuple[int, int], str] = {}
 
     def site(self, org_ids: set[int], site_id: int | None) -> Site | None:
         if site_id is None:
@@ -507,15 +506,15 @@ class _Context:
             raise InvalidInput.field("site", f"no site {site_id} belongs to this organization")
         return site
 
-    def target(self, batch: Batch, seq: int) -> Event | None:
+    def stage_of(self, batch: Batch, seq: int) -> str | None:
         accepted = self.accepted.get((batch.id, seq))
         if accepted is not None:
             return accepted
-        return db.session.scalar(select(Event).where(Event.batch_id == batch.id, Event.seq == seq))
+        return db.session.scalar(select(Event.stage).where(Event.batch_id == batch.id, Event.seq == seq))
 
 
-def _check_row(actor: Actor, context: _Context, row: _Row, now: dt.datetime) -> AppendResult | Event:
-    """The stored event of a true retry, or the row's new event, chained; a DomainError if refused."""
+def _check_row(actor: Actor, context: _Context, row: _Row, now: dt.datetime) -> AppendResult | dict[str, Any]:
+    """The stored event of a true retry, or the row's new event's values, chained; a DomainError if refused."""
     # A batch the caller may not read is missing to it (404); one it reads but does not hold is 403.
     batch = context.batches.get(row.batch_id)
     if batch is None:
@@ -540,7 +539,7 @@ def _check_row(actor: Actor, context: _Context, row: _Row, now: dt.datetime) -> 
 
     stage = row.stage
     if stage == "amendment":
-        stored_data = _amendment_data(batch, row.amends_seq, row.data, context.target)
+        stored_data = _amendment_data(batch, row.amends_seq, row.data, context.stage_of)
     else:
         if row.amends_seq is not None:
             raise InvalidInput.field("amends_seq", "only an amendment names the event it amends")
@@ -552,29 +551,29 @@ def _check_row(actor: Actor, context: _Context, row: _Row, now: dt.datetime) -> 
             # Only the stages that bound this one's date matter; none at all for repeatable stages.
             recorded = [(s, at) for s, at in context.dated[batch.id] if s in bounding]
             check_stage_order(batch.product_key, stage, row.occurred_at, recorded)
-    event = _chained_event(
+    values = _chained_row(
         batch, actor, stage=stage, occurred_at=row.occurred_at, data=stored_data, now=now,
         site_id=site_row.id if site_row else None, amends_seq=row.amends_seq,
         idempotency_key=row.idempotency_key, digest=digest,
     )  # fmt: skip
     context.dated[batch.id].append((stage, row.occurred_at))
-    context.accepted[(batch.id, event.seq)] = event
-    return event
+    context.accepted[(batch.id, values["seq"])] = stage
+    return values
 
 
-def _append_rows(actor: Actor, rows: list[_Row], now: dt.datetime) -> list[AppendResult | DomainError]:
+def _append_rows(actor: Actor, rows: list[_Row], now: dt.datetime) -> list[AppendResult | DomainError | None]:
     """Check every row, in the order given, and store the events only if none was refused.
 
     Validation and hashing are one pass in Python over what ``_Context`` read; the events then go
     out in one multi-row INSERT, and each batch's subscribers hear of its new events once. Each
     row's outcome is its result or the error refusing it; when any row is refused, nothing is
-    stored and the batches' heads are as they were.
+    stored, the batches' heads are as they were, and a row that passed is None.
     """
     context = _Context(actor, rows)
     heads = {b.id: (b.head_seq, b.head_hash) for b in context.batches.values()}
-    outcomes: list[AppendResult | DomainError] = []
-    new: list[Event] = []
-    # Nothing is pending yet, but a lookup must not flush a half-checked request.
+    outcomes: list[AppendResult | DomainError | None] = []  # None: a new event, stored below
+    new: list[dict[str, Any]] = []
+    # A lookup (an amendment's target) must not flush a half-checked request.
     with db.session.no_autoflush:
         for row in rows:
             try:
@@ -586,37 +585,42 @@ def _append_rows(actor: Actor, rows: list[_Row], now: dt.datetime) -> list[Appen
                 outcomes.append(checked)
             else:
                 new.append(checked)
-                outcomes.append(AppendResult(checked, created=True))
+                outcomes.append(None)
     if any(isinstance(o, DomainError) for o in outcomes):
         for batch_id, (seq, head) in heads.items():
             batch = context.batches[batch_id]
             batch.head_seq, batch.head_hash = seq, head
         return outcomes
+    db.session.flush()  # the batches' new heads
+    # One multi-row INSERT (insertmanyvalues) that hands back the stored events. Matched to the
+    # rows by (batch, seq), which is unique: no database has to keep RETURNING in the rows' order.
+    returned = {(e.batch_id, e.seq): e for e in db.session.scalars(insert(Event).returning(Event), new)} if new else {}
+    stored = [returned[(values["batch_id"], values["seq"])] for values in new]
     by_batch: dict[int, list[Event]] = {}
-    for event in new:
-        event.batch = context.batches[event.batch_id]
+    for event in stored:
+        # Each event keeps its locked batch, as loaded: no lookup (or query) when a caller reads it.
+        set_committed_value(event, "batch", context.batches[event.batch_id])
         by_batch.setdefault(event.batch_id, []).append(event)
-    db.session.add_all(new)
-    db.session.flush()
     # Subscribers (compliance) react in this transaction, once per batch; see app/batches/signals.py.
     for batch_id, events in by_batch.items():
         signals.events_appended.send(
             signals.sender(), batch=context.batches[batch_id], events=events, actor=actor, now=now
         )
-    return outcomes
+    fresh = iter(stored)
+    return [o if o is not None else AppendResult(next(fresh), created=True) for o in outcomes]
 
 
 def _amendment_data(
-    batch: Batch, amends_seq: int | None, data: dict[str, Any], find: Callable[[Batch, int], Event | None]
+    batch: Batch, amends_seq: int | None, data: dict[str, Any], stage_of: Callable[[Batch, int], str | None]
 ) -> dict[str, Any]:
-    """An amendment carries the corrected data of the event it amends (``find`` looks it up), and why."""
+    """An amendment carries the corrected data of the event it amends (``stage_of`` finds its stage), and why."""
     if amends_seq is None:
         raise InvalidInput.field("amends_seq", "an amendment must name the sequence number it corrects")
-    target = find(batch, amends_seq)
+    target = stage_of(batch, amends_seq)
     if target is None:
         raise InvalidInput.field("amends_seq", f"batch {batch.lot_code} has no event {amends_seq}")
-    if target.stage in SYSTEM_KINDS:
-        raise InvalidInput.field("amends_seq", f"event {amends_seq} is a {target.stage} record and cannot be amended")
+    if target in SYSTEM_KINDS:
+        raise InvalidInput.field("amends_seq", f"event {amends_seq} is a {target} record and cannot be amended")
     reason = data.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput(
@@ -632,11 +636,11 @@ def _amendment_data(
             {"json": {"data": {"data": ["required: the corrected stage data"]}}},
         )
     try:
-        normalized = validate_stage_data(batch.product_key, target.stage, corrected)
+        normalized = validate_stage_data(batch.product_key, target, corrected)
     except InvalidInput as exc:
         inner = (exc.errors or {}).get("json", {}).get("data", {})
         raise InvalidInput("data.data: the corrected data is not valid", {"json": {"data": {"data": inner}}}) from exc
-    return {"reason": reason.strip(), "data": normalized, "stage": target.stage}
+    return {"reason": reason.strip(), "data": normalized, "stage": target}
 
 
 def get_batch(batch_id: int) -> Batch:
