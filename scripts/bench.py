@@ -231,10 +231,8 @@ def _body(job: Job) -> str:
     storage = {"stage": "storage", "occurred_at": now, "data": {"temperature_c": "4", "humidity_pct": "88"}}
     if not job.bulk_lots:
         return json.dumps(storage)
-    transport = {
-        "stage": "transport", "occurred_at": now,
-        "data": {"vehicle": "冷藏车", "origin": "通山县九宫山镇", "destination": "咸宁市温泉城区", "temperature_c": "5"},
-    }  # fmt: skip
+    route = {"vehicle": "冷藏车", "origin": "通山县九宫山镇", "destination": "咸宁市温泉城区", "temperature_c": "5"}
+    transport = {"stage": "transport", "occurred_at": now, "data": route}
     lots = job.bulk_lots
     rows = [{"batch": lots[i % len(lots)], **(storage if i % 2 else transport)} for i in range(BULK_ROWS)]
     return json.dumps({"events": rows})

@@ -16,12 +16,12 @@ import json
 import re
 import secrets
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Select, Table, func, insert, select, text, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,8 +32,8 @@ from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStandard, BatchStatus, Event
 from app.batches.stages import check_stage_order, ordered_stages, validate_stage_data
 from app.batches.vocabulary import SYSTEM_KINDS
-from app.catalog.products import PRODUCTS
 from app.catalog.models import ProductLine
+from app.catalog.products import PRODUCTS
 from app.catalog.service import applicable_mandatory
 from app.custody.models import Transfer, TransferStatus
 from app.db import db, utcnow
@@ -362,7 +362,8 @@ def chain_records(
         )  # fmt: skip
     if not rows:
         return
-    events, batches = Event.__table__, Batch.__table__
+    # Core statements on the tables: no ORM bookkeeping for thousands of rows (forget_batches below).
+    events, batches = cast(Table, Event.__table__), cast(Table, Batch.__table__)
     db.session.execute(insert(events), rows)
     # Each head becomes the record just chained onto it: seq + 1, and that record's hash.
     new_hash = (

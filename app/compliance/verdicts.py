@@ -328,9 +328,7 @@ def _on_event_appended(_app: Flask, *, batch: Batch, event: Event, actor: Actor,
         refresh(batch, actor, now)
 
 
-def _on_events_appended(
-    _app: Flask, *, batch: Batch, events: Sequence[Event], actor: Actor, now: dt.datetime
-) -> None:
+def _on_events_appended(_app: Flask, *, batch: Batch, events: Sequence[Event], actor: Actor, now: dt.datetime) -> None:
     # A request's events for one batch are judged once, with all of them in place.
     if any(event.stage in VERDICT_STAGES for event in events):
         refresh(batch, actor, now)

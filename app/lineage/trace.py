@@ -99,9 +99,7 @@ def descendants(root_id: int, limit: int = MAX_TRACE_DEPTH) -> Any:
     """The root and every lot made from it within ``limit`` steps, each once at its least depth:
     a subquery of (batch_id, depth), for set-based writes over a lot's descendants (a recall)."""
     walk = _walk(root_id, downstream=True, limit=limit)
-    return (
-        select(walk.c.batch_id, func.min(walk.c.depth).label("depth")).group_by(walk.c.batch_id).subquery("reached")
-    )
+    return select(walk.c.batch_id, func.min(walk.c.depth).label("depth")).group_by(walk.c.batch_id).subquery("reached")
 
 
 def trace_statement(root_id: int, direction: str, limit: int) -> Select[Any]:

@@ -20,10 +20,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Table, func, insert, literal, select, update
 
 from app import access, clock
 from app.auth import Actor
@@ -148,7 +148,7 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
     )
     db.session.add(recall)
     db.session.flush()
-    items = RecallItem.__table__
+    items, batches = cast(Table, RecallItem.__table__), cast(Table, Batch.__table__)
     # Each item keeps the status its batch had, read in the same statement that stores it.
     db.session.execute(
         insert(items).from_select(
@@ -159,9 +159,7 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
         )
     )
     of_recall = select(items.c.batch_id).where(items.c.recall_id == recall.id)
-    db.session.execute(
-        update(Batch.__table__).where(Batch.__table__.c.id.in_(of_recall)).values(status=BatchStatus.recalled)
-    )
+    db.session.execute(update(batches).where(batches.c.id.in_(of_recall)).values(status=BatchStatus.recalled))
     data = {"recall": recall.id, "severity": severity, "reason": reason, "root": root.lot_code}
     service.chain_records(
         actor, "recall", [(head, {**data, "depth": depth}) for head, depth in _in_order(locked)],

@@ -66,7 +66,8 @@ def test_an_amendment_may_correct_an_event_of_the_same_bulk_request(client, part
     coop = party("cooperative")
     lot = make_batch(coop, product="loquat")
     rows = [
-        {"batch": lot.id, "stage": "harvest", "occurred_at": at("2026-05-12"), "data": {"quantity": "120", "unit": "kg"}},
+        {"batch": lot.id, "stage": "harvest", "occurred_at": at("2026-05-12"),
+         "data": {"quantity": "120", "unit": "kg"}},
         {"batch": lot.id, "stage": "amendment", "occurred_at": at("2026-05-12", "18:00"), "amends_seq": 2,
          "data": {"reason": "过磅复核", "data": {"quantity": "118", "unit": "kg"}}},
     ]  # fmt: skip
@@ -81,7 +82,11 @@ def test_a_refused_bulk_request_leaves_every_head_and_verdict_as_it_was(client, 
     coop = party("cooperative")
     lots = [make_batch(coop, product="loquat") for _ in range(3)]
     before = {b.id: (b.head_seq, b.head_hash) for b in lots}
-    rows = [_storage(lots[0].id, 0), _storage(lots[1].id, 1), {**_storage(lots[2].id, 2), "data": {"humidity_pct": "x"}}]
+    rows = [
+        _storage(lots[0].id, 0),
+        _storage(lots[1].id, 1),
+        {**_storage(lots[2].id, 2), "data": {"humidity_pct": "x"}},
+    ]
     assert _bulk(client, coop, rows).status_code == 422
     db.session.expire_all()
     after = {b.id: (b.head_seq, b.head_hash) for b in db.session.scalars(select(Batch).where(Batch.id.in_(before)))}
@@ -102,7 +107,12 @@ def test_a_spraying_and_a_harvest_in_one_request_are_judged_together(client, par
                             "dose_unit": "g/亩", "applied_at": at("2026-05-01"), "phi_days": 14}]}  # fmt: skip
     rows = [
         {"batch": lot.id, "stage": "planting", "occurred_at": at("2026-05-01"), "data": planting},
-        {"batch": lot.id, "stage": "harvest", "occurred_at": at("2026-05-05"), "data": {"quantity": "80", "unit": "kg"}},
+        {
+            "batch": lot.id,
+            "stage": "harvest",
+            "occurred_at": at("2026-05-05"),
+            "data": {"quantity": "80", "unit": "kg"},
+        },
     ]
     assert _bulk(client, coop, rows).status_code == 201
     stored = db.session.get(BatchVerdict, lot.id, populate_existing=True)

@@ -22,7 +22,9 @@ def _family(user, make_batch, children: int, grandchildren: int) -> Batch:
     """A lot split into ``children`` lots, each split again into ``grandchildren``."""
     actor = actor_of(user)
     root = make_batch(user, str(children * grandchildren * 10), "kg")
-    for child in lineage.split_batch(actor, root.id, parts=[Decimal(grandchildren * 10)] * children, occurred_at=T0).outputs:
+    for child in lineage.split_batch(
+        actor, root.id, parts=[Decimal(grandchildren * 10)] * children, occurred_at=T0
+    ).outputs:
         lineage.split_batch(actor, child.id, parts=[Decimal(10)] * grandchildren, occurred_at=T0)
     settle()
     return root
