@@ -383,7 +383,7 @@ def time_desk(url: str, genealogy: Genealogy, repeat: int) -> dict[int, tuple[fl
     with app.app_context():
         _store_verdicts(genealogy)
         regulator = orgs.create_organization(code="BENCH-DESK", name="咸宁市市场监督管理局", kind="regulator")
-        password = "bench-desk-password-1"
+        password = "xianning-regulator-2026"
         orgs.create_user(username="bench-desk", org_code=regulator.code, role="inspector", password=password)
         db.session.commit()
         client = app.test_client()
