@@ -3,9 +3,15 @@
 Services receive the actor and the clock, flush, and never commit: the request or CLI command
 commits once.
 
-Size: every write to a chain goes through ``_append`` here, and creation (which opens the chain
-with its created record), stage events, amendments, bulk appends and verification all read the
-same invariants next to it; the pure parts are already apart (chain.py, stages.py, integrity.py).
+Size: every write to a chain is hashed by ``_chained_row`` here (``_append`` for one record,
+``_append_rows`` for a request's stage events, single or bulk, ``chain_records`` for a recall's
+records on thousands of lots), and creation (which opens the chain with its created record),
+amendments and verification all read the same invariants next to it; the pure parts are already
+apart (chain.py, stages.py, integrity.py).
+
+The append paths are set-based: a request's rows are checked against what a fixed number of
+queries read (``_Context``), validated and hashed in one pass, and inserted with one multi-row
+statement; subscribers hear once per batch and request.
 """
 
 from __future__ import annotations
