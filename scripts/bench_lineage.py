@@ -316,11 +316,12 @@ def time_recalls(url: str, genealogy: Genealogy) -> list[tuple[float, int, int]]
         regulator = orgs.create_organization(code="BENCH-SAMR", name="咸宁市市场监督管理局", kind="regulator")
         user = orgs.create_user(username="bench-inspector", org_code=regulator.code, role="inspector")
         db.session.commit()
+        user_id, regulator_id = user.id, regulator.id
         # A household of a family the shared lot did not reach: the two recalls share no lot.
         household = genealogy.household_lots[genealogy.shared_root_families * HOUSEHOLDS_PER_FAMILY + 1]
         for root in (household, genealogy.shared_root):
             assert root is not None
-            actor = Actor(user=db.session.get(User, user.id), org=db.session.get(Organization, regulator.id))
+            actor = Actor(user=db.session.get(User, user_id), org=db.session.get(Organization, regulator_id))
             start = time.perf_counter()
             recall = recalls.open_recall(actor, batch_id=root, reason="benchmark", severity="I")
             report = recalls.recall_report(recall)
