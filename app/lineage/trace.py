@@ -7,7 +7,6 @@ the database. The same SQL runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -223,15 +222,13 @@ def trace(root_id: int, direction: str = "both", depth: int = DEFAULT_TRACE_DEPT
     return Trace(root=nodes[root_id], direction=direction, depth=depth, nodes=ordered, edges=edges, truncated=truncated)
 
 
-def parents_of(batch_ids: Sequence[int]) -> dict[int, list[str]]:
-    """The lot codes each batch was made from (its direct inputs), for recall sheets."""
-    if not batch_ids:
-        return {}
+def parents_of(batch_ids: Select[Any]) -> dict[int, list[str]]:
+    """The lot codes each batch ``batch_ids`` selects was made from (its direct inputs), for recall sheets."""
     parent = db.aliased(Batch)
     rows = db.session.execute(
         select(LineageEdge.output_batch_id, parent.lot_code)
         .join(parent, parent.id == LineageEdge.input_batch_id)
-        .where(LineageEdge.output_batch_id.in_(list(batch_ids)))
+        .where(LineageEdge.output_batch_id.in_(batch_ids))
         .order_by(LineageEdge.output_batch_id, parent.lot_code)
     ).all()
     found: dict[int, list[str]] = {}

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from flask_babel import gettext
-from sqlalchemy import Table, func, insert, literal, select, update
+from sqlalchemy import Select, Table, func, insert, literal, select
 
 from app import access, clock
 from app.auth import Actor
@@ -148,7 +148,7 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
     )
     db.session.add(recall)
     db.session.flush()
-    items, batches = cast(Table, RecallItem.__table__), cast(Table, Batch.__table__)
+    items = cast(Table, RecallItem.__table__)
     # Each item keeps the status its batch had, read in the same statement that stores it.
     db.session.execute(
         insert(items).from_select(
@@ -159,11 +159,11 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
         )
     )
     of_recall = select(items.c.batch_id).where(items.c.recall_id == recall.id)
-    db.session.execute(update(batches).where(batches.c.id.in_(of_recall)).values(status=BatchStatus.recalled))
     data = {"recall": recall.id, "severity": severity, "reason": reason, "root": root.lot_code}
+    # Every lot becomes recalled in the statement that moves its head onto its recall record.
     service.chain_records(
         actor, "recall", [(head, {**data, "depth": depth}) for head, depth in _in_order(locked)],
-        occurred_at=now, now=now, batch_ids=of_recall,
+        occurred_at=now, now=now, batch_ids=of_recall, status=BatchStatus.recalled,
     )  # fmt: skip
     db.session.refresh(recall)
     return recall
@@ -256,8 +256,8 @@ def place_of(org: Organization, site: Any = None) -> str | None:
     return org.county
 
 
-def _sales(batch_ids: list[int], orgs: dict[int, Organization]) -> dict[int, list[Sale]]:
-    """Every sale recorded on the lots, as corrected by any amendment."""
+def _sales(batch_ids: Select[Any], orgs: dict[int, Organization]) -> dict[int, list[Sale]]:
+    """Every sale recorded on the lots ``batch_ids`` selects, as corrected by any amendment."""
     events = db.session.scalars(
         select(Event)
         .where(Event.batch_id.in_(batch_ids), Event.stage.in_(("sale", "amendment")))
@@ -288,9 +288,17 @@ def _sales(batch_ids: list[int], orgs: dict[int, Organization]) -> dict[int, lis
 
 
 def recall_report(recall: Recall) -> RecallReport:
-    """Each affected lot with its holder, where it is, what it was made from, its transfers and sales."""
-    items = list(recall.items)
-    ids = [i.batch_id for i in items]
+    """Each affected lot with its holder, where it is, what it was made from, its transfers and sales.
+
+    Each query selects its rows by the recall's items (a subquery), never by a list of thousands
+    of ids spelled out in the statement.
+    """
+    items = db.session.execute(
+        select(RecallItem.batch_id, RecallItem.depth, RecallItem.previous_status).where(
+            RecallItem.recall_id == recall.id
+        )
+    ).all()
+    ids = select(RecallItem.batch_id).where(RecallItem.recall_id == recall.id)
     batches = {b.id: b for b in db.session.scalars(select(Batch).where(Batch.id.in_(ids)))}
     org_ids = {b.custodian_org_id for b in batches.values()}
     transfers: dict[int, list[Transfer]] = {}
