@@ -9,7 +9,12 @@ events, serves the app with gunicorn on a free loopback port, and in the same ru
 * ``GET /t/{code}/ping``: the floor, one indexed SELECT by public code and a tiny template;
 * ``GET /t/{code}``: the consumer page of that 30-event batch;
 * ``POST /api/v1/batches/{id}/events`` from one client, from eight clients on one batch (they
-  queue on its row lock) and from eight clients on eight batches.
+  queue on its row lock) and from eight clients on eight batches;
+* ``POST /api/v1/events/bulk`` from four clients, 200 cold-chain records a request over 20 lots
+  each (a cooperative's day of logging), against its baseline from the same run: psycopg's
+  ``executemany`` of the same number of event-shaped rows straight into ``events`` (no HTTP, no
+  validation, no hashing), 200 rows a transaction;
+* the peak RSS (``VmHWM``) of each gunicorn worker after all the runs.
 
 Each figure is a bounded run (``--seconds``) after a short warm-up. The load comes from separate
 client processes, one keep-alive ``http.client`` connection each, so the client's own GIL does
@@ -65,12 +70,20 @@ def recreate_database(url: str, drop_only: bool = False) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+BULK_CLIENTS = 4
+BULK_LOTS_PER_REQUEST = 20
+BULK_ROWS = 200  # a request's rows: the endpoint's maximum
+
+
 @dataclass(frozen=True)
 class Fixture:
     public_code: str
     lot_code: str
     token: str
     append_batches: list[int]  # fresh batches, one per append run / client
+    bulk_batches: list[list[int]]  # per bulk client, the lots its requests log for
+    raw_batch: int  # the lot the raw-insert baseline writes to
+    actor_ids: tuple[int, int]  # (user, organization) the raw rows name
 
 
 def build_fixture(url: str, clients: int) -> Fixture:
@@ -111,7 +124,15 @@ def build_fixture(url: str, clients: int) -> Fixture:
             batches.create_batch(actor, product="loquat", quantity=Decimal("100"), unit="kg").id
             for _ in range(2 + clients)
         ]
-        fixture = Fixture(batch.public_code, batch.lot_code, token, targets)
+        bulk = [
+            [
+                batches.create_batch(actor, product="loquat", quantity=Decimal("100"), unit="kg").id
+                for _ in range(BULK_LOTS_PER_REQUEST)
+            ]
+            for _ in range(BULK_CLIENTS)
+        ]
+        raw = batches.create_batch(actor, product="loquat", quantity=Decimal("100"), unit="kg").id
+        fixture = Fixture(batch.public_code, batch.lot_code, token, targets, bulk, raw, (user.id, coop.id))
         db.session.commit()
         db.engine.dispose()
     return fixture
@@ -201,6 +222,20 @@ class Job:
     token: str | None
     seconds: float
     warmup: float
+    bulk_lots: tuple[int, ...] = ()  # a bulk POST: the lots its rows go to, in turn
+
+
+def _body(job: Job) -> str:
+    """A request's JSON: one storage record, or BULK_ROWS storage/transport records over ``bulk_lots``."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    storage = {"stage": "storage", "occurred_at": now, "data": {"temperature_c": "4", "humidity_pct": "88"}}
+    if not job.bulk_lots:
+        return json.dumps(storage)
+    route = {"vehicle": "冷藏车", "origin": "通山县九宫山镇", "destination": "咸宁市温泉城区", "temperature_c": "5"}
+    transport = {"stage": "transport", "occurred_at": now, "data": route}
+    lots = job.bulk_lots
+    rows = [{"batch": lots[i % len(lots)], **(storage if i % 2 else transport)} for i in range(BULK_ROWS)]
+    return json.dumps({"events": rows})
 
 
 def _client(job: Job, ready: mp.Queue, go: Any, results: mp.Queue) -> None:
@@ -223,13 +258,7 @@ def _client(job: Job, ready: mp.Queue, go: Any, results: mp.Queue) -> None:
         body = None
         request_headers = headers
         if job.method == "POST":
-            body = json.dumps(
-                {
-                    "stage": "storage",
-                    "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
-                    "data": {"temperature_c": "4", "humidity_pct": "88"},
-                }
-            )
+            body = _body(job)
             request_headers = {**headers, "Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex}
         began = time.perf_counter()
         try:
@@ -262,9 +291,16 @@ class Figure:
             self.latencies.extend(latencies)
             self.errors += errors
 
+    rows_per_request: int = 1
+
     @property
     def requests(self) -> int:
         return len(self.latencies)
+
+    @property
+    def rows_rate(self) -> float:
+        """Rows stored per second (events for a bulk run); failed requests stored nothing."""
+        return (self.requests - self.errors) * self.rows_per_request / self.seconds if self.seconds else float("nan")
 
     @property
     def rate(self) -> float:
@@ -309,6 +345,54 @@ def _one_slice(jobs: list[Job]) -> list[tuple[list[float], int]]:
 def percentile(ordered: list[float], pct: float) -> float:
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
+
+
+# ------------------------------------------------------------------------------------- baselines
+
+
+def raw_insert_rate(url: str, fixture: Fixture, rows: int) -> float:
+    """Rows/s of psycopg ``executemany`` of event-shaped rows into ``events``, BULK_ROWS a transaction.
+
+    What the database itself can take: the same columns and row sizes the bulk endpoint writes,
+    with no HTTP, validation, hashing or ORM. The rows go to a lot of their own and are deleted after.
+    """
+    import psycopg
+
+    user_id, org_id = fixture.actor_ids
+    data = json.dumps({"temperature_c": "4", "humidity_pct": "88"})
+    statement = (
+        "INSERT INTO events (batch_id, seq, stage, occurred_at, recorded_at, actor_user_id, actor_org_id,"
+        " site_id, data, amends_seq, idempotency_key, request_digest, prev_hash, hash)"
+        " VALUES (%s, %s, 'storage', %s, %s, %s, %s, NULL, %s, NULL, NULL, %s, %s, %s)"
+    )
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo) as conn:
+        start_seq = conn.execute("SELECT head_seq FROM batches WHERE id = %s", (fixture.raw_batch,)).fetchone()[0]
+        now = dt.datetime.now(dt.UTC)
+        began = time.perf_counter()
+        for chunk in range(0, rows, BULK_ROWS):
+            params = [
+                (fixture.raw_batch, start_seq + n + 1, now, now, user_id, org_id, data,
+                 secrets.token_hex(32), secrets.token_hex(32), secrets.token_hex(32))
+                for n in range(chunk, min(rows, chunk + BULK_ROWS))
+            ]  # fmt: skip
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.executemany(statement, params)
+        elapsed = time.perf_counter() - began
+        conn.execute("DELETE FROM events WHERE batch_id = %s AND seq > %s", (fixture.raw_batch, start_seq))
+        conn.commit()
+    return rows / elapsed
+
+
+def peak_rss_mb(server: subprocess.Popen) -> list[float]:
+    """The peak resident set (VmHWM, MB) of each of gunicorn's workers, read from /proc."""
+    listed = subprocess.run(["ps", "-o", "pid=", "--ppid", str(server.pid)], capture_output=True, text=True)
+    peaks = []
+    for pid in listed.stdout.split():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return sorted(peaks)
 
 
 # ----------------------------------------------------------------------------------------- main
@@ -362,6 +446,11 @@ def main() -> int:
                 for b in batch_ids
             ]
 
+        bulk_jobs = [
+            Job(port, "POST", "/api/v1/events/bulk", fixture.token, args.seconds, WARMUP_SECONDS, tuple(lots))
+            for lots in fixture.bulk_batches
+        ]
+
         print(
             f"measuring: {args.seconds:g} s per figure ({args.rounds} alternating slices for the pages), "
             f"each after {WARMUP_SECONDS:g} s of warm-up ...",
@@ -381,6 +470,11 @@ def main() -> int:
             run_load("POST events, 8 clients, one batch", appends([one[1]] * 8)),
             run_load("POST events, 8 clients, 8 batches", appends(one[2:10])),
         ]
+        bulk_fig = run_load(f"POST events/bulk, {BULK_CLIENTS} clients, {BULK_ROWS} rows", bulk_jobs)
+        bulk_fig.rows_per_request = BULK_ROWS
+        # The baseline right after, on the same database: as many rows as the endpoint stored.
+        raw_rate = raw_insert_rate(url, fixture, max(100 * BULK_ROWS, round(bulk_fig.rows_rate * args.seconds)))
+        worker_peaks = {"page cache on": peak_rss_mb(servers[0]), "page cache off": peak_rss_mb(servers[1])}
     finally:
         for server in servers:
             server.terminate()
@@ -397,7 +491,7 @@ def main() -> int:
     header = f"{'run':<48}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
     print(header)
     print("-" * len(header))
-    for fig in (floor_fig, page_fig, cold_fig, *append_figs):
+    for fig in (floor_fig, page_fig, cold_fig, *append_figs, bulk_fig):
         print(
             f"{fig.label:<48}{fig.requests:>10}{fig.rate:>10.1f}{fig.ms(50):>10.2f}{fig.ms(99):>10.2f}{fig.errors:>8}"
         )
@@ -406,6 +500,16 @@ def main() -> int:
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
     print(f"consumer page / floor throughput: {ratio:.2f} ({verdict} the target of {TARGET_RATIO:.2f})")
     print(f"page cache off / floor throughput: {cold_fig.rate / floor_fig.rate:.2f} (a page's first reading)")
+    print()
+    # The lines the project's checks read (issue 13), one per figure.
+    print(f"capture: {bulk_fig.rows_rate:.0f} events/s; raw insert {raw_rate:.0f} rows/s; "
+          f"ratio {bulk_fig.rows_rate / raw_rate:.3f}")  # fmt: skip
+    print(f"single appends, 8 clients on 8 batches: {append_figs[2].rate:.0f}/s")
+    print(f"first reading / floor: {cold_fig.rate / floor_fig.rate:.2f}")
+    print(f"cached page / floor: {ratio:.2f}")
+    for name, peaks in worker_peaks.items():
+        shown = ", ".join(f"{mb:.0f}" for mb in peaks) or "unknown"
+        print(f"peak RSS per worker ({name}): {shown} MB")
     return 0
 
 

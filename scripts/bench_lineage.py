@@ -8,13 +8,18 @@ ten times the small one, each made of identical "families" of brick-tea lots:
     --split-->  935 retail packs (each with a recorded sale)
 
 A household lot has exactly 1,000 descendants, six steps deep. 100 families make the big
-database (1,000 household lots, 101,000 batches), 10 the small one (10,100 batches).
+database (1,000 household lots, 101,000 batches), 10 the small one (10,100 batches). The big one
+also holds a shared input lot that went into the cooperative lots of its first ten families: it
+has 10,000 descendants.
 
 In the same run it times, on both databases, the API's trace (``tracing.trace``: one recursive
 query plus building the answer) downstream from a household lot and upstream from a retail pack,
 checks the answers have the same shape, prints the medians and the big/small ratio (target:
 under 1.5), shows whether PostgreSQL walks ``lineage_edges`` through its indexes, and times
-opening a recall on a household lot (1,000 descendants) on the big database.
+opening a recall on a household lot (1,000 descendants) and on the shared input lot (10,000
+descendants) on the big database. On the small one it times the inspector's desk list (a page
+of 50 out of 10,100 batches, each with its standards bound and its verdict stored, as every batch
+the service creates has), through the app with a signed-in inspector, and counts its queries.
 
     python scripts/bench_lineage.py [--admin-url postgresql://postgres@127.0.0.1/postgres]
                                     [--repeat 25] [--keep]
@@ -40,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -52,7 +57,7 @@ from app.db import db
 from app.lineage import trace as tracing
 from app.lineage.models import LineageEdge
 from app.orgs import service as orgs
-from app.orgs.models import Organization
+from app.orgs.models import Organization, User
 from app.recalls import service as recalls
 
 BIG, SMALL = "yt_lineage_big", "yt_lineage_small"
@@ -100,8 +105,10 @@ def fresh_database(admin_url: str, name: str, keep: bool) -> Iterator[str]:
 class Genealogy:
     """Rows for organizations, batches, edges and sale events, with ids assigned here."""
 
-    def __init__(self, families: int) -> None:
+    def __init__(self, families: int, shared_root_families: int = 0) -> None:
         self.families = families
+        self.shared_root_families = shared_root_families
+        self.shared_root: int | None = None
         self.orgs: list[dict[str, Any]] = []
         self.batches: list[dict[str, Any]] = []
         self.edges: list[dict[str, Any]] = []
@@ -180,6 +187,11 @@ class Genealogy:
             merged = self._batch(family, "COOP", "1000", "kg", coop, coop)
             for lot in lots:
                 self._edge(lot, merged, "100", "merge")
+            if family < self.shared_root_families:
+                if self.shared_root is None:
+                    # A lot the first families' cooperatives all took a share of (here: of tea leaf).
+                    self.shared_root = self._batch(family, "SHARED", "100", "kg", processor, processor)
+                self._edge(self.shared_root, merged, "10", "merge")
             wholesale_index = 0
             for _ in range(2):
                 processing = self._batch(family, "PROC", "500", "kg", coop, processor)
@@ -256,14 +268,14 @@ def plan(root_id: int, direction: str) -> tuple[list[str], float]:
     return indexes, exec_ms
 
 
-def measure(url: str, families: int, repeat: int) -> dict[str, Any]:
+def measure(url: str, families: int, repeat: int, shared_root_families: int = 0) -> dict[str, Any]:
     app = make_app(url)
     with app.app_context():
         started = time.perf_counter()
         upgrade()
         load_catalog_file(default_catalog_path())
         db.session.commit()
-        genealogy = Genealogy(families)
+        genealogy = Genealogy(families, shared_root_families)
         genealogy.insert()
         load_s = time.perf_counter() - started
         # A household lot and a retail pack from the middle family: same shape in both databases.
@@ -295,25 +307,108 @@ def measure(url: str, families: int, repeat: int) -> dict[str, Any]:
     return figures
 
 
-def time_recall(url: str, genealogy: Genealogy) -> tuple[float, int, int]:
-    """Open a recall on a household lot (1,000 descendants) as the API does, commit included."""
+def time_recalls(url: str, genealogy: Genealogy) -> list[tuple[float, int, int]]:
+    """Open a recall as the API does (commit included), on a household lot (1,000 descendants)
+    and on the shared input lot (10,000): (seconds, lots recalled, sales listed) for each."""
     app = make_app(url)
+    timings = []
     with app.app_context():
         regulator = orgs.create_organization(code="BENCH-SAMR", name="咸宁市市场监督管理局", kind="regulator")
         user = orgs.create_user(username="bench-inspector", org_code=regulator.code, role="inspector")
         db.session.commit()
-        actor = Actor(user=user, org=regulator)
-        root = genealogy.household_lots[1]
-        start = time.perf_counter()
-        recall = recalls.open_recall(actor, batch_id=root, reason="benchmark", severity="I")
-        report = recalls.recall_report(recall)
-        body = recalls.report_body(report)
-        db.session.commit()
-        elapsed = time.perf_counter() - start
-        affected, sales = body["summary"]["batches"], body["summary"]["sales"]
+        user_id, regulator_id = user.id, regulator.id
+        # A household of a family the shared lot did not reach: the two recalls share no lot.
+        household = genealogy.household_lots[genealogy.shared_root_families * HOUSEHOLDS_PER_FAMILY + 1]
+        for root in (household, genealogy.shared_root):
+            assert root is not None
+            actor = Actor(user=db.session.get(User, user_id), org=db.session.get(Organization, regulator_id))
+            start = time.perf_counter()
+            recall = recalls.open_recall(actor, batch_id=root, reason="benchmark", severity="I")
+            report = recalls.recall_report(recall)
+            body = recalls.report_body(report)
+            db.session.commit()
+            elapsed = time.perf_counter() - start
+            timings.append((elapsed, body["summary"]["batches"], body["summary"]["sales"]))
+            db.session.expunge_all()
         db.session.remove()
         db.engine.dispose()
-    return elapsed, affected, sales
+    return timings
+
+
+def _store_verdicts(genealogy: Genealogy) -> None:
+    """Bind each batch's standards and store its verdict, as the service does for every batch it creates.
+
+    In bulk: every synthetic lot is brick tea with the same dates and no test report, so each is
+    judged alike; a sample is judged one by one to check that, and each batch's fingerprint is its own.
+    """
+    from app.batches.models import BatchStandard
+    from app.catalog.models import ProductLine
+    from app.catalog.service import applicable_mandatory
+    from app.compliance import presenters, verdicts
+    from app.compliance.evaluation import evaluate_batch
+    from app.compliance.models import BatchVerdict
+
+    line = db.session.get(ProductLine, "brick_tea")
+    assert line is not None
+    bound = [("mandatory", s.id) for s in applicable_mandatory("brick_tea")]
+    bound += [("default", s.id) for s in line.default_standards if s.id not in {i for _, i in bound}]
+    ids = [b["id"] for b in genealogy.batches]
+    rows = [{"batch_id": i, "standard_id": sid, "source": src, "bound_at": T0} for i in ids for src, sid in bound]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(BatchStandard.__table__), rows[start : start + 5000])
+    db.session.commit()
+    sample = [db.session.get(Batch, i) for i in ids[:: max(1, len(ids) // 10)]]
+    results = [presenters.verdict_result(evaluate_batch(b)) for b in sample if b is not None]
+    assert all(r == results[0] for r in results), "the synthetic lots are not all judged alike"
+    now = dt.datetime.now(dt.UTC)
+    for start in range(0, len(ids), 500):
+        chunk = list(db.session.scalars(select(Batch).where(Batch.id.in_(ids[start : start + 500]))))
+        prints = verdicts.fingerprints(chunk)
+        db.session.execute(
+            insert(BatchVerdict.__table__),
+            [{"batch_id": b.id, "verdict": results[0]["verdict"], "result": results[0], "fingerprint": prints[b.id],
+              "computed_at": now} for b in chunk],
+        )  # fmt: skip
+        db.session.expunge_all()
+    db.session.commit()
+
+
+def time_desk(url: str, genealogy: Genealogy, repeat: int) -> dict[int, tuple[float, int, int]]:
+    """The desk's batch list as a signed-in inspector gets it: per page asked, (median ms, queries, rows)."""
+    import re
+
+    from sqlalchemy import event
+
+    app = make_app(url)
+    out: dict[int, tuple[float, int, int]] = {}
+    with app.app_context():
+        _store_verdicts(genealogy)
+        regulator = orgs.create_organization(code="BENCH-DESK", name="咸宁市市场监督管理局", kind="regulator")
+        password = "xianning-regulator-2026"
+        orgs.create_user(username="bench-desk", org_code=regulator.code, role="inspector", password=password)
+        db.session.commit()
+        client = app.test_client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+        assert token is not None
+        signed = client.post("/login", data={"username": "bench-desk", "password": password, "csrf_token": token[1]})
+        assert signed.status_code == 302, signed.status_code
+        statements: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        last = -(-len(genealogy.batches) // 50)
+        for page in (1, last // 2, last):
+
+            def get(page: int = page) -> str:
+                response = client.get(f"/desk/batches?page={page}")
+                assert response.status_code == 200, response.status_code
+                return response.get_data(as_text=True)
+
+            ms, html = timed(get, repeat)
+            statements.clear()
+            get()
+            out[page] = (ms, len(statements), html.count('data-lot="'))
+        db.session.remove()
+        db.engine.dispose()
+    return out
 
 
 def main() -> int:
@@ -330,9 +425,10 @@ def main() -> int:
     results: dict[str, dict[str, Any]] = {}
     with fresh_database(args.admin_url, SMALL, args.keep) as small_url:
         results["small"] = measure(small_url, 10, args.repeat)
+        desk = time_desk(small_url, results["small"]["genealogy"], args.repeat)
     with fresh_database(args.admin_url, BIG, args.keep) as big_url:
-        results["big"] = measure(big_url, 100, args.repeat)
-        recall_s, affected, sales = time_recall(big_url, results["big"]["genealogy"])
+        results["big"] = measure(big_url, 100, args.repeat, shared_root_families=10)
+        recall_timings = time_recalls(big_url, results["big"]["genealogy"])
 
     small, big = results["small"], results["big"]
     print("Lineage trace on PostgreSQL: cost against database size")
@@ -360,10 +456,21 @@ def main() -> int:
         )
     print()
     print(f"  target: big/small under 1.5 -> {'met' if ok else 'NOT met'}")
-    print(
-        f"  open a recall on a household lot with {affected - 1:,} descendants (big database): {recall_s:.2f} s "
-        f"({affected:,} lots recalled, each with a chain record; {sales:,} sales listed; commit included)"
-    )
+    for recall_s, affected, sales in recall_timings:
+        print(
+            f"  open a recall on a lot with {affected - 1:,} descendants (big database): {recall_s:.2f} s "
+            f"({affected:,} lots recalled, each with a chain record; {sales:,} sales listed; commit included)"
+        )
+    print(f"  desk batch list, a page of 50 out of {small['batches']:,} batches (small database, signed-in inspector):")
+    for page, (ms, queries, rows) in desk.items():
+        print(f"    page {page:>3}: {ms:6.2f} ms median, {queries} queries, {rows} rows")
+    print()
+    # The lines the project's checks read (issue 13), one per figure.
+    for recall_s, affected, _sales in recall_timings:
+        print(f"recall {affected - 1} descendants: {recall_s:.2f} s")
+    print(f"downstream trace of {big['down_shape'][0] - 1} nodes: {big['down_ms']:.2f} ms")
+    worst = max(desk.values())
+    print(f"desk batch list page: {worst[0]:.1f} ms, {max(q for _, q, _ in desk.values())} queries")
     return 0 if ok else 1
 
 

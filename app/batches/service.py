@@ -3,9 +3,15 @@
 Services receive the actor and the clock, flush, and never commit: the request or CLI command
 commits once.
 
-Size: every write to a chain goes through ``_append`` here, and creation (which opens the chain
-with its created record), stage events, amendments, bulk appends and verification all read the
-same invariants next to it; the pure parts are already apart (chain.py, stages.py, integrity.py).
+Size: every write to a chain is hashed by ``_chained_row`` here (``_append`` for one record,
+``_append_rows`` for a request's stage events, single or bulk, ``chain_records`` for a recall's
+records on thousands of lots), and creation (which opens the chain with its created record),
+amendments and verification all read the same invariants next to it; the pure parts are already
+apart (chain.py, stages.py, integrity.py).
+
+The append paths are set-based: a request's rows are checked against what a fixed number of
+queries read (``_Context``), validated and hashed in one pass, and inserted with one multi-row
+statement; subscribers hear once per batch and request.
 """
 
 from __future__ import annotations
@@ -16,12 +22,14 @@ import json
 import re
 import secrets
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, Select, Table, func, insert, select, text, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import access, clock
 from app.auth import Actor
@@ -295,6 +303,46 @@ def chain_fields(event: Event, lot_code: str, org_code: str, username: str | Non
     )
 
 
+def _chained_row(
+    batch: Batch,
+    actor: Actor,
+    *,
+    stage: str,
+    occurred_at: dt.datetime,
+    data: dict[str, Any],
+    now: dt.datetime,
+    site_id: int | None = None,
+    amends_seq: int | None = None,
+    idempotency_key: str | None = None,
+    digest: str | None = None,
+) -> dict[str, Any]:
+    """The next event of a locked batch as its row's values, hashed, with the batch's head moved onto it.
+
+    The data is made canonical first (see chain.canonical_data), so the chain verifies on every
+    database exactly as it was written. Nothing in the hash needs a database id, so a caller may
+    chain many events (of one batch or many) before anything is inserted.
+    """
+    try:
+        data = chain.canonical_data(data)
+    except ValueError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise InvalidInput.field(field, reason) from exc
+    fields = chain.ChainFields(
+        lot_code=batch.lot_code, seq=batch.head_seq + 1, stage=stage, occurred_at=occurred_at, recorded_at=now,
+        actor_org=actor.org.code, actor_user=actor.user.username, site_id=site_id, data=data, amends_seq=amends_seq,
+        prev_hash=batch.head_hash,
+    )  # fmt: skip
+    digest_of_chain = fields.digest()
+    batch.head_seq = fields.seq
+    batch.head_hash = digest_of_chain
+    return {
+        "batch_id": batch.id, "seq": fields.seq, "stage": stage, "occurred_at": occurred_at, "recorded_at": now,
+        "actor_user_id": actor.user.id, "actor_org_id": actor.org.id, "site_id": site_id, "data": data,
+        "amends_seq": amends_seq, "idempotency_key": idempotency_key, "request_digest": digest,
+        "prev_hash": fields.prev_hash, "hash": digest_of_chain,
+    }  # fmt: skip
+
+
 def _append(
     batch: Batch,
     actor: Actor,
@@ -303,44 +351,15 @@ def _append(
     occurred_at: dt.datetime,
     data: dict[str, Any],
     now: dt.datetime,
-    site: Site | None = None,
-    amends_seq: int | None = None,
-    idempotency_key: str | None = None,
-    digest: str | None = None,
     flush: bool = True,
 ) -> Event:
-    """Chain one event onto a locked batch. Every write to a chain goes through here.
+    """Chain one record onto a locked batch and announce it (``_chained_row``, then insert it).
 
-    The data is made canonical first (see chain.canonical_data), so the chain verifies on every
-    database exactly as it was written.
-
-    Nothing in the hash needs a database id, so a caller chaining many batches at once may pass
-    ``flush=False`` and flush once: the inserts then go out together.
+    ``flush=False`` leaves the flush to a caller chaining many batches at once: the inserts then go
+    out together.
     """
-    try:
-        data = chain.canonical_data(data)
-    except ValueError as exc:
-        field, _, reason = str(exc).partition(": ")
-        raise InvalidInput.field(field, reason) from exc
-    event = Event(
-        batch=batch,
-        seq=batch.head_seq + 1,
-        stage=stage,
-        occurred_at=occurred_at,
-        recorded_at=now,
-        actor_user_id=actor.user.id,
-        actor_org_id=actor.org.id,
-        site_id=site.id if site else None,
-        data=data,
-        amends_seq=amends_seq,
-        idempotency_key=idempotency_key,
-        request_digest=digest,
-        prev_hash=batch.head_hash,
-        hash="",
-    )
-    event.hash = chain_fields(event, batch.lot_code, actor.org.code, actor.user.username).digest()
-    batch.head_seq = event.seq
-    batch.head_hash = event.hash
+    event = Event(**_chained_row(batch, actor, stage=stage, occurred_at=occurred_at, data=data, now=now))
+    event.batch = batch
     db.session.add(event)
     if flush:
         db.session.flush()
@@ -365,6 +384,71 @@ def append_system_event(
 
 
 @dataclass(frozen=True)
+class Head:
+    """A locked batch's chain head, as ``chain_records`` needs it (no ORM object for each lot)."""
+
+    id: int
+    lot_code: str
+    seq: int
+    hash: str
+
+
+def chain_records(
+    actor: Actor, kind: str, records: list[tuple[Head, dict[str, Any]]], *, occurred_at: dt.datetime,
+    now: dt.datetime, batch_ids: Select[Any], status: str | None = None,
+) -> None:  # fmt: skip
+    """Chain one system record onto each of many locked batches: hashed in Python in one pass,
+    inserted together, and every head (and ``status``, when given) moved by one UPDATE.
+
+    ``batch_ids`` selects exactly the batches of ``records`` (so the UPDATE is one statement
+    however many there are). For a recall of thousands of lots, where ``append_system_event``
+    would build an ORM object and a statement per lot. These records announce no signal: nothing
+    reacts to a recall's or its closing's records.
+    """
+    if kind not in SYSTEM_KINDS:
+        raise ValueError(f"{kind!r} is not a system event kind")
+    rows = []
+    for head, data in records:
+        fields = chain.ChainFields(
+            lot_code=head.lot_code, seq=head.seq + 1, stage=kind, occurred_at=occurred_at, recorded_at=now,
+            actor_org=actor.org.code, actor_user=actor.user.username, site_id=None, data=chain.canonical_data(data),
+            amends_seq=None, prev_hash=head.hash,
+        )  # fmt: skip
+        rows.append(
+            {"batch_id": head.id, "seq": fields.seq, "stage": kind, "occurred_at": occurred_at, "recorded_at": now,
+             "actor_user_id": actor.user.id, "actor_org_id": actor.org.id, "site_id": None, "data": fields.data,
+             "amends_seq": None, "idempotency_key": None, "request_digest": None, "prev_hash": head.hash,
+             "hash": fields.digest()}
+        )  # fmt: skip
+    if not rows:
+        return
+    # Core statements on the tables: no ORM bookkeeping for thousands of rows (forget_batches below).
+    events, batches = cast(Table, Event.__table__), cast(Table, Batch.__table__)
+    # One short statement the driver runs for every row in one pipeline (psycopg's executemany): a
+    # multi-row VALUES of ten thousand rows costs more to build and parse than to send, and COPY
+    # would pass by the statement events that tests/test_reads_write_nothing.py watches.
+    db.session.execute(insert(events), rows)
+    # Each head becomes the record just chained onto it (UPDATE ... FROM events, on both databases).
+    also = {"status": status} if status is not None else {}
+    db.session.execute(
+        update(batches)
+        .where(batches.c.id.in_(batch_ids), events.c.batch_id == batches.c.id, events.c.seq == batches.c.head_seq + 1)
+        .values(head_seq=events.c.seq, head_hash=events.c.hash, **also)
+    )
+    forget_batches({head.id for head, _ in records})
+
+
+def forget_batches(batch_ids: set[int]) -> None:
+    """Expire the session's copies of batches a set-based statement changed, so they are read again."""
+    # By identity key: reading an id off an object already expired would load it again.
+    for key in list(db.session.identity_map.keys()):
+        if key[0] is Batch and key[1][0] in batch_ids:
+            obj = db.session.identity_map.get(key)
+            if obj is not None:
+                db.session.expire(obj)
+
+
+@dataclass(frozen=True)
 class AppendResult:
     event: Event
     created: bool  # False when an Idempotency-Key retry returned the stored event
@@ -384,82 +468,234 @@ def append_event(
 ) -> AppendResult:
     """Append a stage event (or an amendment) to a batch's journey."""
     now = now or utcnow()
-    data = data or {}
-    digest = request_digest(
-        {"stage": stage, "occurred_at": occurred_at.isoformat(), "data": data, "site": site, "amends_seq": amends_seq}
-    )
-    # A batch the caller may not read is missing to it (404); one it reads but does not hold is 403.
-    batch = lock_batch(access.get_readable_batch(actor, batch_id).id)
-    if idempotency_key is not None:
-        stored = db.session.scalar(
-            select(Event).where(Event.batch_id == batch.id, Event.idempotency_key == idempotency_key)
+    row = _Row(batch_id, stage, occurred_at, data or {}, site, amends_seq, idempotency_key)
+    outcome = _append_rows(actor, [row], now)[0]
+    if isinstance(outcome, DomainError):
+        raise outcome
+    assert outcome is not None  # a lone row that passed is stored
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One event of an append request, as given (the bulk endpoint's row, or the single endpoint's body)."""
+
+    batch_id: int
+    stage: str
+    occurred_at: dt.datetime
+    data: dict[str, Any]
+    site: int | None
+    amends_seq: int | None
+    idempotency_key: str | None
+
+    @property
+    def digest(self) -> str:
+        return request_digest(
+            {"stage": self.stage, "occurred_at": self.occurred_at.isoformat(), "data": self.data, "site": self.site,
+             "amends_seq": self.amends_seq}
+        )  # fmt: skip
+
+
+class _Context:
+    """What the rows of one request are checked against, read in a fixed number of queries however
+    many rows and batches: the batches (row-locked, in id order), stored retries, pending transfers,
+    sites, and the dated stages that bound a new stage's date. Rows accepted earlier in the request
+    count as recorded for the rows after them."""
+
+    def __init__(self, actor: Actor, rows: list[_Row]) -> None:
+        ids = sorted({r.batch_id for r in rows if 0 < r.batch_id <= MAX_ID})
+        readable = access.readable_batches(actor)
+        query = select(Batch).where(Batch.id.in_(ids))
+        if readable is not None:
+            query = query.where(readable)
+        # One lock per batch, all taken by one statement in id order (every writer's order: no deadlock).
+        self.batches: dict[int, Batch] = {
+            b.id: b
+            for b in db.session.scalars(
+                query.order_by(Batch.id).with_for_update(of=Batch).execution_options(populate_existing=True)
+            )
+        } if ids else {}  # fmt: skip
+        found = sorted(self.batches)
+        keys = sorted({r.idempotency_key for r in rows if r.idempotency_key is not None})
+        self.retries: dict[tuple[int, str], Event] = (
+            {
+                (e.batch_id, e.idempotency_key or ""): e
+                for e in db.session.scalars(
+                    select(Event).where(Event.batch_id.in_(found), Event.idempotency_key.in_(keys))
+                )
+            }
+            if keys and found
+            else {}
         )
-        # A retry is the same organization's: another organization reusing a key never gets that
-        # event back (it may not be its to see), it is refused below like any other write.
-        if stored is not None and stored.actor_org_id == actor.org.id:
-            if stored.request_digest != digest:
-                raise Conflict("Idempotency-Key was already used for a different request on this batch.")
-            return AppendResult(stored, created=False)
-    else:
-        stored = None
+        self.in_transfer: set[int] = (
+            set(
+                db.session.scalars(
+                    select(Transfer.batch_id).where(
+                        Transfer.batch_id.in_(found), Transfer.status == TransferStatus.pending
+                    )
+                )
+            )
+            if found
+            else set()
+        )
+        site_ids = sorted({r.site for r in rows if r.site is not None and 0 < r.site <= MAX_ID})
+        self.sites: dict[int, Site] = (
+            {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))} if site_ids else {}
+        )
+        bounding = {
+            stage
+            for r in rows
+            if r.batch_id in self.batches and r.stage not in SYSTEM_KINDS and r.stage != "amendment"
+            and r.stage in PRODUCTS[self.batches[r.batch_id].product_key].stages
+            for stage in ordered_stages(self.batches[r.batch_id].product_key, r.stage)
+        }  # fmt: skip
+        self.dated: dict[int, list[tuple[str, dt.datetime]]] = {i: [] for i in found}
+        if bounding:
+            for batch_id, stage, occurred_at in db.session.execute(
+                select(Event.batch_id, Event.stage, Event.occurred_at)
+                .where(Event.batch_id.in_(found), Event.stage.in_(sorted(bounding)))
+                .order_by(Event.batch_id, Event.seq)
+            ):
+                self.dated[batch_id].append((stage, occurred_at))
+        # The stage of each event accepted in this request, by batch and seq: an amendment may name one.
+        self.accepted: dict[tuple[int, int], str] = {}
+
+    def site(self, org_ids: set[int], site_id: int | None) -> Site | None:
+        if site_id is None:
+            return None
+        site = self.sites.get(site_id)
+        if site is None or site.organization_id not in org_ids:
+            raise InvalidInput.field("site", f"no site {site_id} belongs to this organization")
+        return site
+
+    def stage_of(self, batch: Batch, seq: int) -> str | None:
+        accepted = self.accepted.get((batch.id, seq))
+        if accepted is not None:
+            return accepted
+        return db.session.scalar(select(Event.stage).where(Event.batch_id == batch.id, Event.seq == seq))
+
+
+def _check_row(actor: Actor, context: _Context, row: _Row, now: dt.datetime) -> AppendResult | dict[str, Any]:
+    """The stored event of a true retry, or the row's new event's values, chained; a DomainError if refused."""
+    # A batch the caller may not read is missing to it (404); one it reads but does not hold is 403.
+    batch = context.batches.get(row.batch_id)
+    if batch is None:
+        raise NotFound(f"no batch with id {row.batch_id}")
+    digest = row.digest
+    stored = context.retries.get((batch.id, row.idempotency_key)) if row.idempotency_key is not None else None
+    # A retry is the same organization's: another organization reusing a key never gets that
+    # event back (it may not be its to see), it is refused below like any other write.
+    if stored is not None and stored.actor_org_id == actor.org.id:
+        if stored.request_digest != digest:
+            raise Conflict("Idempotency-Key was already used for a different request on this batch.")
+        return AppendResult(stored, created=False)
     access.require_custodian(actor, batch, "add events to")
     if stored is not None:
         raise Conflict("Idempotency-Key was already used for a different request on this batch.")
     if batch.status in (BatchStatus.consumed, BatchStatus.recalled, BatchStatus.disposed):
         raise Conflict(f"Batch {batch.lot_code} is {batch.status}; no more stage events can be added.")
+    if batch.id in context.in_transfer:
+        raise Conflict(f"Batch {batch.lot_code} has a transfer pending; events wait until it is accepted or rejected.")
+    clock.refuse_future("occurred_at", row.occurred_at, now)
+    site_row = context.site({actor.org.id, batch.producer_org_id}, row.site)
+
+    stage = row.stage
     # A correction stays possible (a mistyped date is the commonest cause of a false breach); the
     # lot stays held until an inspector releases it on the corrected record.
     if batch.status == BatchStatus.on_hold and stage not in STAGES_WHILE_HELD and stage != "amendment":
         refuse_if_held(batch, f"record {stage}")
-    if pending_transfer(batch.id) is not None:
-        raise Conflict(f"Batch {batch.lot_code} has a transfer pending; events wait until it is accepted or rejected.")
-    clock.refuse_future("occurred_at", occurred_at, now)
-    site_row = _site_of({actor.org.id, batch.producer_org_id}, site)
-
     if stage == "amendment":
-        stored_data = _amendment_data(batch, amends_seq, data)
+        stored_data = _amendment_data(batch, row.amends_seq, row.data, context.stage_of)
     else:
-        if amends_seq is not None:
+        if row.amends_seq is not None:
             raise InvalidInput.field("amends_seq", "only an amendment names the event it amends")
         if stage in SYSTEM_KINDS:
             raise InvalidInput.field("stage", f"{stage!r} is recorded by its own endpoint, not as a stage")
-        stored_data = _stage_data(batch.product_key, stage, data, ["data"])
+        stored_data = _stage_data(batch.product_key, stage, row.data, ["data"])
         bounding = ordered_stages(batch.product_key, stage)
         if bounding:
-            # Only the stages that bound this one's date matter: one small query however long the
-            # journey, and none at all for repeatable stages (storage, transport).
-            recorded = [
-                (row.stage, row.occurred_at)
-                for row in db.session.execute(
-                    select(Event.stage, Event.occurred_at).where(Event.batch_id == batch.id, Event.stage.in_(bounding))
-                )
-            ]
-            check_stage_order(batch.product_key, stage, occurred_at, recorded)
-    event = _append(
-        batch, actor, stage=stage, occurred_at=occurred_at, data=stored_data, now=now, site=site_row,
-        amends_seq=amends_seq, idempotency_key=idempotency_key, digest=digest,
+            # Only the stages that bound this one's date matter; none at all for repeatable stages.
+            recorded = [(s, at) for s, at in context.dated[batch.id] if s in bounding]
+            check_stage_order(batch.product_key, stage, row.occurred_at, recorded)
+    values = _chained_row(
+        batch, actor, stage=stage, occurred_at=row.occurred_at, data=stored_data, now=now,
+        site_id=site_row.id if site_row else None, amends_seq=row.amends_seq,
+        idempotency_key=row.idempotency_key, digest=digest,
     )  # fmt: skip
-    _follow_forms(batch, event)
-    return AppendResult(event, created=True)
+    _follow_forms(batch, stage, stored_data)
+    context.dated[batch.id].append((stage, row.occurred_at))
+    context.accepted[(batch.id, values["seq"])] = stage
+    return values
 
 
-def _follow_forms(batch: Batch, event: Event) -> None:
+def _append_rows(actor: Actor, rows: list[_Row], now: dt.datetime) -> list[AppendResult | DomainError | None]:
+    """Check every row, in the order given, and store the events only if none was refused.
+
+    Validation and hashing are one pass in Python over what ``_Context`` read; the events then go
+    out in one multi-row INSERT, and each batch's subscribers hear of its new events once. Each
+    row's outcome is its result or the error refusing it; when any row is refused, nothing is
+    stored, the batches' heads are as they were, and a row that passed is None.
+    """
+    context = _Context(actor, rows)
+    heads = {b.id: (b.head_seq, b.head_hash, list(b.forms or [])) for b in context.batches.values()}
+    outcomes: list[AppendResult | DomainError | None] = []  # None: a new event, stored below
+    new: list[dict[str, Any]] = []
+    # A lookup (an amendment's target) must not flush a half-checked request.
+    with db.session.no_autoflush:
+        for row in rows:
+            try:
+                checked = _check_row(actor, context, row, now)
+            except DomainError as exc:
+                outcomes.append(exc)
+                continue
+            if isinstance(checked, AppendResult):
+                outcomes.append(checked)
+            else:
+                new.append(checked)
+                outcomes.append(None)
+    if any(isinstance(o, DomainError) for o in outcomes):
+        for batch_id, (seq, head, forms) in heads.items():
+            batch = context.batches[batch_id]
+            batch.head_seq, batch.head_hash, batch.forms = seq, head, forms
+        return outcomes
+    db.session.flush()  # the batches' new heads
+    # One multi-row INSERT (insertmanyvalues) that hands back the stored events. Matched to the
+    # rows by (batch, seq), which is unique: no database has to keep RETURNING in the rows' order.
+    returned = {(e.batch_id, e.seq): e for e in db.session.scalars(insert(Event).returning(Event), new)} if new else {}
+    stored = [returned[(values["batch_id"], values["seq"])] for values in new]
+    by_batch: dict[int, list[Event]] = {}
+    for event in stored:
+        # Each event keeps its locked batch, as loaded: no lookup (or query) when a caller reads it.
+        set_committed_value(event, "batch", context.batches[event.batch_id])
+        by_batch.setdefault(event.batch_id, []).append(event)
+    # Subscribers (compliance) react in this transaction, once per batch; see app/batches/signals.py.
+    for batch_id, events in by_batch.items():
+        signals.events_appended.send(
+            signals.sender(), batch=context.batches[batch_id], events=events, actor=actor, now=now
+        )
+    fresh = iter(stored)
+    return [o if o is not None else AppendResult(next(fresh), created=True) for o in outcomes]
+
+
+def _follow_forms(batch: Batch, stage: str, data: dict[str, Any]) -> None:
     """Keep the batch row's copy of its forms with the latest processing record that sets them."""
-    data = event.data.get("data", {}) if event.stage == "amendment" else event.data
-    stage = event.data.get("stage") if event.stage == "amendment" else event.stage
+    if stage == "amendment":
+        stage, data = data.get("stage") or "", data.get("data", {})
     if stage == "processing" and isinstance(data.get("forms"), list):
         batch.forms = list(data["forms"])
 
 
-def _amendment_data(batch: Batch, amends_seq: int | None, data: dict[str, Any]) -> dict[str, Any]:
-    """An amendment carries the corrected data of the event it amends, and why."""
+def _amendment_data(
+    batch: Batch, amends_seq: int | None, data: dict[str, Any], stage_of: Callable[[Batch, int], str | None]
+) -> dict[str, Any]:
+    """An amendment carries the corrected data of the event it amends (``stage_of`` finds its stage), and why."""
     if amends_seq is None:
         raise InvalidInput.field("amends_seq", "an amendment must name the sequence number it corrects")
-    target = db.session.scalar(select(Event).where(Event.batch_id == batch.id, Event.seq == amends_seq))
+    target = stage_of(batch, amends_seq)
     if target is None:
         raise InvalidInput.field("amends_seq", f"batch {batch.lot_code} has no event {amends_seq}")
-    if target.stage in SYSTEM_KINDS:
-        raise InvalidInput.field("amends_seq", f"event {amends_seq} is a {target.stage} record and cannot be amended")
+    if target in SYSTEM_KINDS:
+        raise InvalidInput.field("amends_seq", f"event {amends_seq} is a {target} record and cannot be amended")
     reason = data.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput(
@@ -475,11 +711,11 @@ def _amendment_data(batch: Batch, amends_seq: int | None, data: dict[str, Any]) 
             {"json": {"data": {"data": ["required: the corrected stage data"]}}},
         )
     try:
-        normalized = _stage_data(batch.product_key, target.stage, corrected, ["data"])
+        normalized = _stage_data(batch.product_key, target, corrected, ["data"])
     except InvalidInput as exc:
         inner = (exc.errors or {}).get("json", {}).get("data", {})
         raise InvalidInput("data.data: the corrected data is not valid", {"json": {"data": {"data": inner}}}) from exc
-    return {"reason": reason.strip(), "data": normalized, "stage": target.stage}
+    return {"reason": reason.strip(), "data": normalized, "stage": target}
 
 
 def get_batch(batch_id: int) -> Batch:
@@ -599,23 +835,25 @@ def append_events(
         raise InvalidInput.field("events", "give at least one event")
     if len(items) > MAX_BULK_EVENTS:
         raise InvalidInput.field("events", f"at most {MAX_BULK_EVENTS} events in one request")
-    results: dict[int, AppendResult] = {}
+    # A namespace of its own (no clash with a single event's key) that fits the column.
+    prefix = f"bulk:{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}#" if idempotency_key else None
+    order = sorted(range(len(items)), key=lambda i: items[i]["batch"])
+    rows = [
+        _Row(
+            items[i]["batch"], items[i]["stage"], items[i]["occurred_at"], items[i].get("data") or {},
+            items[i].get("site"), items[i].get("amends_seq"), f"{prefix}{i}" if prefix else None,
+        )
+        for i in order
+    ]  # fmt: skip
+    outcomes = dict(zip(order, _append_rows(actor, rows, now), strict=True))
     errors: dict[int, dict[str, Any]] = {}
-    for index in sorted(range(len(items)), key=lambda i: items[i]["batch"]):
-        item = dict(items[index])
-        batch_id = item.pop("batch")
-        # A namespace of its own (no clash with a single event's key) that fits the column.
-        key = f"bulk:{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}#{index}" if idempotency_key else None
-        try:
-            with db.session.begin_nested():
-                batch = access.get_readable_batch(actor, batch_id)
-                results[index] = append_event(batch.id, actor, idempotency_key=key, now=now, **item)
-        except DomainError as exc:
-            fields = (exc.errors or {}).get("json")
-            errors[index] = fields if isinstance(fields, dict) and fields else {"batch": [exc.message]}
+    for index, outcome in outcomes.items():
+        if isinstance(outcome, DomainError):
+            fields = (outcome.errors or {}).get("json")
+            errors[index] = fields if isinstance(fields, dict) and fields else {"batch": [outcome.message]}
     if errors:
         raise InvalidInput(
             f"{len(errors)} of {len(items)} events were refused; nothing was stored.",
             {"json": {"events": {i: errors[i] for i in sorted(errors)}}},
         )
-    return [results[i] for i in range(len(items))]
+    return [outcome for _, outcome in sorted(outcomes.items()) if isinstance(outcome, AppendResult)]

@@ -7,8 +7,12 @@ chaining many batches at once flushes them together), so a subscriber's writes c
 back with it. Senders pass the Flask app (Flask's own convention) and these keyword arguments:
 
 - ``batch_created``: ``batch``, ``actor``, ``now``
-- ``event_appended``: ``batch``, ``event``, ``actor``, ``now`` (every chain write: stage events,
-  amendments and system records alike; an Idempotency-Key retry stores nothing and sends nothing)
+- ``event_appended``: ``batch``, ``event``, ``actor``, ``now`` (one system record chained: the
+  created record, a transfer, split, inspection...)
+- ``events_appended``: ``batch``, ``events``, ``actor``, ``now`` (the stage events and amendments a
+  request appended to one batch, in order: sent once per batch after the request's one insert, so
+  a subscriber's work is per request, not per row; an Idempotency-Key retry stores nothing and
+  sends nothing)
 - ``standards_bound``: ``batch``, ``actor``, ``now`` (a standard declared for an existing batch)
 """
 
@@ -21,6 +25,7 @@ _signals = Namespace()
 
 batch_created = _signals.signal("batch-created")
 event_appended = _signals.signal("event-appended")
+events_appended = _signals.signal("events-appended")
 standards_bound = _signals.signal("standards-bound")
 
 

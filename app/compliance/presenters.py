@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext
@@ -218,8 +219,15 @@ def inspection_view(inspection: Inspection, evaluation: Evaluation, opened: list
 
 
 def finding_view(finding: Finding) -> dict[str, Any]:
-    users = {s.user_id for s in finding.steps if s.user_id}
-    orgs = {s.org_id for s in finding.steps if s.org_id}
+    return finding_views([finding])[0]
+
+
+def finding_views(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Each finding with its steps' users and organizations: three queries however many findings
+    (their steps are loaded by the caller's query, or one query more)."""
+    users = {s.user_id for f in findings for s in f.steps if s.user_id}
+    orgs = {s.org_id for f in findings for s in f.steps if s.org_id}
+    batch_ids = {f.batch_id for f in findings}
     # Keyed by id; a step with no user (or org) looks up None and finds nothing.
     usernames: dict[int | None, str] = (
         dict(db.session.execute(select(User.id, User.username).where(User.id.in_(users))).all()) if users else {}
@@ -229,27 +237,34 @@ def finding_view(finding: Finding) -> dict[str, Any]:
         if orgs
         else {}
     )
-    batch = db.session.get(Batch, finding.batch_id)
-    return {
-        "id": finding.id,
-        "batch_id": finding.batch_id,
-        "lot_code": batch.lot_code if batch else None,
-        "kind": finding.kind,
-        "subject": finding.subject,
-        "status": finding.status,
-        "opened_at": finding.opened_at,
-        "detail": finding.detail,
-        "steps": [
-            {
-                "action": s.action,
-                "note": s.note,
-                "user": usernames.get(s.user_id),
-                "org": org_codes.get(s.org_id),
-                "at": s.at,
-            }
-            for s in finding.steps
-        ],
-    }
+    lot_codes: dict[int, str] = (
+        dict(db.session.execute(select(Batch.id, Batch.lot_code).where(Batch.id.in_(batch_ids))).all())
+        if batch_ids
+        else {}
+    )
+    return [
+        {
+            "id": finding.id,
+            "batch_id": finding.batch_id,
+            "lot_code": lot_codes.get(finding.batch_id),
+            "kind": finding.kind,
+            "subject": finding.subject,
+            "status": finding.status,
+            "opened_at": finding.opened_at,
+            "detail": finding.detail,
+            "steps": [
+                {
+                    "action": s.action,
+                    "note": s.note,
+                    "user": usernames.get(s.user_id),
+                    "org": org_codes.get(s.org_id),
+                    "at": s.at,
+                }
+                for s in finding.steps
+            ],
+        }
+        for finding in findings
+    ]
 
 
 def _utc(moment: dt.datetime) -> str:
@@ -344,7 +359,7 @@ def compliance_view(batch: Batch, result: dict[str, Any], findings: list[Finding
             }
             for i in result["inspections"]
         ],
-        "findings": [finding_view(f) for f in findings],
+        "findings": finding_views(findings),
         "pre_harvest": result["pre_harvest"],
     }
 

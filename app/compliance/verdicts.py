@@ -5,7 +5,7 @@ The writes that change a verdict, each re-judging in its own transaction:
 
 - a batch created (the standards it is bound to): ``batches.signals.batch_created``;
 - a planting, harvest or amendment appended (pre-harvest intervals, the batch's own date):
-  ``batches.signals.event_appended``;
+  ``batches.signals.events_appended``, once per batch and request;
 - an inspection recorded: ``inspections.record_inspection`` calls ``refresh`` itself, once the
   report's rows are stored (its chain record alone is not yet the whole report);
 - a standard declared: ``batches.signals.standards_bound``;
@@ -427,6 +427,12 @@ def _on_event_appended(_app: Flask, *, batch: Batch, event: Event, actor: Actor,
         refresh(batch, actor, now)
 
 
+def _on_events_appended(_app: Flask, *, batch: Batch, events: Sequence[Event], actor: Actor, now: dt.datetime) -> None:
+    # A request's events for one batch are judged once, with all of them in place.
+    if any(event.stage in VERDICT_STAGES for event in events):
+        refresh(batch, actor, now)
+
+
 def _on_standards_bound(_app: Flask, *, batch: Batch, actor: Actor, now: dt.datetime) -> None:
     refresh(batch, actor, now)
 
@@ -442,5 +448,6 @@ def connect_signals(app: Flask) -> None:
     """Subscribe this app's compliance to the records that change a verdict."""
     batch_signals.batch_created.connect(_on_batch_created, sender=app)
     batch_signals.event_appended.connect(_on_event_appended, sender=app)
+    batch_signals.events_appended.connect(_on_events_appended, sender=app)
     batch_signals.standards_bound.connect(_on_standards_bound, sender=app)
     catalog_signals.standards_changed.connect(_on_standards_changed, sender=app)

@@ -7,12 +7,11 @@ the database. The same SQL runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, cast, literal, null, select, union_all
+from sqlalchemy import Integer, Select, String, cast, func, literal, null, select, union_all
 
 from app.batches import service
 from app.batches.models import Batch, Event
@@ -77,10 +76,17 @@ def _walk(root_id: int, downstream: bool, limit: int) -> Any:
     """
     edge = LineageEdge.__table__
     name = "downstream" if downstream else "upstream"
+    # The edge's own columns travel with the walk, so the answer needs no second look-up of each edge.
     anchor = select(
         cast(null(), Integer).label("edge_id"),
         literal(root_id, Integer).label("batch_id"),
         literal(0, Integer).label("depth"),
+        cast(null(), Integer).label("input_batch_id"),
+        cast(null(), Integer).label("output_batch_id"),
+        cast(null(), edge.c.quantity.type).label("quantity"),
+        cast(null(), edge.c.kind.type).label("kind"),
+        cast(null(), edge.c.occurred_at.type).label("occurred_at"),
+        cast(null(), Integer).label("transformation_id"),
     ).cte(name, recursive=True)
     near, far = (
         (edge.c.input_batch_id, edge.c.output_batch_id)
@@ -88,11 +94,28 @@ def _walk(root_id: int, downstream: bool, limit: int) -> Any:
         else (edge.c.output_batch_id, edge.c.input_batch_id)
     )
     step = (
-        select(edge.c.id, far, (anchor.c.depth + 1).label("depth"))
+        select(
+            edge.c.id,
+            far,
+            (anchor.c.depth + 1).label("depth"),
+            edge.c.input_batch_id,
+            edge.c.output_batch_id,
+            edge.c.quantity,
+            edge.c.kind,
+            edge.c.occurred_at,
+            edge.c.transformation_id,
+        )
         .select_from(edge.join(anchor, near == anchor.c.batch_id))
         .where(anchor.c.depth < limit)
     )
     return anchor.union(step)
+
+
+def descendants(root_id: int, limit: int = MAX_TRACE_DEPTH) -> Any:
+    """The root and every lot made from it within ``limit`` steps, each once at its least depth:
+    a subquery of (batch_id, depth), for set-based writes over a lot's descendants (a recall)."""
+    walk = _walk(root_id, downstream=True, limit=limit)
+    return select(walk.c.batch_id, func.min(walk.c.depth).label("depth")).group_by(walk.c.batch_id).subquery("reached")
 
 
 def trace_statement(root_id: int, direction: str, limit: int) -> Select[Any]:
@@ -105,9 +128,16 @@ def trace_statement(root_id: int, direction: str, limit: int) -> Select[Any]:
         walks.append((_walk(root_id, downstream=False, limit=limit), "ancestor"))
     if direction in ("downstream", "both"):
         walks.append((_walk(root_id, downstream=True, limit=limit), "descendant"))
+    edge_columns = ("input_batch_id", "output_batch_id", "quantity", "kind", "occurred_at", "transformation_id")
     reached = union_all(
         *(
-            select(w.c.edge_id, w.c.batch_id, w.c.depth, literal(relation, String).label("relation"))
+            select(
+                w.c.edge_id,
+                w.c.batch_id,
+                w.c.depth,
+                literal(relation, String).label("relation"),
+                *(w.c[name] for name in edge_columns),
+            )
             for w, relation in walks
         )
     ).subquery("reached")
@@ -123,17 +153,11 @@ def trace_statement(root_id: int, direction: str, limit: int) -> Select[Any]:
             Batch.unit,
             Batch.status,
             Organization.code,
-            LineageEdge.input_batch_id,
-            LineageEdge.output_batch_id,
-            LineageEdge.quantity,
-            LineageEdge.kind,
-            LineageEdge.occurred_at,
-            LineageEdge.transformation_id,
+            *(reached.c[name] for name in edge_columns),
         )
         .select_from(reached)
         .join(Batch, Batch.id == reached.c.batch_id)
         .join(Organization, Organization.id == Batch.custodian_org_id)
-        .outerjoin(LineageEdge, LineageEdge.id == reached.c.edge_id)
     )
 
 
@@ -146,7 +170,8 @@ def trace(root_id: int, direction: str = "both", depth: int = DEFAULT_TRACE_DEPT
     if not 0 < root_id <= MAX_ID:
         raise NotFound(f"no batch with id {root_id}")
     # Walk one step further than asked: a row beyond the bound says the answer was cut short.
-    rows = db.session.execute(trace_statement(root_id, direction, depth + 1)).all()
+    # Plain rows on the session's connection: no ORM result machinery for a thousand tuples.
+    rows = db.session.connection().execute(trace_statement(root_id, direction, depth + 1)).all()
     if not rows:
         raise NotFound(f"no batch with id {root_id}")
 
@@ -197,15 +222,13 @@ def trace(root_id: int, direction: str = "both", depth: int = DEFAULT_TRACE_DEPT
     return Trace(root=nodes[root_id], direction=direction, depth=depth, nodes=ordered, edges=edges, truncated=truncated)
 
 
-def parents_of(batch_ids: Sequence[int]) -> dict[int, list[str]]:
-    """The lot codes each batch was made from (its direct inputs), for recall sheets."""
-    if not batch_ids:
-        return {}
+def parents_of(batch_ids: Select[Any]) -> dict[int, list[str]]:
+    """The lot codes each batch ``batch_ids`` selects was made from (its direct inputs), for recall sheets."""
     parent = db.aliased(Batch)
     rows = db.session.execute(
         select(LineageEdge.output_batch_id, parent.lot_code)
         .join(parent, parent.id == LineageEdge.input_batch_id)
-        .where(LineageEdge.output_batch_id.in_(list(batch_ids)))
+        .where(LineageEdge.output_batch_id.in_(batch_ids))
         .order_by(LineageEdge.output_batch_id, parent.lot_code)
     ).all()
     found: dict[int, list[str]] = {}

@@ -20,10 +20,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import Select, Table, func, insert, literal, select
 
 from app import access, clock
 from app.auth import Actor
@@ -97,23 +97,30 @@ def affected_counts(recall_ids: Iterable[int]) -> dict[int, int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _lock_all(batch_ids: Iterable[int]) -> dict[int, Batch]:
-    """Row-lock every affected batch in one statement, in id order (the order every writer uses)."""
-    ids = sorted(set(batch_ids))
-    rows = db.session.scalars(
-        select(Batch)
-        .where(Batch.id.in_(ids))
+def _lock_heads(reached: Any) -> list[tuple[service.Head, int]]:
+    """Row-lock every batch ``reached`` (a subquery of batch_id, depth) in one statement, in id
+    order (the order every writer uses): each batch's chain head, and its depth."""
+    rows = db.session.execute(
+        select(Batch.id, Batch.lot_code, Batch.head_seq, Batch.head_hash, reached.c.depth)
+        .join(reached, reached.c.batch_id == Batch.id)
         .order_by(Batch.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        .with_for_update(of=Batch)
     ).all()
-    return {b.id: b for b in rows}
+    return [(service.Head(id_, lot_code, seq, head), depth) for id_, lot_code, seq, head, depth in rows]
+
+
+def _in_order(locked: list[tuple[service.Head, int]]) -> list[tuple[service.Head, int]]:
+    # Records go in by depth, then id: the root's first, as a reader of the events table expects.
+    return sorted(locked, key=lambda pair: (pair[1], pair[0].id))
 
 
 def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now: dt.datetime | None = None) -> Recall:
     """Recall a lot and everything made from it.
 
-    Inspectors and administrators may recall any lot; a producer may recall its own.
+    Inspectors and administrators may recall any lot; a producer may recall its own. Set-based
+    however many lots it reaches: the lineage walk (one recursive query) locks them, feeds one
+    ``INSERT ... SELECT`` of the recall's items and one ``UPDATE`` of their status, and each
+    lot's ``recall`` record is hashed in Python and inserted with the others in one statement.
     """
     now = now or utcnow()
     reason = (reason or "").strip()
@@ -134,35 +141,30 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
             {"json": {"batch": [f"recall {already} is open"]}},
         )
 
-    graph = tracing.trace(root.id, "downstream", tracing.MAX_TRACE_DEPTH)
-    locked = _lock_all(n.id for n in graph.nodes)
+    reached = tracing.descendants(root.id, tracing.MAX_TRACE_DEPTH)
+    locked = _lock_heads(reached)
     recall = Recall(
         batch_id=root.id, reason=reason, severity=severity, status="open", opened_by_id=actor.user.id, opened_at=now
     )
     db.session.add(recall)
     db.session.flush()
-    for node in sorted(graph.nodes, key=lambda n: (n.depth, n.id)):
-        batch = locked[node.id]
-        db.session.add(
-            RecallItem(recall_id=recall.id, batch_id=batch.id, depth=node.depth, previous_status=batch.status)
+    items = cast(Table, RecallItem.__table__)
+    # Each item keeps the status its batch had, read in the same statement that stores it.
+    db.session.execute(
+        insert(items).from_select(
+            ["recall_id", "batch_id", "depth", "previous_status"],
+            select(literal(recall.id), Batch.id, reached.c.depth, Batch.status).join(
+                reached, reached.c.batch_id == Batch.id
+            ),
         )
-        batch.status = BatchStatus.recalled
-        service.append_system_event(
-            batch,
-            actor,
-            "recall",
-            {
-                "recall": recall.id,
-                "severity": severity,
-                "reason": reason,
-                "root": root.lot_code,
-                "depth": node.depth,
-            },
-            occurred_at=now,
-            now=now,
-            flush=False,  # one flush for the whole recall: the inserts go out together
-        )
-    db.session.flush()
+    )
+    of_recall = select(items.c.batch_id).where(items.c.recall_id == recall.id)
+    data = {"recall": recall.id, "severity": severity, "reason": reason, "root": root.lot_code}
+    # Every lot becomes recalled in the statement that moves its head onto its recall record.
+    service.chain_records(
+        actor, "recall", [(head, {**data, "depth": depth}) for head, depth in _in_order(locked)],
+        occurred_at=now, now=now, batch_ids=of_recall, status=BatchStatus.recalled,
+    )  # fmt: skip
     db.session.refresh(recall)
     return recall
 
@@ -175,7 +177,9 @@ def close_recall(actor: Actor, recall_id: int, *, reason: str, now: dt.datetime 
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.field("reason", "say why the recall is closed")
-    locked = _lock_all(item.batch_id for item in recall.items)
+    items = RecallItem.__table__
+    reached = select(items.c.batch_id, items.c.depth).where(items.c.recall_id == recall.id).subquery("reached")
+    locked = _lock_heads(reached)
     db.session.refresh(recall)
     if recall.status != "open":
         raise Conflict(f"Recall {recall.id} is already {recall.status}.")
@@ -183,16 +187,10 @@ def close_recall(actor: Actor, recall_id: int, *, reason: str, now: dt.datetime 
     recall.closed_by_id = actor.user.id
     recall.closed_at = now
     recall.closed_reason = reason
-    for item in sorted(recall.items, key=lambda i: (i.depth, i.batch_id)):
-        service.append_system_event(
-            locked[item.batch_id],
-            actor,
-            "recall_closed",
-            {"recall": recall.id, "reason": reason},
-            occurred_at=now,
-            now=now,
-            flush=False,  # one flush for the whole recall: the inserts go out together
-        )
+    service.chain_records(
+        actor, "recall_closed", [(head, {"recall": recall.id, "reason": reason}) for head, _ in _in_order(locked)],
+        occurred_at=now, now=now, batch_ids=select(items.c.batch_id).where(items.c.recall_id == recall.id),
+    )  # fmt: skip
     db.session.flush()
     return recall
 
@@ -258,8 +256,8 @@ def place_of(org: Organization, site: Any = None) -> str | None:
     return org.county
 
 
-def _sales(batch_ids: list[int], orgs: dict[int, Organization]) -> dict[int, list[Sale]]:
-    """Every sale recorded on the lots, as corrected by any amendment."""
+def _sales(batch_ids: Select[Any], orgs: dict[int, Organization]) -> dict[int, list[Sale]]:
+    """Every sale recorded on the lots ``batch_ids`` selects, as corrected by any amendment."""
     events = db.session.scalars(
         select(Event)
         .where(Event.batch_id.in_(batch_ids), Event.stage.in_(("sale", "amendment")))
@@ -290,9 +288,17 @@ def _sales(batch_ids: list[int], orgs: dict[int, Organization]) -> dict[int, lis
 
 
 def recall_report(recall: Recall) -> RecallReport:
-    """Each affected lot with its holder, where it is, what it was made from, its transfers and sales."""
-    items = list(recall.items)
-    ids = [i.batch_id for i in items]
+    """Each affected lot with its holder, where it is, what it was made from, its transfers and sales.
+
+    Each query selects its rows by the recall's items (a subquery), never by a list of thousands
+    of ids spelled out in the statement.
+    """
+    items = db.session.execute(
+        select(RecallItem.batch_id, RecallItem.depth, RecallItem.previous_status).where(
+            RecallItem.recall_id == recall.id
+        )
+    ).all()
+    ids = select(RecallItem.batch_id).where(RecallItem.recall_id == recall.id)
     batches = {b.id: b for b in db.session.scalars(select(Batch).where(Batch.id.in_(ids)))}
     org_ids = {b.custodian_org_id for b in batches.values()}
     transfers: dict[int, list[Transfer]] = {}

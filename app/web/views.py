@@ -34,7 +34,7 @@ from app.compliance import certifications, evaluation, findings, inspections, pr
 from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.security import control_character, normalize_newlines
-from app.web import desk_batch
+from app.web import desk_batch, listing
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -158,18 +158,21 @@ def desk_home() -> BaseResponse:
 @bp.get("/desk/batches")
 @desk_required
 def batch_list() -> str:
-    """Batches by product, the producer's county and the verdict."""
+    """Batches by product, the producer's county and the verdict, a page at a time."""
     product = request.args.get("product") or None
     county = request.args.get("county") or None
     verdict = request.args.get("verdict") or None
+    # Like the field app's list: a page number that is not one shows the first page.
+    page = request.args.get("page", 1, type=int)
     who = desk_actor()
     assert who is not None
-    items, counties = reports.desk_batches(who, product=product, county=county, verdict=verdict)
+    listed = listing.desk_list(who, product=product, county=county, verdict=verdict, page=page)
     return render_template(
         "web/batches.html",
-        items=items,
+        listed=listed,
+        items=listed.page.items,
         products=PRODUCTS,
-        counties=counties,
+        counties=listed.counties,
         verdicts=VERDICTS,
         selected={"product": product, "county": county, "verdict": verdict},
     )
