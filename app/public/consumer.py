@@ -35,6 +35,7 @@ from app.batches.service import chain_fields, public_url
 from app.batches.vocabulary import SYSTEM_KINDS, record_name
 from app.catalog.models import Standard
 from app.checkpoints.service import anchor_of
+from app.commitments import service as commitments
 from app.compliance.models import Inspection, InspectionResult
 from app.db import db
 from app.lineage.models import LineageEdge
@@ -355,6 +356,30 @@ def _recall(batch: Batch, rows: list[Any], lang: str) -> dict[str, Any] | None:
     }
 
 
+def _commitment(batch: Batch, lang: str, _: Translate) -> dict[str, Any] | None:
+    """The batch's 承诺达标合格证 as the page shows it (证码合一: the label's code opens this page)."""
+    certificate = commitments.certificate_of(batch.id)
+    if certificate is None:
+        return None
+    return {
+        "number": certificate.number,
+        "issuer": org_name(certificate.issuer, lang),
+        "issued_on": local_date(certificate.issued_at, lang),
+        "basis": _(commitments.BASES[certificate.basis])
+        + (f" {certificate.report_no}" if certificate.report_no else ""),
+        "commitments": [_(commitments.COMMITMENTS[k]) for k in certificate.commitments if k in commitments.COMMITMENTS],
+        "came_from": list(certificate.came_from),
+    }
+
+
+def _hold(batch: Batch, rows: list[Any]) -> dict[str, Any] | None:
+    """Why a held lot is stopped: the lot whose failed verdict holds it (its latest hold record)."""
+    if batch.status != BatchStatus.on_hold:
+        return None
+    holds = [r for r in rows if r.stage == "hold"]
+    return {"cause": holds[-1].data.get("cause") if holds else batch.lot_code}
+
+
 def consumer_view(batch: Batch, base_url: str, lang: str, day: dt.date | None = None) -> dict[str, Any]:
     """Everything the consumer page and ``/api/v1/public/{code}`` show for one batch, the verdict first."""
     _ = translator()
@@ -396,6 +421,9 @@ def consumer_view(batch: Batch, base_url: str, lang: str, day: dt.date | None = 
         },
         "anchor": anchor,
         "recall": _recall(batch, rows, lang),
+        "hold": _hold(batch, rows),
+        "commitment_certificate": _commitment(batch, lang, _),
+        "commitment_required": commitments.required_for(batch),
         "tests": _tests(batch, lang),
         "compliance": {k: v for k, v in summary.items() if k != "block"},
     }

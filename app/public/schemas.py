@@ -220,6 +220,19 @@ class PublicOrgOut(OrgRef):
         fields = ("name",)
 
 
+class HoldOut(Schema):
+    cause = fields.String(required=True, metadata={"description": "the lot whose failed verdict holds this one"})
+
+
+class CommitmentOut(Schema):
+    number = fields.String(required=True)
+    issuer = fields.String(required=True)
+    issued_on = fields.String(required=True)
+    basis = fields.String(required=True)
+    commitments = fields.List(fields.String(), required=True)
+    came_from = fields.List(fields.String(), required=True)
+
+
 class PublicBatchOut(Schema):
     verdict = fields.Nested(VerdictOut, required=True)
     lang = fields.String(required=True, metadata={"description": "zh or en: ?lang= or Accept-Language."})
@@ -248,6 +261,13 @@ class PublicBatchOut(Schema):
         metadata={"description": "the latest signed checkpoint's cover of the chain; null when none covers it"},
     )
     recall = fields.Nested(RecallOut, allow_none=True)
+    hold = fields.Nested(HoldOut, allow_none=True, metadata={"description": "set while the lot is on hold"})
+    commitment_certificate = fields.Nested(
+        CommitmentOut, allow_none=True, metadata={"description": "the 承诺达标合格证 issued for this batch"}
+    )
+    commitment_required = fields.Boolean(
+        required=True, metadata={"description": "fruit, vegetables and fresh tea leaf must carry one"}
+    )
     tests = fields.Nested(TestSummaryOut, required=True)
     compliance = fields.Nested(ComplianceSummaryOut, required=True)
 

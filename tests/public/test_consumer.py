@@ -337,8 +337,9 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
     # verdict and certifications (7 more), the checkpoint's cover of the chain (1), and the rows
     # the chain check compares with its records: the batch's facts, lineage edges both ways,
     # recalls, test reports (7 more), and the lots it came from (the upstream trace, 1; a lot
-    # with sources reads their rows and stages too). A repeat is the stamp alone.
-    assert counts == [21, 21], counts
+    # with sources reads their rows and stages too), and its 承诺达标合格证 (1). A repeat is the
+    # stamp alone.
+    assert counts == [22, 22], counts
     code = short.batch.public_code
     statements.clear()
     event.listen(db.engine, "before_cursor_execute", count)
@@ -347,7 +348,7 @@ def test_the_consumer_page_reads_a_fixed_number_of_queries(app, client, make_jou
         assert client.get(f"/api/v1/public/{code}").status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) == 1 + 21, [s[:90] for s in statements]  # the page cached; the twin built once
+    assert len(statements) == 1 + 22, [s[:90] for s in statements]  # the page cached; the twin built once
 
 
 def test_a_new_event_shows_on_the_next_request(client, journey):
