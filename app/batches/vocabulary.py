@@ -54,7 +54,7 @@ SYSTEM_KINDS: frozenset[str] = frozenset(
         "inspection",
         "hold",  # a failed verdict stops the lot (app/holds)
         "disposition",  # what was done with a held lot (不合格处置)
-        "commitment_certificate",  # the 承诺达标合格证 issued for the lot (app/commitments)
+        "certificate_issued",  # the 承诺达标合格证 issued for the lot (app/commitments)
         "certificate_receipt",  # the next holder recorded the certificate it received
         REVIEW,
         EXECUTIVE_STANDARD,
@@ -93,7 +93,7 @@ RECORD_NAMES: dict[str, str] = {
     "inspection": NP_("record", "抽样检验"),
     "hold": NP_("record", "不合格暂停"),
     "disposition": NP_("record", "不合格处置"),
-    "commitment_certificate": NP_("record", "开具承诺达标合格证"),
+    "certificate_issued": NP_("record", "开具承诺达标合格证"),
     "certificate_receipt": NP_("record", "收取承诺达标合格证"),
     REVIEW: NP_("record", "检验判定"),
     EXECUTIVE_STANDARD: NP_("record", "声明执行标准"),

@@ -160,7 +160,7 @@ def issue_certificate(
     )
     db.session.add(certificate)
     batches.append_system_event(
-        batch, actor, "commitment_certificate", chained_view(certificate), occurred_at=issued_at, now=now
+        batch, actor, "certificate_issued", chained_view(certificate), occurred_at=issued_at, now=now
     )
     return certificate
 

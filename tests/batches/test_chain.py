@@ -187,3 +187,11 @@ def _clean_up(app: Flask, ids: dict[str, int]) -> None:
         db.session.execute(delete(User).where(User.id == ids["user"]))
         db.session.execute(delete(Organization).where(Organization.id == ids["org"]))
         db.session.commit()
+
+
+def test_every_kind_of_record_fits_the_events_stage_column():
+    # SQLite does not enforce a VARCHAR's length; PostgreSQL refuses the insert.
+    from app.batches.vocabulary import RECORD_NAMES
+
+    width = Event.__table__.c.stage.type.length
+    assert [kind for kind in RECORD_NAMES if len(kind) > width] == []

@@ -47,7 +47,7 @@ def test_a_grower_issues_the_certificate_and_it_enters_the_chain(client, grower,
     assert body["lot_code"] == lot.lot_code and body["issuer"] == grower.organization.code
     assert body["quantity"] == "100.000" and body["unit"] == "kg" and body["basis"] == "quality_control"
     assert body["commitments"] == list(commitments.COMMITMENTS) and body["came_from"] == []
-    record = db.session.scalar(select(Event).where(Event.batch_id == lot.id, Event.stage == "commitment_certificate"))
+    record = db.session.scalar(select(Event).where(Event.batch_id == lot.id, Event.stage == "certificate_issued"))
     assert record.data["number"] == body["number"] and record.data["contact"] == "0715-8123456"
     inspector = auth("inspector")
     assert client.get(f"/api/v1/batches/{lot.id}/verify", headers=inspector).get_json()["valid"] is True

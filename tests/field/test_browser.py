@@ -374,6 +374,22 @@ def test_five_entries_made_offline_are_stored_once_after_reconnecting(site: Site
         db.session.rollback()
         context.set_offline(False)
         phone.reload()  # on page load (and on reconnecting) the outbox sends what it holds
+        # The box starts hidden on a fresh page, so its being hidden proves nothing yet: wait for
+        # the outbox to empty its store (what it has sent, one by one), then read the database.
+        phone.wait_for_function(
+            """() => new Promise(done => {
+                const open = indexedDB.open("youpin-field");
+                open.onsuccess = () => {
+                    const db = open.result;
+                    if (!db.objectStoreNames.length) { done(true); return; }
+                    const names = Array.from(db.objectStoreNames);
+                    const count = db.transaction(names, "readonly").objectStore(names[0]).count();
+                    count.onsuccess = () => done(count.result === 0);
+                };
+                open.onerror = () => done(false);
+            })""",
+            timeout=30_000,
+        )
         phone.locator("#outbox").wait_for(state="hidden")
         temperatures = sorted(d["temperature_c"] for d in db.session.scalars(stored))
         assert temperatures == ["1", "2", "3", "4", "5"]
