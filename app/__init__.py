@@ -14,7 +14,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 
 from app.config import Settings
-from app.db import db, init_engines
+from app.db import db, init_engines, wrote_in
 
 migrate = Migrate(compare_type=True, render_as_batch=True)
 babel = Babel()
@@ -186,7 +186,9 @@ def _commit_per_request(app: Flask) -> None:
 
     @app.after_request
     def commit_or_roll_back(response: Response) -> Response:
-        if response.status_code >= 400:
+        if response.status_code >= 400 or (request.method in ("GET", "HEAD") and not wrote_in(db.session)):
+            # A failed request keeps nothing; a read that wrote nothing ends its transaction
+            # without a COMMIT (a GET commits only the logs of reads: scans, sessions).
             db.session.rollback()
             return response
         try:

@@ -15,7 +15,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, MetaData, Numeric, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, registry
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -78,6 +79,36 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+
+
+# Whether the session's transaction wrote anything: a flush, or a statement other than a SELECT
+# run through the session (a bulk INSERT, UPDATE or DELETE). A read that wrote nothing is ended
+# without a COMMIT. Listeners on the Session class, registered once for every session.
+_WROTE = "youpin_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    statement = state.statement
+    reads = state.is_select or (isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() == "SELECT")
+    if not reads:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def wrote_in(session: Any) -> bool:
+    """True when the current transaction flushed or executed a write, or holds pending changes."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
 
 
 def utcnow() -> dt.datetime:

@@ -47,18 +47,33 @@ class Writes:
     def __init__(self) -> None:
         self.statements: list[tuple[str, str]] = []
 
+        self.logged = False  # the open transaction wrote a log of reads (so it may commit)
+
     def on_statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         found = _WRITE.match(statement)
         if found and found.group(1).lower() not in READ_LOG_TABLES:
             self.statements.append((found.group(1), statement.split("\n")[0][:120]))
+        elif found:
+            self.logged = True
+
+    def on_commit(self, conn: Any, *savepoint: Any) -> None:
+        # A read ends its transaction without a COMMIT unless it logged the read.
+        if not self.logged:
+            self.statements.append(("COMMIT", "a COMMIT of a transaction that wrote nothing"))
+        self.logged = False
 
     @contextmanager
     def listening(self) -> Iterator[Writes]:
         event.listen(db.engine, "before_cursor_execute", self.on_statement)
+        event.listen(db.engine, "commit", self.on_commit)
+        # The tests run each request in a savepoint: its COMMIT is a RELEASE SAVEPOINT.
+        event.listen(db.engine, "release_savepoint", self.on_commit)
         try:
             yield self
         finally:
             event.remove(db.engine, "before_cursor_execute", self.on_statement)
+            event.remove(db.engine, "commit", self.on_commit)
+            event.remove(db.engine, "release_savepoint", self.on_commit)
 
 
 @pytest.fixture
