@@ -31,9 +31,12 @@ run: setup
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
 		$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
-## test: the whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
+## test: the whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set), on TEST_WORKERS processes
+# (one per core by default; TEST_WORKERS=0 runs in this process). Under PostgreSQL each worker
+# uses a database of its own named after TEST_DATABASE_URL's (test_gw0, test_gw1, ...).
+TEST_WORKERS ?= auto
 test: $(BIN)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## lint: ruff, then mypy (`make typecheck`); both run even when ruff fails, so one run reports everything
 lint: $(BIN)/.installed-test

@@ -70,6 +70,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(flask_babel.refresh)
     # Every page, error pages included, names its language with get_locale().
     app.jinja_env.globals["get_locale"] = flask_babel.get_locale
+    from app.batches.vocabulary import status_name
+
+    # A batch's status in the page's language, from its one table (app/batches/vocabulary.py).
+    app.jinja_env.globals["status_name"] = status_name
 
     from app.schemas import DecimalIn, DecimalString, IdConverter
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app import create_app
@@ -44,11 +44,27 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """``url``'s database with the worker's name appended (``test_gw0``), created when missing."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         url = normalize_database_url(url)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:
+            # Under pytest -n each worker has a database of its own, beside the one named.
+            url = _worker_database(url, worker)
         _reset_postgres(url)
         yield url
         return

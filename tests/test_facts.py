@@ -108,3 +108,14 @@ def test_an_organization_and_a_standard_reference_have_one_output_schema_each(ap
 def test_no_module_pairs_chinese_with_english_by_hand():
     # ("绿色食品", "Green Food"): a translation kept beside its source instead of in the catalog.
     assert _defining(r'\(\s*"[\u4e00-\u9fff][^"]*",\s*"[A-Za-z][^"]*"\s*\)', "") == []
+
+
+def test_batch_status_names_are_defined_only_in_the_vocabulary():
+    from app.batches.models import BatchStatus
+    from app.batches.vocabulary import STATUS_NAMES, status_name
+    from app.i18n import in_language
+
+    assert set(STATUS_NAMES) == {s.value for s in BatchStatus}, "every status has a name"
+    assert in_language("en", lambda: status_name("on_hold")) != status_name("on_hold")
+    # "暂停（待处置）" is the held lot's name; no page or module spells it out again.
+    assert _defining(r"暂停（待处置）", "app/batches/vocabulary.py", suffixes=(".py", ".html")) == []

@@ -10,9 +10,9 @@ source string, translated by Babel where it is shown (``record_name``), in every
 
 from __future__ import annotations
 
-from flask_babel import pgettext
+from flask_babel import gettext, pgettext
 
-from app.i18n import NP_
+from app.i18n import N_, NP_
 
 # The shared stage vocabulary, in the order a batch normally lives it.
 STAGES: tuple[str, ...] = (
@@ -105,3 +105,20 @@ def record_name(kind: str) -> str:
     """The record kind's name in the current language (Babel's locale); an unknown kind as it is."""
     name = RECORD_NAMES.get(kind)
     return pgettext(RECORD, name) if name is not None else kind
+
+
+# A batch's status as people read it (the values of ``BatchStatus``), on the field app, the desk
+# and the consumer page alike.
+STATUS_NAMES: dict[str, str] = {
+    "active": N_("在用"),
+    "consumed": N_("已用完"),
+    "on_hold": N_("暂停（待处置）"),
+    "recalled": N_("已召回"),
+    "disposed": N_("已处置"),
+}
+
+
+def status_name(status: str) -> str:
+    """The batch status's name in the current language; an unknown status as it is."""
+    name = STATUS_NAMES.get(status)
+    return gettext(name) if name is not None else status

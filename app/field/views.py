@@ -72,7 +72,6 @@ def _inject() -> dict[str, Any]:
         "field_url": field_url,
         "english": _english(),
         "stage_name": _stage_name,
-        "status_name": status_name,
         "org_name": org_name,
         "static_url": static_url,
         "qr_decoder": QR_DECODER,
@@ -112,17 +111,6 @@ def _stage_name(stage: str) -> str:
 
 def org_name(org: Any) -> str:
     return org.name_en if _english() and org.name_en else org.name
-
-
-def status_name(status: str) -> str:
-    names = {
-        "active": _("在用"),
-        "consumed": _("已用完"),
-        "on_hold": _("暂停（待处置）"),
-        "recalled": _("已召回"),
-        "disposed": _("已处置"),
-    }
-    return names.get(status, status)
 
 
 def field_actor() -> Actor:
