@@ -18,9 +18,9 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
+from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import gettext as _
-from flask import current_app
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -189,7 +189,8 @@ def _render(
     public_url = batches.public_url(current_app.config["PUBLIC_BASE_URL"], batch)
     title = [_p(_("咸宁优品溯源　合规检测报告"), st["title"]), _p(subtitle, st["small"])]
     scan = [qr_code(public_url, font, 24 * mm), _p(_("扫码查看批次追溯页面"), st["small"])]
-    top = table([[title, scan]], [width - 34 * mm, 34 * mm], font, [("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "CENTER")])
+    placed = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "CENTER")]
+    top = table([[title, scan]], [width - 34 * mm, 34 * mm], font, placed)
     story: list[Any] = [top]
 
     producer, custodian = batch.producer, batch.custodian
@@ -304,7 +305,12 @@ def _render(
         story.append(
             _p(
                 f"#{f['id']} "
-                + _("%(kind)s：%(subject)s — %(status)s", kind=kind, subject=f.get("subject_text") or f["subject"], status=status),
+                + _(
+                    "%(kind)s：%(subject)s — %(status)s",
+                    kind=kind,
+                    subject=f.get("subject_text") or f["subject"],
+                    status=status,
+                ),
                 st["base"],
             )
         )

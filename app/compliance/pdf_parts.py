@@ -29,7 +29,9 @@ def p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape("" if text is None else str(text)), style)
 
 
-def table(data: list[list[Any]], widths: list[float], font: str, style: Sequence[tuple[Any, ...]] = (), **kw: Any) -> Table:
+def table(
+    data: list[list[Any]], widths: list[float], font: str, style: Sequence[tuple[Any, ...]] = (), **kw: Any
+) -> Table:
     """A table in the report's font: a table's cells default to Helvetica, which would be left for
     the reader's machine to supply even where every cell holds a paragraph or a drawing."""
     made = Table(data, colWidths=widths, **kw)
@@ -123,7 +125,9 @@ def lab_text(lab: dict[str, Any]) -> str:
 
 def inspection_parts(inspection: dict[str, Any], st: dict[str, ParagraphStyle], width: float) -> list[Any]:
     """What one report adds beyond its line in the report table: nothing for a bare report."""
-    keys = ("type_name", "type", "sampling", "lab_org", "flags", "retest_of", "superseded", "retest_deadline", "warnings")
+    keys = (
+        "type_name", "type", "sampling", "lab_org", "flags", "retest_of", "superseded", "retest_deadline", "warnings",
+    )  # fmt: skip
     if not any(inspection.get(k) for k in keys):
         return []
     out: list[Any] = []
@@ -176,18 +180,17 @@ def numbered_canvas(font: str, footer: Callable[[int, int], str]) -> type[canvas
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's own, untyped
 
         def save(self) -> None:
             total = len(self._pages)
             for number, state in enumerate(self._pages, start=1):
                 self.__dict__.update(state)
                 self.setFont(font, 8)
-                self.drawCentredString(self._pagesize[0] / 2, 8 * mm, footer(number, total))
+                self.drawCentredString(self._pagesize[0] / 2, 8 * mm, footer(number, total))  # type: ignore[attr-defined]
                 super().showPage()
             super().save()
 
     return NumberedCanvas
-

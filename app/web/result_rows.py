@@ -133,17 +133,13 @@ def check_row(row: dict[str, str], choices: dict[str, Choice]) -> dict[str, str]
         errors["value"] = _("请填写不小于 0 的数字，如 0.05。")
     if not row["unit"]:
         errors["unit"] = _("请填写单位，如 mg/kg 或 毫克/千克。")
-    elif choice is not None and choice.unit and units.kind_of(choice.unit) is not None:
-        if units.kind_of(row["unit"]) != units.kind_of(choice.unit):
-            errors["unit"] = _(
-                "%(unit)s 无法换算为该项目的限量单位 %(limit)s。", unit=row["unit"], limit=units.canonical(choice.unit)
-            )
+    elif choice is not None and choice.unit and units.kind_of(choice.unit) not in (None, units.kind_of(row["unit"])):
+        limit = units.canonical(choice.unit)
+        errors["unit"] = _("%(unit)s 无法换算为该项目的限量单位 %(limit)s。", unit=row["unit"], limit=limit)
     return errors
 
 
-def check_rows(
-    typed: list[dict[str, str]], index_map: list[int], choices: dict[str, Choice]
-) -> dict[str, str]:
+def check_rows(typed: list[dict[str, str]], index_map: list[int], choices: dict[str, Choice]) -> dict[str, str]:
     """The errors of every row that carries a result, as form field names (``results-4-unit``)."""
     errors: dict[str, str] = {}
     for i in index_map:

@@ -37,6 +37,7 @@ SAMPLING = {
     "samplers": ["张明", "李华"],
     "backup_sealed": True,
 }
+FLAG = "苯并[a]芘不在该机构 CMA 能力范围内"
 LAB = {
     "id": 9,
     "name": "咸宁市产品质量监督检验所",
@@ -72,7 +73,7 @@ def with_report_keys(monkeypatch: pytest.MonkeyPatch) -> None:
                 type_name="监督抽检",
                 sampling=SAMPLING,
                 lab_org=LAB,
-                flags=[{"code": "out_of_scope", "parameter": "benzo_a_pyrene", "message": "苯并[a]芘不在该机构 CMA 能力范围内"}],
+                flags=[{"code": "out_of_scope", "parameter": "benzo_a_pyrene", "message": FLAG}],
                 retest_of=None,
                 superseded=False,
                 retest_deadline="2026-06-12",
