@@ -44,15 +44,14 @@ def unit_label(unit: str | None) -> str:
 
 
 def _day(moment: Any) -> str:
-    """The China-time date of an ISO moment or datetime; its first ten characters otherwise."""
-    if isinstance(moment, dt.datetime):
-        return clock.to_china(moment).date().isoformat() if moment.tzinfo else moment.date().isoformat()
-    text = str(moment or "")
+    """The China-time date of an ISO moment or datetime; its first ten characters otherwise (and at
+    the very ends of the calendar, where it cannot move)."""
+    text = moment.isoformat() if isinstance(moment, dt.datetime) else str(moment or "")
     try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
+        parsed = moment if isinstance(moment, dt.datetime) else dt.datetime.fromisoformat(text)
+        return clock.to_china(parsed).date().isoformat() if parsed.tzinfo else text[:10]
+    except (ValueError, OverflowError):
         return text[:10]
-    return clock.to_china(parsed).date().isoformat() if parsed.tzinfo else text[:10]
 
 
 def _failed_text(subject: str, detail: dict[str, Any]) -> str:

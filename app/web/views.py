@@ -32,6 +32,7 @@ from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
 from app.compliance import certifications, evaluation, findings, inspections, presenters, reports, rules, verdicts
+from app.compliance.finding_text import clause_shown
 from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.security import control_character, normalize_newlines
@@ -205,6 +206,7 @@ def _desk_view(view: dict[str, Any]) -> dict[str, Any]:
     """The compliance view as the desk shows it: row notes in the page's language, report dates in China time."""
     for row in view["rows"]:
         row["note"] = presenters.note_text(row["note"])
+        row["clause"] = clause_shown(row["clause"])  # a placeholder clause ("4.x 表") shows as "—"
     for inspection in view["inspections"]:
         for name in ("sampled_at", "tested_at"):
             with contextlib.suppress(OverflowError):  # at the very end of the calendar: shown as stored
