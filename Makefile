@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test serve setup lint check-layout typecheck bench bench-lineage field-bytes vendor-js translations clean
+.PHONY: run test serve setup pdf-font lint check-layout typecheck bench bench-lineage field-bytes vendor-js translations clean
 
 # The package (and, for tests, its test extras) in .venv, reinstalled when setup.cfg changes.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -19,6 +19,7 @@ $(BIN)/.installed-test: $(BIN)/.installed
 	touch $@
 
 setup: $(BIN)/.installed
+	-@$(MAKE) --no-print-directory pdf-font
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) catalog load
@@ -30,6 +31,13 @@ setup: $(BIN)/.installed
 run: setup
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
 		$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+## pdf-font: the TrueType CJK font the compliance PDF embeds (Debian fonts-wqy-zenhei); installs it as root, else says how
+PDF_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+pdf-font:
+	@test -f $(PDF_FONT) && echo "pdf-font: $(PDF_FONT) is installed" || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq fonts-wqy-zenhei; \
+	  else echo "pdf-font: $(PDF_FONT) is missing: run 'sudo apt-get install fonts-wqy-zenhei' (the PDF falls back to the non-embedded STSong-Light, without µ)" >&2; exit 1; fi; }
 
 ## test: the whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set), on TEST_WORKERS processes
 # (one per core by default; TEST_WORKERS=0 runs in this process). Under PostgreSQL each worker

@@ -252,6 +252,7 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.commitments.views",
     "app.public.views",
     "app.web.batch_actions",  # its routes join the desk blueprint before it is registered
+    "app.web.registry",  # so do these
     "app.web.views",
     "app.checkpoints.views",
     "app.field.certificates",  # its routes join the field blueprint before it is registered

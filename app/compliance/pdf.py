@@ -4,10 +4,11 @@ Its words are Babel's, like every page's: Chinese source strings, rendered under
 ``force_locale(lang)`` (Chinese by default), with the few English glosses the report has always
 carried (the verdict, the subtitle) taken from the English catalog.
 
-Chinese is set in reportlab's built-in CID font STSong-Light: it needs no font file, so the report
-renders on any machine offline, and its text extracts back as Unicode (pypdf, pdftotext). The
-font is not embedded; PDF readers supply their own Song/Ming face for Adobe-GB1, as they do for
-every Chinese government PDF set in STSong.
+Chinese is set in a TrueType CJK font from Debian, embedded (``pdf_font.py``), so µ and every
+character print in any viewer and the text extracts back as Unicode (pypdf, pdftotext). Every page
+carries 第 N 页 / 共 M 页; the report ends in a signature block for ink and a QR code to the batch's
+consumer page; each test report's type, sampling record and laboratory are in ``pdf_parts.py``.
+A clause the catalog gives as a placeholder ("4.x 表") prints as nothing.
 """
 
 from __future__ import annotations
@@ -17,21 +18,24 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
+from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from app import clock
+from app.batches import service as batches
 from app.batches.chain import ChainReport
 from app.batches.models import Batch
 from app.catalog.products import FORM_NAMES
 from app.compliance.certifications import BatchCertification, kind_name
+from app.compliance.finding_text import clause_shown, unit_label
+from app.compliance.pdf_font import cjk_font
+from app.compliance.pdf_parts import grid, inspection_parts, numbered_canvas, qr_code, signature_block, table
 from app.compliance.presenters import (
     BASIS_NAMES,
     CERTIFICATION_STATUS_NAMES,
@@ -45,23 +49,18 @@ from app.compliance.presenters import (
 )
 from app.i18n import in_language
 
-FONT = "STSong-Light"
-
 COMPARATOR = {"<=": "≤", "<": "<", ">=": "≥", ">": ">", "==": "="}
 
 
-def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12, wordWrap="CJK")
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
     return {
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
         "title": ParagraphStyle("title", parent=base, fontSize=16, leading=22, spaceAfter=4),
         "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4),
+        "h3": ParagraphStyle("h3", parent=base, fontSize=10, leading=14, spaceBefore=6, spaceAfter=2),
+        "warn": ParagraphStyle("warn", parent=base, textColor=colors.HexColor("#a1260d")),
         "verdict": ParagraphStyle("verdict", parent=base, fontSize=14, leading=20),
     }
 
@@ -79,7 +78,7 @@ def verdict_text(verdict: str) -> str:
 def requirement_text(row: dict[str, Any]) -> str:
     """ "≤ 300 mg/kg", "不得检出", "15 ± 2 mm", or "无限量记录" for a row without a limit."""
     comparator = row.get("comparator")
-    unit = row.get("unit") or ""
+    unit = unit_label(row.get("unit"))
     if comparator is None:
         return _("无限量记录")
     if comparator == "not_detected":
@@ -95,7 +94,7 @@ def result_text(row: dict[str, Any]) -> str:
     """The result as the report gives it, with its sampling date and a basis other than as is."""
     if row.get("value") is None:
         return "—"
-    unit = row.get("value_unit") or ""
+    unit = unit_label(row.get("value_unit"))
     if row.get("not_detected"):
         text = f"{_('未检出')} (<{row['value']} {unit})".replace(" )", ")")
     elif row.get("below_loq"):
@@ -130,7 +129,7 @@ def reasons(view: dict[str, Any]) -> list[str]:
     out = []
     for row in view["rows"]:
         name = row["parameter_zh"] or row["parameter"]
-        where = f"{row['standard']} {row['clause'] or ''}".strip() if row["standard"] else ""
+        where = f"{row['standard']} {clause_shown(row['clause']) or ''}".strip() if row["standard"] else ""
         if row["verdict"] == "fail":
             out.append(_("不合格：%(name)s（%(where)s）", name=name, where=where or _("检验人员判定")))
         elif row["verdict"] == "not_tested":
@@ -148,21 +147,6 @@ def reasons(view: dict[str, Any]) -> list[str]:
     if unlimited:
         out.append(_("无限量记录的检测项目：%(n)s 项（不视为合格）", n=len(unlimited)))
     return out
-
-
-def _table(data: list[list[Any]], widths: list[float], header: bool = True) -> Table:
-    table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
-    # Commands differ in length; left to itself mypy infers one tuple of a union, which TableStyle refuses.
-    style: list[tuple[Any, ...]] = [
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa59d")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if header:
-        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3f2e5")))
-    table.setStyle(TableStyle(style))
-    return table
 
 
 def render(
@@ -185,8 +169,8 @@ def _render(
     certifications: list[BatchCertification],
     now: dt.datetime | None,
 ) -> bytes:
-    _register_font()
-    st = _styles()
+    font = cjk_font()
+    st = _styles(font)
     now = now or dt.datetime.now(dt.UTC)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -202,7 +186,12 @@ def _render(
     )
     width = A4[0] - 28 * mm
     subtitle = in_language("en", lambda: _("合规检测报告"))
-    story: list[Any] = [_p(_("咸宁优品溯源　合规检测报告"), st["title"]), _p(subtitle, st["small"])]
+    public_url = batches.public_url(current_app.config["PUBLIC_BASE_URL"], batch)
+    title = [_p(_("咸宁优品溯源　合规检测报告"), st["title"]), _p(subtitle, st["small"])]
+    scan = [qr_code(public_url, font, 24 * mm), _p(_("扫码查看批次追溯页面"), st["small"])]
+    placed = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "CENTER")]
+    top = table([[title, scan]], [width - 34 * mm, 34 * mm], font, placed)
+    story: list[Any] = [top]
 
     producer, custodian = batch.producer, batch.custodian
     header = [
@@ -225,7 +214,7 @@ def _render(
         [_p(_("产品形态"), st["base"]), _p(forms_text(view), st["base"])],
         [_p(_("报告生成"), st["base"]), _p(clock.to_china(now).strftime("%Y-%m-%d %H:%M"), st["base"])],
     ]
-    story += [Spacer(1, 4), _table(header, [28 * mm, width - 28 * mm], header=False)]
+    story += [Spacer(1, 4), grid(header, [28 * mm, width - 28 * mm], font, header=False)]
 
     story.append(_p(_("结论"), st["h2"]))
     story.append(_p(_("综合判定：%(verdict)s", verdict=verdict_text(view["verdict"])), st["verdict"]))
@@ -251,7 +240,7 @@ def _render(
         rows.append(
             [
                 _p(standard, st["small"]),
-                _p(row["clause"] or "—", st["small"]),
+                _p(clause_shown(row["clause"]) or "—", st["small"]),
                 _p(row["parameter_zh"] or row["parameter"], st["small"]),
                 _p(requirement, st["small"]),
                 _p(result_text(row), st["small"]),
@@ -259,7 +248,7 @@ def _render(
                 _p("★" if row["governing"] else "", st["small"]),
             ]
         )
-    story.append(_table(rows, [w * mm for w in (30, 22, 28, 32, 30, 30, 10)]))
+    story.append(grid(rows, [w * mm for w in (30, 22, 28, 32, 30, 30, 10)], font))
     story.append(
         _p(
             _(
@@ -275,18 +264,19 @@ def _render(
         story.append(_p(_("建议声明的产品标准（未声明，不作判定依据）：%(codes)s", codes=codes), st["small"]))
 
     if view["inspections"]:
-        story.append(_p(_("检测报告"), st["h2"]))
         data = [[_p(h, st["small"]) for h in (_("报告编号"), _("检测机构"), _("抽样时间"), _("检测时间"))]]
         for i in view["inspections"]:
             data.append(
                 [
                     _p(i["report_no"], st["small"]),
-                    _p(i["lab"], st["small"]),
+                    _p((i.get("lab_org") or {}).get("name") or i["lab"], st["small"]),
                     _p(clock.to_china(i["sampled_at"]).strftime("%Y-%m-%d %H:%M"), st["small"]),
                     _p(clock.to_china(i["tested_at"]).strftime("%Y-%m-%d %H:%M"), st["small"]),
                 ]
             )
-        story.append(_table(data, [w * mm for w in (40, 70, 36, 36)]))
+        story.append(KeepTogether([_p(_("检测报告"), st["h2"]), grid(data, [w * mm for w in (40, 70, 36, 36)], font)]))
+        for i in view["inspections"]:
+            story += inspection_parts(i, st, width)
 
     story.append(_p(_("安全间隔期核查"), st["h2"]))
     if not view["pre_harvest"]:
@@ -315,7 +305,12 @@ def _render(
         story.append(
             _p(
                 f"#{f['id']} "
-                + _("%(kind)s：%(subject)s — %(status)s", kind=kind, subject=f["subject"], status=status),
+                + _(
+                    "%(kind)s：%(subject)s — %(status)s",
+                    kind=kind,
+                    subject=f.get("subject_text") or f["subject"],
+                    status=status,
+                ),
                 st["base"],
             )
         )
@@ -359,5 +354,25 @@ def _render(
         broken = _("链已断裂：第 %(seq)s 条记录不符（%(reason)s）", seq=chain.first_invalid_seq, reason=chain.reason)
         story.append(_p(broken, st["base"]))
 
-    doc.build(story)
+    story.append(Spacer(1, 10))
+    story.append(
+        KeepTogether(
+            [
+                _p(_("签发与审批"), st["h2"]),
+                signature_block(st, width),
+                Spacer(1, 6),
+                table(
+                    [[qr_code(public_url, font), _p(_("本批次追溯页面：%(url)s", url=public_url), st["small"])]],
+                    [36 * mm, width - 36 * mm],
+                    font,
+                    [("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
+                ),
+            ]
+        )
+    )
+
+    def footer(number: int, total: int) -> str:
+        return _("第 %(n)s 页 / 共 %(total)s 页", n=number, total=total) + f"　{batch.lot_code}"
+
+    doc.build(story, canvasmaker=numbered_canvas(font, footer))
     return buffer.getvalue()

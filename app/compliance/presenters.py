@@ -18,6 +18,7 @@ from app.catalog.products import PRODUCTS
 from app.compliance import rules, timing
 from app.compliance.certifications import kind_name
 from app.compliance.evaluation import Evaluation, reference_date
+from app.compliance.finding_text import subject_text
 from app.compliance.models import Certification, Finding, Inspection
 from app.compliance.standards import parameter_names
 from app.db import db
@@ -249,6 +250,7 @@ def finding_views(findings: Sequence[Finding]) -> list[dict[str, Any]]:
             "lot_code": lot_codes.get(finding.batch_id),
             "kind": finding.kind,
             "subject": finding.subject,
+            "subject_text": subject_text(finding.kind, finding.subject, finding.detail),
             "status": finding.status,
             "opened_at": finding.opened_at,
             "detail": finding.detail,

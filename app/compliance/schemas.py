@@ -291,6 +291,8 @@ class FindingOut(Schema):
     lot_code = fields.String(allow_none=True)
     kind = fields.String(required=True, metadata={"enum": list(FINDING_KINDS)})
     subject = fields.String(required=True)
+    # The subject in words, in the caller's language (app/compliance/finding_text.py).
+    subject_text = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": list(FINDING_STATUSES)})
     opened_at = fields.DateTime(required=True)
     detail = fields.Dict(required=True)

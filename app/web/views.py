@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
@@ -31,10 +32,11 @@ from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
 from app.compliance import certifications, evaluation, findings, inspections, presenters, reports, rules, verdicts
+from app.compliance.finding_text import clause_shown
 from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.security import control_character, normalize_newlines
-from app.web import desk_batch, listing
+from app.web import desk_batch, listing, result_rows
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -204,6 +206,7 @@ def _desk_view(view: dict[str, Any]) -> dict[str, Any]:
     """The compliance view as the desk shows it: row notes in the page's language, report dates in China time."""
     for row in view["rows"]:
         row["note"] = presenters.note_text(row["note"])
+        row["clause"] = clause_shown(row["clause"])  # a placeholder clause ("4.x 表") shows as "—"
     for inspection in view["inspections"]:
         for name in ("sampled_at", "tested_at"):
             with contextlib.suppress(OverflowError):  # at the very end of the calendar: shown as stored
@@ -276,13 +279,14 @@ def finding_action(finding_id: int) -> BaseResponse:
 def _form_rows(batch: Batch) -> list[dict[str, str]]:
     """One row per parameter the batch is held to (with its unit), then a few blank rows."""
     limits, _standards = evaluation.bound_limits(batch, clock.china_date(clock.now()))
+    english = str(get_locale()) == "en"
     rows: dict[str, dict[str, str]] = {}
     for limit in limits:
         if limit.parameter in rows or not rules.judgeable(limit):
             continue
         rows[limit.parameter] = {
             "parameter": limit.parameter,
-            "label": limit.parameter_zh or limit.parameter,
+            "label": ((limit.parameter_en if english else None) or limit.parameter_zh or limit.parameter),
             "unit": limit.unit or "",
         }
     return [*rows.values(), *({"parameter": "", "label": "", "unit": ""} for _n in range(BLANK_RESULT_ROWS))]
@@ -314,6 +318,11 @@ def _read_form(
     """The posted form as the API's body, the rows as typed, and which form row each result came from."""
     errors: dict[str, str] = {}
     body: dict[str, Any] = {"report_no": form.get("report_no", ""), "lab": form.get("lab", "")}
+    # Checked here too, so a blank one is named in the page's language beside the rows' own errors.
+    if not body["report_no"].strip():
+        errors["report_no"] = _("请填写报告编号。")
+    if not body["lab"].strip():
+        errors["lab"] = _("请填写检测机构。")
     for name in ("sampled_at", "tested_at"):
         moment = _local_moment(form.get(name, ""))
         if moment is None:
@@ -330,17 +339,11 @@ def _read_form(
         }
         row["not_detected"] = "1" if form.get(f"results-{i}-not_detected") else ""
         typed.append(row)
-        # A row with no figure at all was not tested: it is left out, not refused.
-        if not row["parameter"] or not (row["value"] or row["lod"] or row["not_detected"]):
+        # A row with no figure at all was not tested: it is left out, not refused (one with a figure
+        # but no parameter picked is refused by the row checks, before the service sees it).
+        if not (row["value"] or row["lod"] or row["not_detected"]):
             continue
-        result: dict[str, Any] = {"parameter": row["parameter"], "unit": row["unit"]}
-        if row["not_detected"]:
-            result["not_detected"] = True
-            result["lod"] = row["lod"] or None
-        else:
-            result["value"] = row["value"] or None
-        if row["method"]:
-            result["method"] = row["method"]
+        result = result_rows.for_service(row)
         results.append(result)
         index_map.append(i)
     body["results"] = results
@@ -356,6 +359,10 @@ def _flatten(errors: Any, index_map: list[int], prefix: str = "") -> dict[str, s
     for key, value in errors.items():
         if prefix == "results" and str(key).isdigit():
             name = f"results-{index_map[int(key)]}" if int(key) < len(index_map) else "results"
+        elif prefix.startswith("results-") and isinstance(value, list):
+            # What the service still refuses on a row: its reason, under the page's own words.
+            flat[f"{prefix}-{key}"] = _("未被接受：%(reason)s", reason="; ".join(str(e) for e in value))
+            continue
         else:
             name = f"{prefix}-{key}" if prefix else str(key)
         flat.update(_flatten(value, index_map, name))
@@ -369,15 +376,21 @@ def inspection_form(batch_id: int) -> Any:
     who = desk_actor()
     assert who is not None
     batch = access.get_readable_batch(who, batch_id)
+    form_rows = _form_rows(batch)
+    choices = result_rows.parameter_choices(batch, {r["parameter"] for r in form_rows if r["parameter"]})
+    english = str(get_locale()) == "en"
+    picker = {"groups": result_rows.grouped(choices, english), "units": result_rows.SUGGESTED_UNITS}
     if request.method == "GET":
         return render_template(
-            "web/inspection_form.html", batch=batch, rows=_form_rows(batch), values={}, errors={}, can_record=True
-        )
+            "web/inspection_form.html", batch=batch, rows=form_rows, values={}, errors={}, can_record=True,
+            picker=picker, summary=[],
+        )  # fmt: skip
     # Never fewer rows than this batch's own form offers, so no row typed into it is dropped.
-    body, typed, index_map, errors = _read_form(request.form, max(MAX_FORM_ROWS, len(_form_rows(batch))))
+    body, typed, index_map, errors = _read_form(request.form, max(MAX_FORM_ROWS, len(form_rows)))
     values = {k: request.form.get(k, "") for k in ("report_no", "lab", "sampled_at", "tested_at")}
     if not body["results"]:
         errors["results"] = _("至少填写一项检测结果。")
+    errors.update(result_rows.check_rows(typed, index_map, choices))
     if not errors:
         try:
             loaded = InspectionCreate().load(body)
@@ -391,8 +404,9 @@ def inspection_form(batch_id: int) -> Any:
     if errors:
         # 422 also rolls the request back: nothing of a refused report is kept.
         page = render_template(
-            "web/inspection_form.html", batch=batch, rows=typed, values=values, errors=errors, can_record=True
-        )
+            "web/inspection_form.html", batch=batch, rows=typed, values=values, errors=errors, can_record=True,
+            picker=picker, summary=result_rows.summary(errors, typed, choices, english),
+        )  # fmt: skip
         return page, 422
     flash(_("检测报告已记录。"), "ok")
     return redirect(url_for("web.batch_page", batch_id=batch.id))
