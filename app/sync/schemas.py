@@ -38,12 +38,12 @@ class SyncItemIn(StrictSchema):
 
 
 class SyncIn(StrictSchema):
-    items = fields.List(fields.Nested(SyncItemIn), required=True, metadata={"description": "1-500 queued writes"})
+    writes = fields.List(fields.Nested(SyncItemIn), required=True, metadata={"description": "1-500 queued writes"})
 
-    @validates("items")
-    def _count(self, items: list[object], **_: object) -> None:
-        if not 1 <= len(items) <= MAX_ITEMS:
-            raise ValidationError(f"Send between 1 and {MAX_ITEMS} items; {len(items)} were sent.")
+    @validates("writes")
+    def _count(self, writes: list[object], **_: object) -> None:
+        if not 1 <= len(writes) <= MAX_ITEMS:
+            raise ValidationError(f"Send between 1 and {MAX_ITEMS} writes; {len(writes)} were sent.")
 
 
 class SyncResultOut(Schema):

@@ -17,9 +17,9 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Queued writ
 @blp.route("/sync", methods=["POST"])
 @blp.arguments(SyncIn)
 @blp.response(200, SyncOut)
-@blp.alt_response(422, schema=ErrorOut, description="The body is malformed, or holds more than 500 items.")
+@blp.alt_response(422, schema=ErrorOut, description="The body is malformed, or holds more than 500 writes.")
 @blp.doc(security=[{"bearerAuth": []}])
 @require_roles(access.FIELD_ROLES)
 def post_sync(body: dict[str, Any]) -> dict[str, Any]:
     """Send up to 500 queued writes; each is created, a duplicate of one sent before, or rejected on its own."""
-    return {"results": service.sync(actor(), body["items"])}
+    return {"results": service.sync(actor(), body["writes"])}
