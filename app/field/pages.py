@@ -67,6 +67,8 @@ def _inject() -> dict[str, Any]:
         "static_url": static_url,
         "qr_decoder": QR_DECODER,
         "new_key": new_key,
+        "field_actor": field_actor,
+        "service_worker_url": service_worker_url,
     }
 
 
@@ -90,6 +92,18 @@ def static_file(filename: str) -> Any:
         return response
     response = send_from_directory(STATIC, filename, max_age=STATIC_MAX_AGE)
     response.vary.add("Accept-Encoding")
+    return response
+
+
+def service_worker_url() -> str:
+    return url_for("field.service_worker", v=_content_hash("sw.js"))
+
+
+@bp.get("/sw.js")
+def service_worker() -> Any:
+    """The service worker, served from /field/ so that its scope is the field app's pages."""
+    response = send_from_directory(STATIC, "sw.js", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 
