@@ -292,7 +292,9 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
             {"batch": b, "stage": "storage", "occurred_at": now, "data": {"temperature_c": 4, "humidity_pct": 90}},
         ]},
         # Each item is answered on its own (created or rejected) inside a 200: the role is what is refused.
-        "POST /api/v1/sync": {"writes": [{"client_id": "perm-1", "kind": "site", "body": {"name": "地块", "kind": "plot"}}]},
+        "POST /api/v1/sync": {
+            "writes": [{"client_id": "perm-1", "kind": "site", "body": {"name": "地块", "kind": "plot"}}],
+        },
         "POST /api/v1/batches/{batch_id}/split": {"parts": [{"quantity": "5"}]},
         "POST /api/v1/transformations": {
             "inputs": [{"batch": b, "quantity": "5"}],

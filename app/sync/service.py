@@ -128,7 +128,9 @@ def _reasons(errors: dict[str, str]) -> str:
 
 def sync_item(who: Actor, item: dict[str, Any]) -> dict[str, Any]:
     """One queued write: created, duplicate, or rejected with its errors (nothing of it stored)."""
-    target: dict[str, Any] = {k: item[k] for k in ("batch", "stage", "seq", "field", "certificate", "product") if k in item}
+    target: dict[str, Any] = {
+        k: item[k] for k in ("batch", "stage", "seq", "field", "certificate", "product") if k in item
+    }
     body = {str(k): str(v) for k, v in (item.get("body") or {}).items()}
     answer: dict[str, Any] = {"client_id": item["client_id"], "kind": item["kind"]}
     try:

@@ -352,4 +352,3 @@ def test_a_cooperatives_day_sheet_for_ten_households(site: Site, phone: Page):
     stored = [e for e in db.session.scalars(harvested) if e.batch.producer.name.startswith("白泉村 农户")]
     assert sorted(Decimal(e.data["quantity"]) for e in stored) == [Decimal(40 + n) / 2 for n in range(10)]
     db.session.rollback()
-

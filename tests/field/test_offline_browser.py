@@ -16,11 +16,16 @@ from sqlalchemy import func, select
 
 from app.batches.models import Batch, Event
 from app.db import db
-from tests.field.test_browser import PHONE, SHOTS, Site, _sign_in, browser, fits_a_phone, site  # noqa: F401
+from tests.field import test_browser as shared
+from tests.field.test_browser import PHONE, SHOTS, Site, _sign_in, fits_a_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
 from playwright.sync_api import Browser, BrowserContext, Page  # noqa: E402 - after test_browser's chromium check
+
+# test_browser's fixtures: the app served on a real port with a cooperative, its lots, and Chromium.
+site = shared.site
+browser = shared.browser
 
 # The outbox's store is empty: everything queued has been answered.
 OUTBOX_EMPTY = """() => new Promise(done => {
@@ -37,7 +42,7 @@ OUTBOX_EMPTY = """() => new Promise(done => {
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:  # noqa: F811 - the module fixture imported above
+def context(browser: Browser) -> Iterator[BrowserContext]:
     made = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
     try:
         yield made
@@ -62,7 +67,7 @@ def _five_offline(phone: Page, first: int) -> None:
     assert phone.locator("#outbox li[data-state=pending]").count() == 5
 
 
-def test_five_entries_without_a_service_worker(site: Site, browser: Browser):  # noqa: F811
+def test_five_entries_without_a_service_worker(site: Site, browser: Browser):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN", service_workers="block")
     try:
         phone = context.new_page()
@@ -78,7 +83,7 @@ def test_five_entries_without_a_service_worker(site: Site, browser: Browser):  #
         phone.reload()  # on page load (and on reconnecting) the outbox sends what it holds
         phone.wait_for_function(OUTBOX_EMPTY, timeout=30_000)
         phone.locator("#outbox").wait_for(state="hidden")
-        assert _temperatures(site.scan_batch_id) == sorted(before + ["11", "12", "13", "14", "15"])
+        assert _temperatures(site.scan_batch_id) == sorted([*before, "11", "12", "13", "14", "15"])
         # Another reload sends nothing more: each entry carried its own key and is answered.
         phone.reload()
         phone.wait_for_function(OUTBOX_EMPTY, timeout=30_000)
@@ -106,7 +111,7 @@ def test_the_service_worker_serves_a_visited_page_offline_and_five_entries_go_on
     assert _temperatures(site.scan_batch_id) == before
     context.set_offline(False)  # the "online" event sends them
     phone.wait_for_function(OUTBOX_EMPTY, timeout=30_000)
-    assert _temperatures(site.scan_batch_id) == sorted(before + ["21", "22", "23", "24", "25"])
+    assert _temperatures(site.scan_batch_id) == sorted([*before, "21", "22", "23", "24", "25"])
     # The worker keeps no API answer and no sync reply.
     cached = phone.evaluate(
         "() => caches.keys().then(ns => Promise.all(ns.map(n => caches.open(n).then(c => c.keys()))))"
@@ -162,3 +167,28 @@ def test_a_refused_entry_shows_its_reason_and_can_be_discarded(site: Site, conte
     phone.locator("#outbox").wait_for(state="hidden")
     phone.wait_for_function(OUTBOX_EMPTY)
     assert _lots(site.scan_lot) == 1
+
+
+def test_a_refused_entry_is_corrected_in_its_form_and_then_stored(site: Site, context):
+    phone = context.new_page()
+    _sign_in(phone, site)
+    phone.goto(f"{site.base}/field/batches/new")
+    context.set_offline(True)
+    phone.get_by_label("产品").select_option(label="通山枇杷")
+    phone.get_by_label("重量或数量").fill("31")
+    phone.locator("#lot_code").fill(site.scan_lot)  # taken
+    phone.get_by_role("button", name="保存批次").click()
+    phone.locator("#outbox .count").filter(has_text="待上传 1 条").wait_for()
+    context.set_offline(False)
+    refused = phone.locator("#outbox li[data-state=refused]")
+    refused.wait_for(timeout=30_000)
+    refused.get_by_role("link", name="去改正").click()
+    # The form comes back as it was typed; only the lot code needs changing.
+    phone.wait_for_function("() => document.getElementById('quantity').value === '31'")
+    assert phone.locator("#lot_code").input_value() == site.scan_lot
+    fixed = f"FIX-{site.scan_lot[-8:]}"
+    phone.locator("#lot_code").fill(fixed)
+    phone.get_by_role("button", name="保存批次").click()
+    phone.wait_for_url("**/field/batches/*?created=1")
+    phone.wait_for_function(OUTBOX_EMPTY, timeout=30_000)
+    assert _lots(fixed) == 1

@@ -86,8 +86,8 @@ def test_an_id_reused_for_another_write_is_refused(client, coop, auth):
     assert _count(Batch, Batch.custodian_org_id == coop.org.id) == 1
     # Client ids are each user's own: another user's "r1" is a write of its own.
     other = auth(user=coop.member_user)
-    [own] = _sync(client, other, [{**_batch_item("r1", coop), "body": {"product": "loquat", "quantity": "5",
-                                                                        "unit": "公斤"}}]).get_json()["results"]  # fmt: skip
+    own_lot = {**_batch_item("r1", coop), "body": {"product": "loquat", "quantity": "5", "unit": "公斤"}}
+    [own] = _sync(client, other, [own_lot]).get_json()["results"]
     assert own["status"] == "created"
 
 

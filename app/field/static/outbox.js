@@ -221,6 +221,9 @@
       });
     });
   });
+  window.addEventListener("hashchange", function () {  // 去改正 for this very page: open it afresh, filled in
+    if (/#outbox=/.test(location.hash)) location.reload();
+  });
   window.addEventListener("online", flush);
   ready.then(show).then(flush);
   if (navigator.serviceWorker && text.sw) navigator.serviceWorker.register(text.sw, { scope: text.scope });
