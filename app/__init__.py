@@ -223,6 +223,7 @@ def _import_models() -> None:
     from app.office import models as _office  # noqa: F401
     from app.orgs import models as _orgs  # noqa: F401
     from app.recalls import models as _recalls  # noqa: F401
+    from app.sync import models as _sync  # noqa: F401
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:
@@ -240,6 +241,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
 # Feature view modules; each exposes ``blp`` (API, documented) and/or ``bp`` (pages).
 FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.batches.views",
+    "app.sync.views",
     "app.lineage.views",
     "app.custody.views",
     "app.labels.views",

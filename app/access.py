@@ -69,6 +69,8 @@ FINDING_CLOSING_ROLES = frozenset({Role.inspector, Role.admin})
 REVIEWING_ROLES = frozenset({Role.inspector})
 # Who registers sites (plots, ponds, workshops): the organizations that work them, and the office.
 SITE_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor, Role.logistics, Role.retailer, Role.admin})
+# The field app (web pages under /field, and its queued writes, POST /api/v1/sync).
+FIELD_ROLES = frozenset({Role.farmer, Role.cooperative, Role.processor, Role.logistics, Role.retailer})
 # The inspector's desk (web pages).
 DESK_ROLES = frozenset({Role.inspector, Role.admin, Role.lab})
 

@@ -76,6 +76,9 @@ def main() -> None:
         login = client.post("/login", data={"username": "loquat-coop", "password": password, "csrf_token": token})
         visit("POST /login (redirect)", login, True)
         home = visit(f"GET {login.headers['Location']}", client.get(login.headers["Location"]), True)
+        # Where the browser has service workers, the outbox registers one (not a src/href: counted here).
+        worker = re.search(r'data-sw="([^"]+)"', home)[1].replace("&amp;", "&")
+        visit("GET /field/sw.js (service worker)", client.get(worker, headers={"Accept-Encoding": "gzip"}), True)
         batch_path = re.search(r'href="(/field/batches/\d+)"', home)[1]
         visit(f"GET {batch_path}", client.get(batch_path), False)
         visit(f"GET {batch_path}/stages/harvest", client.get(f"{batch_path}/stages/harvest"), False)
@@ -92,7 +95,7 @@ def main() -> None:
     first_plain = sum(r[1] for r in rows if r[3])
     first_zipped = sum(r[2] for r in rows if r[3])
     later = [r for r in rows if not r[3]]
-    print(f"\nfirst visit (login, sign in, My batches): {first_plain} bytes ({first_zipped} gzipped); "
+    print(f"\nfirst visit (login, sign in, My batches, service worker): {first_plain} bytes ({first_zipped} gzipped); "
           f"target ≤ {FIRST_VISIT_TARGET}")  # fmt: skip
     print(f"largest later page: {max(r[1] for r in later)} bytes ({max(r[2] for r in later)} gzipped); "
           f"target ≤ {LATER_PAGE_TARGET}")  # fmt: skip

@@ -84,6 +84,7 @@ GET  /api/v1/batches/{batch_id}                       401  ok   ok   404  ok   4
 POST /api/v1/batches/{batch_id}/events                401  ok   403  404  403  404  403  403  403  404
 GET  /api/v1/batches/{batch_id}/events                401  ok   ok   404  ok   404  ok   ok   ok   404
 POST /api/v1/events/bulk                              401  ok   422  422  422  422  422  422  422  422
+POST /api/v1/sync                                     401  ok   ok   ok   ok   ok   403  403  403  ok
 GET  /api/v1/batches/{batch_id}/verify                401  ok   ok   404  ok   404  ok   ok   ok   404
 GET  /api/v1/batches/{batch_id}/qr.png                401  ok   ok   404  ok   404  ok   ok   ok   404
 GET  /api/v1/batches/{batch_id}/qr.svg                401  ok   ok   404  ok   404  ok   ok   ok   404
@@ -290,6 +291,10 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
         "POST /api/v1/events/bulk": {"events": [
             {"batch": b, "stage": "storage", "occurred_at": now, "data": {"temperature_c": 4, "humidity_pct": 90}},
         ]},
+        # Each item is answered on its own (created or rejected) inside a 200: the role is what is refused.
+        "POST /api/v1/sync": {
+            "writes": [{"client_id": "perm-1", "kind": "site", "body": {"name": "地块", "kind": "plot"}}],
+        },
         "POST /api/v1/batches/{batch_id}/split": {"parts": [{"quantity": "5"}]},
         "POST /api/v1/transformations": {
             "inputs": [{"batch": b, "quantity": "5"}],

@@ -133,7 +133,10 @@ def world(client, app, auth, make_user, chain, checkpoint, monkeypatch):  # noqa
         # A run's files (they hold PINs) are its organization's alone.
         "run_owner": auth(user=chain["coop_user"]),
         "unit_pages": [
-            f"/u/{serial}", f"/u/{serial}?linkType=all", f"/u/{serial}?linkType=gs1:pip", "/.well-known/gs1resolver",
+            f"/u/{serial}",
+            f"/u/{serial}?linkType=all",
+            f"/u/{serial}?linkType=gs1:pip",
+            "/.well-known/gs1resolver",
         ],
         "batches": [chain["merged"], kept, chain["sold"]],
     }

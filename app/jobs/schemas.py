@@ -15,5 +15,8 @@ class JobOut(Schema):
     error = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
     finished_at = fields.DateTime(allow_none=True)
-    label_run = fields.Function(lambda j: j.params.get("run_id"), allow_none=True,
-                                metadata={"description": "the label run a label_run job makes"})
+    label_run = fields.Function(
+        lambda j: j.params.get("run_id"),
+        allow_none=True,
+        metadata={"description": "the label run a label_run job makes"},
+    )

@@ -45,6 +45,7 @@ def _thresholds_from_environment(state: Any) -> None:
         if name in os.environ and name not in state.app.config:
             state.app.config[name] = float(os.environ[name])
 
+
 GS1_VOC = "https://gs1.org/voc/"
 LINKSET_TYPE = "application/linkset+json"
 # The link types this resolver serves: key in ?linkType= (gs1: prefix), what they point at.
@@ -243,4 +244,3 @@ def resolver_description() -> Response:
         "linksetMediaType": LINKSET_TYPE,
         "serialWithoutGtin": f"{_base()}/u/{{serial}}",
     })  # fmt: skip
-

@@ -119,9 +119,12 @@ def log_scan(unit: Unit, client: Client, now: dt.datetime) -> Scan:
         voided = {"voided_at": unit.voided_at.isoformat(), "reason": unit.void_reason}
         raise_flag(unit, FlagRule.voided_scan, now, voided)
     day_ago = now - dt.timedelta(hours=24)
-    recent = db.session.scalar(
-        select(func.count()).select_from(Scan).where(Scan.unit_id == unit.id, Scan.scanned_at > day_ago)
-    ) or 0
+    recent = (
+        db.session.scalar(
+            select(func.count()).select_from(Scan).where(Scan.unit_id == unit.id, Scan.scanned_at > day_ago)
+        )
+        or 0
+    )
     if recent > threshold("LABEL_BURST_SCANS"):
         raise_flag(unit, FlagRule.burst, now, {"scans_24h": recent})
     if city and previous is not None and previous.city_lat is not None and previous.city_lon is not None:
@@ -172,8 +175,12 @@ class Verification:
 
 
 def _failures(where: Any, since: dt.datetime) -> int:
-    return db.session.scalar(select(func.count()).select_from(PinAttempt).where(where, ~PinAttempt.ok,
-                                                                                PinAttempt.at > since)) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(PinAttempt).where(where, ~PinAttempt.ok, PinAttempt.at > since)
+        )
+        or 0
+    )
 
 
 def verify_pin(unit: Unit, pin: str, client: Client, now: dt.datetime) -> Verification:

@@ -90,7 +90,6 @@ def test_a_processing_record_changes_the_forms_in_the_chain(client, producer_hea
     assert body["verdict"] == "fail" and body["forms"] == ["edible_oil", "pressed"]
 
 
-
 def test_pressed_oil_is_judged_by_the_pressed_rule_and_an_unknown_form_by_every_form(
     client, producer_headers, inspector_headers
 ):

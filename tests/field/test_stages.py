@@ -299,22 +299,3 @@ def test_one_field_is_corrected_with_a_reason_and_the_record_keeps_both(loquat_l
     assert amendment.data["data"] == {**original.data, "quantity": "30.000", "unit": "kg"}
     page = client.get(f"/field/batches/{batch.id}").get_data(as_text=True)
     assert "已更正" in page and "更正原因：数量有误" in page and "30 公斤" in page
-
-
-def test_the_outbox_gets_created_duplicate_and_rejected_as_json(loquat_lot):
-    client, batch = loquat_lot
-    path = f"/field/batches/{batch.id}/stages/packing"
-    page = client.get(path).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
-    form = {"csrf_token": token, "idempotency_key": "field-outbox-1", "occurred_at": "2026-05-12T09:00",
-            "package": "5斤装", "count": "10", "device_time": "2026-05-12T01:00:03.000Z"}  # fmt: skip
-    outbox = {"X-Field-Outbox": "1", "Accept": "application/json"}
-    first = client.post(path, data=form, headers=outbox)
-    assert first.status_code == 201 and first.get_json()["status"] == "created"
-    again = client.post(path, data=form, headers=outbox)
-    assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
-    bad = client.post(path, data={**form, "idempotency_key": "field-outbox-2", "count": "0"}, headers=outbox)
-    refused = {"status": "rejected", "message": "件数：应在 1 到 10000000 之间"}
-    assert bad.status_code == 422 and bad.get_json() == refused
-    assert _stages(batch) == ["created", "packing"]
-    assert "outbox.js" in page and 'class="once outbox"' in page

@@ -81,7 +81,8 @@ def test_a_held_lot_refuses_sales_transfers_and_splits_but_keeps_storage(client,
     storage = client.post(
         f"/api/v1/batches/{child.id}/events",
         json={
-            "stage": "storage", "occurred_at": at,
+            "stage": "storage",
+            "occurred_at": at,
             "data": {"temperature_c": "4", "humidity_pct": "85", "warehouse": "冷库1号"},
         },
         headers=headers,

@@ -278,8 +278,10 @@ def test_17_catalog_limit(client, cli, world):
 
 
 def _edge_to(world: World, index: int) -> str:
-    return f"(SELECT id FROM lineage_edges WHERE input_batch_id = {world.parent.id} AND output_batch_id = " \
+    return (
+        f"(SELECT id FROM lineage_edges WHERE input_batch_id = {world.parent.id} AND output_batch_id = "
         f"{world.children[index]['id']})"
+    )
 
 
 def _child_inputs_fail(client, world: World, index: int) -> None:

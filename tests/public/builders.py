@@ -31,6 +31,7 @@ from app.lineage.models import LineageEdge, Transformation
 from app.orgs import service as orgs
 from app.orgs.models import ApiToken, Organization, Site, User
 from app.recalls.models import Recall, RecallItem
+from app.sync.models import ClientWrite
 from tests.conftest import valid_credit_code
 
 # Private values seeded into organizations, users and notes; none may reach a public page.
@@ -326,6 +327,7 @@ def remove_journey(org_codes: list[str]) -> None:
     db.session.execute(delete(Batch).where(Batch.id.in_(batch_ids)))
     db.session.execute(delete(Certification).where(Certification.holder_org_id.in_(org_ids)))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id.in_(user_ids)))
+    db.session.execute(delete(ClientWrite).where(ClientWrite.user_id.in_(user_ids)))
     db.session.execute(delete(User).where(User.id.in_(user_ids)))
     db.session.execute(delete(Site).where(Site.organization_id.in_(org_ids)))
     # Member households first: they point at their cooperative.

@@ -21,9 +21,7 @@ def test_the_certificate_shows_on_the_page_its_qr_code_opens(client, make_user):
     assert body["commitment_certificate"] is None and body["commitment_required"] is True
     assert 'id="commitment-missing"' in client.get(f"/t/{lot.public_code}").get_data(as_text=True)
 
-    certificate = commitments.issue_certificate(
-        actor_of(grower), lot.id, contact="0715-8123456", basis="self_tested"
-    )
+    certificate = commitments.issue_certificate(actor_of(grower), lot.id, contact="0715-8123456", basis="self_tested")
     settle()
     body = _public(client, lot.public_code)
     shown = body["commitment_certificate"]
