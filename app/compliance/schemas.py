@@ -13,6 +13,7 @@ from app.catalog.products import PRODUCTS
 from app.catalog.schemas import StandardRef
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
+from app.compliance.report_types import REPORT_TYPES, SAMPLING_STAGES
 from app.compliance.rules import BASES, DECLARABLE_COMPARATORS, OVERALL_VERDICTS, REVIEW_DECISIONS, ROW_VERDICTS
 from app.schemas import DecimalIn, DecimalString, Id, ListMeta, StrictSchema
 
@@ -167,12 +168,75 @@ class InspectionResultIn(StrictSchema):
             raise ValidationError("required unless not_detected is true", field_name="value")
 
 
+class SamplingIn(StrictSchema):
+    """The 抽样单 (sampling record) of a report."""
+
+    number = fields.String(required=True, validate=validate.Length(min=1, max=60), metadata={"description": "抽样单编号"})
+    task_source = fields.String(
+        required=True, validate=validate.Length(min=1, max=200), metadata={"description": "任务来源"}
+    )
+    stage = fields.String(
+        required=True,
+        validate=validate.OneOf(list(SAMPLING_STAGES)),
+        metadata={"description": "planting_base (种植基地), production (生产) or circulation (流通)"},
+    )
+    place = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"description": "抽样地点"})
+    sampled_org_id = Id(allow_none=True, load_default=None, metadata={"description": "the sampled organization"})
+    sampled_org_name = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "or its name, when it is not registered"},
+    )
+    sample_lot = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=60), metadata={"description": "样品批号 as labelled"}
+    )
+    production_date = fields.Date(
+        allow_none=True, load_default=None, validate=_DAY, metadata={"description": "生产日期 as labelled"}
+    )
+    sampling_base = fields.String(
+        required=True, validate=validate.Length(min=1, max=60), metadata={"description": "抽样基数, e.g. 500 kg"}
+    )
+    quantity = fields.String(
+        required=True, validate=validate.Length(min=1, max=60), metadata={"description": "抽样数量, e.g. 2 kg"}
+    )
+    samplers = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)),
+        required=True,
+        validate=validate.Length(equal=2),
+        metadata={"description": "the two samplers, by name"},
+    )
+    backup_sealed = fields.Boolean(required=True, metadata={"description": "a backup sample was sealed (备样封存)"})
+
+
 class InspectionCreate(StrictSchema):
     report_no = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    lab = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    lab = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "the lab's name (free text); with lab_org_id the organization's name is used"},
+    )
+    type = fields.String(
+        validate=validate.OneOf(list(REPORT_TYPES)),
+        metadata={"description": "supervision, risk_monitoring, commissioned (without a type), self_check or rapid"},
+    )
+    lab_org_id = Id(metadata={"description": "the testing body: an organization of kind lab"})
+    retest_of = Id(metadata={"description": "复检: the id of the report of this batch it re-tests"})
+    sampling = fields.Nested(SamplingIn, metadata={"description": "抽样单; required for supervision"})
+    notified_at = fields.AwareDateTime(
+        validate=_MOMENT,
+        metadata={"description": "when the producer was told of the (first) report's result: starts the 复检 window"},
+    )
+    requested_at = fields.AwareDateTime(
+        validate=_MOMENT, metadata={"description": "复检: when it was requested (default: now)"}
+    )
     sampled_at = fields.AwareDateTime(required=True, validate=_MOMENT)
     tested_at = fields.AwareDateTime(required=True, validate=_MOMENT)
     results = fields.List(fields.Nested(InspectionResultIn), required=True, validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def _a_lab(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("lab") and data.get("lab_org_id") is None:
+            raise ValidationError("name the lab, or give lab_org_id", field_name="lab")
 
 
 class InspectionResultOut(Schema):
@@ -187,7 +251,53 @@ class InspectionResultOut(Schema):
     loq = DecimalString(allow_none=True)
 
 
-class InspectionOut(Schema):
+class SamplingOut(Schema):
+    number = fields.String(required=True)
+    task_source = fields.String(required=True)
+    stage = fields.String(required=True, metadata={"enum": list(SAMPLING_STAGES)})
+    stage_name = fields.String(required=True)
+    place = fields.String(required=True)
+    sampled_org = fields.String(required=True)
+    sampled_org_id = fields.Integer(allow_none=True)
+    sample_lot = fields.String(allow_none=True)
+    production_date = fields.String(allow_none=True)
+    sampling_base = fields.String(required=True)
+    quantity = fields.String(required=True)
+    samplers = fields.List(fields.String(), required=True)
+    backup_sealed = fields.Boolean(required=True)
+
+
+class LabOrgOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    cma_no = fields.String(allow_none=True)
+    cma_valid_from = fields.String(allow_none=True)
+    cma_valid_to = fields.String(allow_none=True)
+
+
+class ReportFlagOut(Schema):
+    code = fields.String(required=True, metadata={"enum": ["out_of_scope", "cma_expired"]})
+    parameter = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class ReportFacts(Schema):
+    """What a report is beyond its number: its type, 抽样单, lab, flags and 复检 links."""
+
+    type = fields.String(required=True, metadata={"enum": list(REPORT_TYPES)})
+    type_name = fields.String(required=True)
+    sampling = fields.Nested(SamplingOut, allow_none=True)
+    lab_org = fields.Nested(LabOrgOut, allow_none=True)
+    flags = fields.List(fields.Nested(ReportFlagOut), required=True)
+    retest_of = fields.Integer(allow_none=True)
+    superseded = fields.Boolean(required=True, metadata={"description": "a 复检 replaced its conclusion"})
+    notified_at = fields.String(allow_none=True)
+    requested_at = fields.String(allow_none=True)
+    retest_deadline = fields.String(allow_none=True, metadata={"description": "last day to request a 复检"})
+    warnings = fields.List(fields.String(), required=True)
+
+
+class InspectionOut(ReportFacts):
     id = fields.Integer(required=True)
     batch_id = fields.Integer(required=True)
     report_no = fields.String(required=True)
@@ -324,7 +434,7 @@ class IntervalOut(Schema):
     days_short = fields.Integer(required=True)
 
 
-class ReportSummaryOut(Schema):
+class ReportSummaryOut(ReportFacts):
     id = fields.Integer(required=True)
     report_no = fields.String(required=True)
     lab = fields.String(required=True)
