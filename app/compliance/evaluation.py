@@ -301,8 +301,8 @@ ChainKey = tuple[Any, Any, Any]
 def chain_key(record: dict[str, Any] | Inspection) -> ChainKey:
     """What identifies a report's chained record: its lab (organization, name) and its number."""
     if isinstance(record, Inspection):
-        return (record.lab_org_id, record.lab, record.report_no)
-    return (record.get("lab_org_id"), record.get("lab"), record.get("report_no"))
+        return chain.report_key(record.lab_org_id, record.lab, record.report_no)
+    return chain.report_key(record.get("lab_org_id"), record.get("lab"), record.get("report_no"))
 
 
 def retested(inspections: list[Inspection], chained: dict[ChainKey, dict[str, Any]]) -> dict[int, set[str]]:

@@ -15,7 +15,7 @@ from app.batches.models import Batch
 from app.catalog.models import Requirement
 from app.compliance import report_types, retests, rules, verdicts
 from app.compliance.evaluation import Evaluation, bound_limits
-from app.compliance.models import Finding, Inspection, InspectionResult
+from app.compliance.models import Finding, Inspection, InspectionResult, report_chain_extras
 from app.compliance.standards import catalog_parameter_keys, is_known_parameter, nested_error
 from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput
@@ -143,7 +143,7 @@ def record_inspection(
         )
 
     locked = batches.lock_batch(batch.id)
-    first, notified, deadline, warnings = None, None, None, []
+    first, notified, deadline, warnings = None, notified_at, None, []
     if retest_of is not None:
         requested_at = requested_at or now
         first, notified, deadline, warnings = retests.check_retest(
@@ -163,23 +163,8 @@ def record_inspection(
         "tested_at": tested_at.astimezone(dt.UTC).isoformat(),
         "results": [chained_result(r) for r in rows],
     }
-    # What a report given a type adds; an old-style request chains exactly what it always did.
-    if typed or lab_org or record or first or notified_at:
-        chained.update(type=report_type, lab_org_id=lab_org.id if lab_org else None)
-        if record is not None:
-            chained["sampling"] = retests.sampling_view(record)
-        if first is not None:
-            chained.update(
-                retest_of=first.id, retest_of_report_no=first.report_no,
-                notified_at=notified.astimezone(dt.UTC).isoformat() if notified else None,
-                requested_at=requested_at.astimezone(dt.UTC).isoformat() if requested_at else None,
-                retest_deadline=deadline.isoformat() if deadline else None, warnings=warnings,
-            )  # fmt: skip
-        elif notified_at is not None:
-            chained["notified_at"] = notified_at.astimezone(dt.UTC).isoformat()
     # Its chain record alone does not re-judge the batch (verdicts.VERDICT_STAGES): the report's
     # rows are not stored yet. The verdict is stored below, with both.
-    batches.append_system_event(locked, actor, "inspection", chained, occurred_at=tested_at, now=now)
     inspection = Inspection(
         batch_id=locked.id,
         report_no=report_no,
@@ -187,7 +172,7 @@ def record_inspection(
         type=report_type,
         lab_org_id=lab_org.id if lab_org else None,
         retest_of_id=first.id if first else None,
-        notified_at=notified_at if first is None else None,
+        notified_at=notified,
         requested_at=requested_at if first is not None else None,
         retest_deadline=deadline,
         warnings=warnings,
@@ -212,6 +197,9 @@ def record_inspection(
             for r in rows
         ],
     )
+    # What a typed report, a lab organization, a 抽样单 or a 复检 adds; nothing for an old-style request.
+    chained.update(report_chain_extras(inspection))
+    batches.append_system_event(locked, actor, "inspection", chained, occurred_at=tested_at, now=now)
     db.session.add(inspection)
     db.session.flush()
     evaluation, opened = verdicts.refresh(locked, actor, now)

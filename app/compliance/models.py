@@ -96,6 +96,55 @@ class SamplingRecord(Model):
 
     inspection: Mapped[Inspection] = relationship(back_populates="sampling")
 
+    def as_chained(self) -> dict[str, Any]:
+        """The record JSON-safe, as the report's chained record holds it (and the pages read it)."""
+        return {
+            "number": self.number,
+            "task_source": self.task_source,
+            "stage": self.stage,
+            "place": self.place,
+            "sampled_org": self.sampled_org_name,
+            "sampled_org_id": self.sampled_org_id,
+            "sample_lot": self.sample_lot,
+            "production_date": self.production_date.isoformat() if self.production_date else None,
+            "sampling_base": self.sampling_base,
+            "quantity": self.quantity,
+            "samplers": [self.sampler_1, self.sampler_2],
+            "backup_sealed": self.backup_sealed,
+        }
+
+
+def _utc_iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat() if moment is not None else None
+
+
+def report_chain_extras(inspection: Inspection) -> dict[str, Any]:
+    """What a report's chained record holds beyond its number, lab, dates and results: nothing for
+    a 委托检验 with a free-text lab only (its record stays as reports were chained before types);
+    else its type and lab organization, its 抽样单, and a 复检's links, window and warnings."""
+    plain = (
+        inspection.type == "commissioned"
+        and inspection.lab_org_id is None
+        and inspection.sampling is None
+        and inspection.retest_of_id is None
+        and inspection.notified_at is None
+    )
+    if plain:
+        return {}
+    extras: dict[str, Any] = {"type": inspection.type, "lab_org_id": inspection.lab_org_id}
+    if inspection.sampling is not None:
+        extras["sampling"] = inspection.sampling.as_chained()
+    if inspection.notified_at is not None:
+        extras["notified_at"] = _utc_iso(inspection.notified_at)
+    if inspection.retest_of_id is not None:
+        extras.update(
+            retest_of=inspection.retest_of_id,
+            requested_at=_utc_iso(inspection.requested_at),
+            retest_deadline=inspection.retest_deadline.isoformat() if inspection.retest_deadline else None,
+            warnings=list(inspection.warnings or []),
+        )
+    return extras
+
 
 class InspectionResult(Model):
     __tablename__ = "inspection_results"

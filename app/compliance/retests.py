@@ -73,22 +73,7 @@ def sampling_record(batch: Batch, sampling: dict[str, Any], now: dt.datetime) ->
 
 def sampling_view(record: SamplingRecord | None) -> dict[str, Any] | None:
     """A sampling record JSON-safe, as chained and as the pages get it (``stage_name`` added there)."""
-    if record is None:
-        return None
-    return {
-        "number": record.number,
-        "task_source": record.task_source,
-        "stage": record.stage,
-        "place": record.place,
-        "sampled_org": record.sampled_org_name,
-        "sampled_org_id": record.sampled_org_id,
-        "sample_lot": record.sample_lot,
-        "production_date": record.production_date.isoformat() if record.production_date else None,
-        "sampling_base": record.sampling_base,
-        "quantity": record.quantity,
-        "samplers": [record.sampler_1, record.sampler_2],
-        "backup_sealed": record.backup_sealed,
-    }
+    return record.as_chained() if record is not None else None
 
 
 def check_retest(
@@ -130,10 +115,7 @@ def check_retest(
             f"retest_of: report {first.report_no} already has its re-test",
             {"json": {"retest_of": ["already re-tested"]}},
         )
-    if notified_at is not None and first.notified_at is not None and notified_at != first.notified_at:
-        raise InvalidInput.field(
-            "notified_at", f"the first report records the producer told at {first.notified_at.isoformat()}"
-        )
+    # Given on the re-test, or recorded on the first report.
     notified = notified_at or first.notified_at
     if notified is not None and notified > requested_at:
         raise InvalidInput.field("notified_at", "cannot be after the re-test was requested")
@@ -145,6 +127,4 @@ def check_retest(
         deadline = report_types.retest_deadline(clock.china_date(notified))
         if clock.china_date(requested_at) > deadline:
             warnings.append(RETEST_AFTER_WINDOW)
-    if notified_at is not None and first.notified_at is None:
-        first.notified_at = notified_at
     return first, notified, deadline, warnings
