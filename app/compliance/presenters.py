@@ -224,6 +224,10 @@ def report_facts(inspection: Inspection, evaluation: Evaluation) -> dict[str, An
         "requested_at": _utc(inspection.requested_at) if inspection.requested_at else None,
         "retest_deadline": inspection.retest_deadline.isoformat() if inspection.retest_deadline else None,
         "warnings": list(inspection.warnings or []),
+        # A 快检's positive parameters (it gives no verdict; each asks for a laboratory test).
+        "positives": [p for no, p in evaluation.rapid_positives if no == inspection.report_no]
+        if inspection.type == report_types.RAPID
+        else [],
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.orgs.models import OrgKind, Role
 from app.schemas import ListMeta, StrictSchema
@@ -44,6 +46,11 @@ class OrganizationUpdate(StrictSchema):
     cma_parameters = fields.List(
         fields.String(validate=validate.Length(min=1, max=60)), allow_none=True, validate=validate.Length(max=500)
     )
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("give at least one field to change", field_name="_schema")
 
 
 class OrgRef(Schema):

@@ -34,7 +34,7 @@ from app.compliance import certifications, evaluation, findings, inspections, pr
 from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.security import control_character, normalize_newlines
-from app.web import desk_batch, listing
+from app.web import desk_batch, listing, report_fields
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -371,11 +371,14 @@ def inspection_form(batch_id: int) -> Any:
     batch = access.get_readable_batch(who, batch_id)
     if request.method == "GET":
         return render_template(
-            "web/inspection_form.html", batch=batch, rows=_form_rows(batch), values={}, errors={}, can_record=True
-        )
+            "web/inspection_form.html", batch=batch, rows=_form_rows(batch), values={}, errors={}, can_record=True,
+            **report_fields.choices(batch),
+        )  # fmt: skip
     # Never fewer rows than this batch's own form offers, so no row typed into it is dropped.
     body, typed, index_map, errors = _read_form(request.form, max(MAX_FORM_ROWS, len(_form_rows(batch))))
+    report_fields.read(request.form, body, errors, _)
     values = {k: request.form.get(k, "") for k in ("report_no", "lab", "sampled_at", "tested_at")}
+    values.update(report_fields.values_of(request.form))
     if not body["results"]:
         errors["results"] = _("至少填写一项检测结果。")
     if not errors:
@@ -391,8 +394,9 @@ def inspection_form(batch_id: int) -> Any:
     if errors:
         # 422 also rolls the request back: nothing of a refused report is kept.
         page = render_template(
-            "web/inspection_form.html", batch=batch, rows=typed, values=values, errors=errors, can_record=True
-        )
+            "web/inspection_form.html", batch=batch, rows=typed, values=values, errors=errors, can_record=True,
+            **report_fields.choices(batch),
+        )  # fmt: skip
         return page, 422
     flash(_("检测报告已记录。"), "ok")
     return redirect(url_for("web.batch_page", batch_id=batch.id))
