@@ -62,6 +62,8 @@ def record_inspection(
     batch = access.get_readable_batch(actor, batch_id)
     typed = type is not None
     report_type = type or report_types.COMMISSIONED
+    if report_type not in report_types.REPORT_TYPES:
+        raise InvalidInput.field("type", f"must be one of {', '.join(report_types.REPORT_TYPES)}")
     lab_org = retests.lab_org_of(lab_org_id)
     report_no, lab = report_no.strip(), (lab_org.name if lab_org else (lab or "").strip())
     if not report_no:

@@ -43,7 +43,11 @@ def sampling_record(batch: Batch, sampling: dict[str, Any], now: dt.datetime) ->
         name = org.name
     elif not name:
         raise nested_error(["sampling", "sampled_org_name"], "name the sampled organization (or give its id)")
+    if sampling["stage"] not in report_types.SAMPLING_STAGES:
+        raise nested_error(["sampling", "stage"], f"must be one of {', '.join(report_types.SAMPLING_STAGES)}")
     samplers = [s.strip() for s in sampling["samplers"]]
+    if len(samplers) != 2:
+        raise nested_error(["sampling", "samplers"], "two samplers, each by name")
     if any(not s for s in samplers):
         raise nested_error(["sampling", "samplers"], "two samplers, each by name")
     if samplers[0] == samplers[1]:
