@@ -467,7 +467,9 @@ def report_flags(
         record = chained.get(chain_key(inspection)) or {}
         results = record.get("results") or []
         parameters = [r["parameter"] for r in results]
-        flags[inspection.id] = labs.flags_for(inspection.lab_org, parameters, inspection.sampled_at, inspection.tested_at)
+        flags[inspection.id] = labs.flags_for(
+            inspection.lab_org, parameters, inspection.sampled_at, inspection.tested_at
+        )
         if record.get("type") == report_types.RAPID:
             positives += [(inspection.report_no, r["parameter"]) for r in results if not r.get("not_detected")]
     return flags, positives

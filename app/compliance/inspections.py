@@ -145,14 +145,17 @@ def record_inspection(
         )
 
     locked = batches.lock_batch(batch.id)
-    first, notified, deadline, warnings = None, notified_at, None, []
+    warnings: list[str] = []
+    first, notified, deadline = None, notified_at, None
     if retest_of is not None:
         requested_at = requested_at or now
         first, notified, deadline, warnings = retests.check_retest(
             locked, retest_of, report_type=report_type, lab=lab_org, parameters=[r["parameter"] for r in rows],
             sampled_at=sampled_at, tested_at=tested_at, notified_at=notified_at, requested_at=requested_at,
         )  # fmt: skip
-    same_lab = Inspection.lab_org_id == lab_org.id if lab_org else (Inspection.lab_org_id.is_(None) & (Inspection.lab == lab))
+    same_lab = (
+        Inspection.lab_org_id == lab_org.id if lab_org else (Inspection.lab_org_id.is_(None) & (Inspection.lab == lab))
+    )
     if db.session.scalar(select(Inspection.id).where(same_lab, Inspection.report_no == report_no)):
         raise Conflict(
             f"report_no: {report_no!r} is already recorded for {lab}",

@@ -109,9 +109,7 @@ def check_retest(
         raise InvalidInput.field("lab_org_id", f"a re-test is made by another lab than {first.lab}")
     for n, parameter in enumerate(parameters):
         if not labs.qualified_for(lab, parameter):
-            raise nested_error(
-                ["results", n, "parameter"], f"{lab.name} is not qualified (CMA scope) for {parameter}"
-            )
+            raise nested_error(["results", n, "parameter"], f"{lab.name} is not qualified (CMA scope) for {parameter}")
     if labs.expired_on(lab, sampled_at, tested_at):
         raise InvalidInput.field("lab_org_id", f"the CMA certificate of {lab.name} expired on {lab.cma_valid_to}")
     if db.session.scalar(select(Inspection.id).where(Inspection.retest_of_id == first.id)):

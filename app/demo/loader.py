@@ -184,7 +184,6 @@ class Loader:
                     valid_to=spec.get("valid_to"), scope=spec["scope"],
                 )  # fmt: skip
 
-
     def commitment(self, where: str, spec: Entry) -> None:
         with naming(where, spec):
             batch = find(self.batches, spec["lot_code"], "lot_code")

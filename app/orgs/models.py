@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, text

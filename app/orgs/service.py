@@ -119,7 +119,9 @@ def set_cma(org: Organization, **values: object) -> None:
         return
     if org.kind != OrgKind.lab:
         field = next(k for k, v in given.items() if v is not None)
-        raise InvalidInput.field(field, f"only an organization of kind lab holds a CMA certificate (this is {org.kind})")
+        raise InvalidInput.field(
+            field, f"only an organization of kind lab holds a CMA certificate (this is {org.kind})"
+        )
     for name, value in given.items():
         if name == "cma_no" and isinstance(value, str):
             value = value.strip() or None
@@ -147,7 +149,9 @@ def update_organization(org_id: int, **values: object) -> Organization:
 
 def labs() -> list[Organization]:
     """Every organization of kind lab, by name (the inspection form's picker)."""
-    return list(db.session.scalars(select(Organization).where(Organization.kind == OrgKind.lab).order_by(Organization.name)))
+    return list(
+        db.session.scalars(select(Organization).where(Organization.kind == OrgKind.lab).order_by(Organization.name))
+    )
 
 
 def check_licence(value: str, owner: Organization | None = None, field: str = "production_licence") -> str:

@@ -70,8 +70,7 @@ def read(form: Any, body: dict[str, Any], errors: dict[str, str], gettext: Any) 
     typed = {name: form.get(f"sampling-{name}", "").strip() for name in SAMPLING_FIELDS}
     if any(typed.values()) or body.get("type") == "supervision":
         sampling: dict[str, Any] = {
-            name: typed[name]
-            for name in ("number", "task_source", "stage", "place", "sampling_base", "quantity")
+            name: typed[name] for name in ("number", "task_source", "stage", "place", "sampling_base", "quantity")
         }
         sampling["sampled_org_name"] = typed["sampled_org_name"] or None
         sampling["sample_lot"] = typed["sample_lot"] or None

@@ -24,7 +24,9 @@ SAMPLED = "2026-06-01T09:00:00+08:00"
 
 @pytest.fixture
 def make_lab(make_org):
-    def make(name="湖北省农产品质量检测中心", scope=("lead", "fluoride", "pesticide.*"), valid_to=dt.date(2029, 12, 31)):
+    def make(
+        name="湖北省农产品质量检测中心", scope=("lead", "fluoride", "pesticide.*"), valid_to=dt.date(2029, 12, 31)
+    ):
         return make_org(
             kind="lab", name=name, cma_no=f"示例{name[:2]}CMA", cma_valid_from=dt.date(2023, 1, 1),
             cma_valid_to=valid_to, cma_parameters=list(scope),
@@ -70,7 +72,12 @@ def test_a_request_without_a_type_is_a_commissioned_report_as_before(client, ins
     response = post(client, inspector_headers, batch.id, [{"parameter": "lead", "value": "1", "unit": "mg/kg"}])
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert (body["type"], body["type_name"], body["sampling"], body["lab_org"]) == ("commissioned", "委托检验", None, None)
+    assert (body["type"], body["type_name"], body["sampling"], body["lab_org"]) == (
+        "commissioned",
+        "委托检验",
+        None,
+        None,
+    )
     assert (body["flags"], body["retest_of"], body["superseded"], body["warnings"]) == ([], None, False, [])
     [report] = compliance(client, inspector_headers, batch.id, "en")["inspections"]
     assert (report["type"], report["type_name"]) == ("commissioned", "Commissioned test")
@@ -106,7 +113,11 @@ def test_a_typed_report_gives_each_results_method_and_a_supervision_its_sampling
     assert record["number"] == "XN-CY-2026-0042" and record["stage"] == "production"
     assert record["stage_name"] == "生产" and record["samplers"] == ["王建国", "李秀英"]
     assert record["sampled_org"] == db.session.get(Batch, batch.id).producer.name
-    assert (record["sample_lot"], record["production_date"], record["backup_sealed"]) == ("QB20260528", "2026-05-28", True)
+    assert (record["sample_lot"], record["production_date"], record["backup_sealed"]) == (
+        "QB20260528",
+        "2026-05-28",
+        True,
+    )
     assert (record["sampling_base"], record["quantity"]) == ("500 kg", "2 kg")
     # The sampling record is in the chain with the report.
     event = db.session.scalar(select(Event).where(Event.batch_id == batch.id, Event.stage == "inspection"))
@@ -179,7 +190,9 @@ def test_report_numbers_are_unique_per_lab_not_per_batch(client, inspector_heade
     text = {"report_no": "FREE-001", "lab": "某县检测站"}
     assert post(client, inspector_headers, first.id, LEAD_PASS, **text).status_code == 201
     assert post(client, inspector_headers, second.id, LEAD_PASS, **text).status_code == 409
-    assert post(client, inspector_headers, second.id, LEAD_PASS, report_no="FREE-001", lab="另一检测站").status_code == 201
+    assert (
+        post(client, inspector_headers, second.id, LEAD_PASS, report_no="FREE-001", lab="另一检测站").status_code == 201
+    )
 
 
 def test_only_a_lab_is_a_reports_lab_organization(client, inspector_headers, make_batch, make_org):
@@ -220,7 +233,11 @@ def test_a_retest_is_made_once_by_another_qualified_lab_on_a_report_of_the_same_
     client, inspector_headers, make_batch, make_lab
 ):
     batch, elsewhere = make_batch(), make_batch()
-    lab, unqualified, other = make_lab(), make_lab(name="某示例农检站", scope=("fluoride",)), make_lab(name="武汉示例检测中心")
+    lab, unqualified, other = (
+        make_lab(),
+        make_lab(name="某示例农检站", scope=("fluoride",)),
+        make_lab(name="武汉示例检测中心"),
+    )
     first = post(client, inspector_headers, batch.id, LEAD_FAIL, type="commissioned", lab_org_id=lab.id).get_json()
     kw = {"type": "commissioned", "retest_of": first["id"], "requested_at": "2026-06-03T09:00:00+08:00"}
     same_lab = post(client, inspector_headers, batch.id, LEAD_PASS, lab_org_id=lab.id, **kw)
@@ -269,7 +286,11 @@ def test_a_failed_supervision_holds_the_lot_a_retest_by_another_lab_passes_and_r
     body = compliance(client, inspector, lot.id)
     assert body["verdict"] == "incomplete"
     first, second = sorted(body["inspections"], key=lambda i: i["id"])
-    assert (first["superseded"], first["sampling"]["number"], second["retest_of"]) == (True, "XN-CY-2026-0042", first["id"])
+    assert (first["superseded"], first["sampling"]["number"], second["retest_of"]) == (
+        True,
+        "XN-CY-2026-0042",
+        first["id"],
+    )
     assert second["superseded"] is False and second["retest_deadline"] == "2026-06-16"
     [lead] = [r for r in body["rows"] if r["parameter"] == "lead"]
     assert (lead["value"], lead["report_no"], lead["verdict"]) == ("0.5", second["report_no"], "pass")
@@ -290,14 +311,24 @@ def test_an_administrator_sets_a_labs_cma_through_the_organizations_api(client, 
     })  # fmt: skip
     assert created.status_code == 201, created.get_json()
     lab = created.get_json()
-    assert (lab["cma_no"], lab["cma_valid_to"], lab["cma_parameters"]) == ("示例 2023170000", "2028-12-31", ["lead", "pesticide.*"])
+    assert (lab["cma_no"], lab["cma_valid_to"], lab["cma_parameters"]) == (
+        "示例 2023170000",
+        "2028-12-31",
+        ["lead", "pesticide.*"],
+    )
     patched = client.patch(f"/api/v1/organizations/{lab['id']}", headers=admin,
                            json={"cma_valid_to": "2030-12-31", "cma_parameters": ["fluoride", "lead"]})  # fmt: skip
     assert patched.status_code == 200, patched.get_json()
-    assert (patched.get_json()["cma_valid_to"], patched.get_json()["cma_parameters"]) == ("2030-12-31", ["fluoride", "lead"])
+    assert (patched.get_json()["cma_valid_to"], patched.get_json()["cma_parameters"]) == (
+        "2030-12-31",
+        ["fluoride", "lead"],
+    )
     backwards = client.patch(f"/api/v1/organizations/{lab['id']}", headers=admin, json={"cma_valid_to": "2020-01-01"})
     assert backwards.status_code == 422
     farm = make_org(kind="cooperative")
     not_a_lab = client.patch(f"/api/v1/organizations/{farm.id}", headers=admin, json={"cma_no": "X"})
     assert not_a_lab.status_code == 422 and "cma_no" in not_a_lab.get_json()["errors"]["json"]
-    assert client.patch(f"/api/v1/organizations/{farm.id}", headers=auth("inspector"), json={"name": "x"}).status_code == 403
+    assert (
+        client.patch(f"/api/v1/organizations/{farm.id}", headers=auth("inspector"), json={"name": "x"}).status_code
+        == 403
+    )
