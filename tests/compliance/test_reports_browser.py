@@ -54,7 +54,8 @@ def desk(app) -> Iterator[Desk]:
     tag = secrets.token_hex(4)
     office = orgs.create_organization(code=f"RPT-MS-{tag}", name="咸宁市市场监管局（浏览器测试）", kind="regulator")
     lab = orgs.create_organization(
-        code=f"RPT-LAB-{tag}", name="示例农产品检测中心", kind="lab", credit_code=valid_credit_code(int(tag, 16) % 10**9),
+        code=f"RPT-LAB-{tag}", name="示例农产品检测中心", kind="lab",
+        credit_code=valid_credit_code(int(tag, 16) % 10**9),
         cma_no="示例-CMA-0001", cma_valid_from=dt.date(2024, 1, 1), cma_valid_to=dt.date(2030, 12, 31),
         cma_parameters=["lead", "cadmium", "pesticide.*"],
     )  # fmt: skip
