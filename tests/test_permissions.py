@@ -68,6 +68,7 @@ GET  /api/v1/checkpoints/{checkpoint_id}              ok   ok   ok   ok   ok   o
 GET  /api/v1/checkpoints/key                          ok   ok   ok   ok   ok   ok   ok   ok   ok   ok
 
 POST /api/v1/organizations                            401  403  403  403  403  403  403  403  ok   403
+PATCH /api/v1/organizations/{org_id}               401  403  403  403  403  403  403  403  ok   403
 GET  /api/v1/organizations                            401  403  403  403  403  403  403  403  ok   403
 POST /api/v1/users                                    401  403  403  403  403  403  403  403  ok   403
 GET  /api/v1/users                                    401  403  403  403  403  403  403  403  ok   403
@@ -247,6 +248,7 @@ def world(make_org, make_user, app, monkeypatch) -> dict[str, Any]:
         "hh": {"id": hh.id, "code": hh.code},
         "params": {
             "batch_id": b.id,
+            "org_id": hh.id,
             "transfer_id": pending.id,
             "transformation_id": split.transformation.id,
             "finding_id": finding.id,
@@ -279,6 +281,7 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
             "code": "Q/HH 0002S-2026", "title_zh": "枇杷企业标准二", "products": ["loquat"], "owner_org_id": hh["id"],
             "requirements": [{"parameter": "lead", "unit": "mg/kg", "comparator": "<=", "limit": "0.1"}],
         },
+        "PATCH /api/v1/organizations/{org_id}": {"contact_phone": "0715-0000000"},
         "POST /api/v1/organizations": {
             "code": "NEWCOOP", "name": "新合作社", "kind": "cooperative", "credit_code": valid_credit_code(99_001),
         },

@@ -152,7 +152,7 @@ class Restated:
     ``edges_out``: (transformation, output lot, quantity) for what went from this batch into
     others; ``edges_in``: (transformation, input lot, quantity) for what it was made from;
     ``recalls``: recall id -> (root lot, severity, reason, depth, status); ``inspections``:
-    report number -> the report as chained.
+    report (``report_key``) -> the report as chained.
     """
 
     facts: dict[str, Any]
@@ -160,7 +160,7 @@ class Restated:
     edges_out: list[tuple[int | None, str, str]]
     edges_in: list[tuple[int | None, str, str]]
     recalls: dict[int, tuple[str, str, str, int, str]]
-    inspections: dict[str, dict[str, Any]]
+    inspections: dict[Any, dict[str, Any]]
 
 
 def _facts_record(records: list[ChainFields]) -> tuple[ChainFields | None, str | None]:
@@ -240,13 +240,23 @@ def check_restated(records: list[ChainFields], stored: Restated) -> tuple[int, s
         return first_recall, f"the batch is {stored.status}, but record {first_recall} recalled it"
 
     # Test reports: the results a verdict reads are the ones chained.
-    reports: dict[Any, ChainFields] = {r.data.get("report_no"): r for r in records if r.stage == "inspection"}
-    for report_no, r in reports.items():
-        if stored.inspections.get(report_no) != r.data:
-            return r.seq, f"test report {report_no} as stored is not what record {r.seq} says (deleted or changed)"
-    for report_no in sorted(set(stored.inspections) - set(reports)):
-        return beyond, f"the database holds test report {report_no}, which no record names"
+    # A report number is unique per lab, not per batch: a report is its lab and its number.
+    reports: dict[Any, ChainFields] = {
+        report_key(r.data.get("lab_org_id"), r.data.get("lab"), r.data.get("report_no")): r
+        for r in records
+        if r.stage == "inspection"
+    }
+    for key, r in reports.items():
+        if stored.inspections.get(key) != r.data:
+            return r.seq, f"test report {key[2]} as stored is not what record {r.seq} says (deleted or changed)"
+    for key in sorted(set(stored.inspections) - set(reports), key=str):
+        return beyond, f"the database holds test report {key[2]}, which no record names"
     return None
+
+
+def report_key(lab_org_id: Any, lab: Any, report_no: Any) -> tuple[Any, Any, Any]:
+    """What identifies a test report in a batch's chain: its lab (organization, name) and number."""
+    return (lab_org_id, lab, report_no)
 
 
 def verify_restated(

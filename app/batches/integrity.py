@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.batches import chain
 from app.batches.models import Batch
-from app.compliance.models import Inspection, InspectionResult
+from app.compliance.models import Inspection, InspectionResult, report_chain_extras
 from app.compliance.rules import format_decimal
 from app.db import db
 from app.lineage.models import LineageEdge
@@ -108,7 +108,7 @@ def restated(batch_id: int) -> chain.Restated:
             .where(RecallItem.batch_id == batch_id)
         )
     }
-    inspections: dict[str, dict[str, object]] = {}
+    inspections: dict[Any, dict[str, object]] = {}
     by_id: dict[int, list[object]] = {}
     for inspection, result in db.session.execute(
         select(Inspection, InspectionResult)
@@ -118,12 +118,13 @@ def restated(batch_id: int) -> chain.Restated:
         .execution_options(**fresh)
     ):
         results = by_id.setdefault(inspection.id, [])
-        inspections[inspection.report_no] = {
+        inspections[chain.report_key(inspection.lab_org_id, inspection.lab, inspection.report_no)] = {
             "report_no": inspection.report_no,
             "lab": inspection.lab,
             "sampled_at": _iso(inspection.sampled_at),
             "tested_at": _iso(inspection.tested_at),
             "results": results,
+            **report_chain_extras(inspection),
         }
         if result is not None:
             results.append(

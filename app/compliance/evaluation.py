@@ -22,7 +22,7 @@ from app.batches.models import Batch, BatchStandard, Event
 from app.batches.vocabulary import EXECUTIVE_STANDARD, REVIEW
 from app.catalog.models import Requirement, Standard
 from app.catalog.products import PRODUCTS
-from app.compliance import rules, timing
+from app.compliance import labs, report_types, rules, timing
 from app.compliance.models import Inspection
 from app.compliance.standards import as_limit, editions_of
 from app.db import db
@@ -54,6 +54,11 @@ class Evaluation:
     reviews: list[rules.Review] = field(default_factory=list)
     executive: dict[str, Any] | None = None
     suggested: list[dict[str, Any]] = field(default_factory=list)
+    # Per report id: its flags (labs.flags_for); the 快检 results that were positive; the reports
+    # a 复检 replaced (superseded).
+    flags: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    rapid_positives: list[tuple[str, str]] = field(default_factory=list)
+    superseded: set[int] = field(default_factory=set)
 
 
 def _local_date(moment: dt.datetime) -> dt.date:
@@ -276,7 +281,11 @@ def inspections_of(batch: Batch) -> list[Inspection]:
         db.session.scalars(
             select(Inspection)
             .where(Inspection.batch_id == batch.id)
-            .options(selectinload(Inspection.results))
+            .options(
+                selectinload(Inspection.results),
+                selectinload(Inspection.sampling),
+                selectinload(Inspection.lab_org),
+            )
             .order_by(Inspection.sampled_at, Inspection.id)
         )
     )
@@ -286,21 +295,46 @@ def _decimal(text: Any) -> Decimal | None:
     return None if text is None else Decimal(str(text))
 
 
+ChainKey = tuple[Any, Any, Any]
+
+
+def chain_key(record: dict[str, Any] | Inspection) -> ChainKey:
+    """What identifies a report's chained record: its lab (organization, name) and its number."""
+    if isinstance(record, Inspection):
+        return chain.report_key(record.lab_org_id, record.lab, record.report_no)
+    return chain.report_key(record.get("lab_org_id"), record.get("lab"), record.get("report_no"))
+
+
+def retested(inspections: list[Inspection], chained: dict[ChainKey, dict[str, Any]]) -> dict[int, set[str]]:
+    """Per report a 复检 replaced, the parameters the 复检 re-tested (as its chained record gives them)."""
+    replaced: dict[int, set[str]] = {}
+    for inspection in inspections:
+        record = chained.get(chain_key(inspection))
+        if record is not None and record.get("retest_of") is not None:
+            params = {r["parameter"] for r in record.get("results") or []}
+            replaced.setdefault(int(record["retest_of"]), set()).update(params)
+    return replaced
+
+
 def measurements_of(
-    inspections: list[Inspection], chained: dict[str | None, dict[str, Any]]
+    inspections: list[Inspection], chained: dict[ChainKey, dict[str, Any]]
 ) -> tuple[list[rules.Measurement], list[str]]:
-    """The results a verdict may rest on: each report's results as its hash chain holds them.
+    """The results a verdict may rest on: each laboratory report's results as its hash chain holds them.
 
     The ``inspection_results`` rows are a convenience copy; an UPDATE to them cannot change a
     verdict, because the chained record (which ``verify`` protects) is what is judged. Where the
-    copy differs, or a report has no chained record at all, the returned notes say so.
+    copy differs, or a report has no chained record at all, the returned notes say so. A 快检 is
+    no laboratory evidence and gives none; a result a 复检 re-tested is replaced by the 复检's.
     """
     measurements: list[rules.Measurement] = []
     notes: list[str] = []
+    replaced = retested(inspections, chained)
     for inspection in inspections:
-        record = chained.get(inspection.report_no)
+        record = chained.get(chain_key(inspection))
         if record is None:
             notes.append(f"report {inspection.report_no} has no record in the batch's chain; its results are not used")
+            continue
+        if record.get("type") == report_types.RAPID:
             continue
         results = record.get("results") or []
         copy = [
@@ -319,6 +353,8 @@ def measurements_of(
                 "the chained record is judged"
             )
         for index, c in enumerate(results):
+            if c["parameter"] in replaced.get(inspection.id, ()):
+                continue
             measurements.append(
                 rules.Measurement(
                     parameter=c["parameter"],
@@ -387,7 +423,7 @@ def evaluate_batch(batch: Batch) -> Evaluation:
     """The batch's clause table and verdict: each result by the editions in force on its own sampling date."""
     events = batches.events_of(batch)
     journey = build_journey(events, include_system=False)
-    chained = {e.data.get("report_no"): e.data for e in events if e.stage == "inspection"}
+    chained = {chain_key(e.data): e.data for e in events if e.stage == "inspection"}
     inspections = inspections_of(batch)
     if inspections:
         on, basis = max(_local_date(i.sampled_at) for i in inspections), "sampling"
@@ -408,7 +444,32 @@ def evaluate_batch(batch: Batch) -> Evaluation:
     checks = pre_harvest_checks(batch, journey)
     verdict = rules.overall(rows, sum(1 for c in checks if c.breached))
     verdict.reasons[:0] = discrepancies  # first: an inspector must see these before anything else
+    flags, rapid_positives = report_flags(inspections, chained)
+    for inspection in inspections:
+        for flag in flags.get(inspection.id, []):
+            verdict.reasons.append(f"report {inspection.report_no}: {flag['parameter']} flagged {flag['code']}")
+    for report_no, parameter in rapid_positives:
+        verdict.reasons.append(f"rapid test {report_no} positive for {parameter}: a laboratory test is needed")
     return Evaluation(
         batch, on, basis, rows, verdict, binding.standards, checks, inspections, journey,
         forms=forms, reviews=reviews, executive=executive_of(batch, events), suggested=suggestions_of(batch),
+        flags=flags, rapid_positives=rapid_positives, superseded=set(retested(inspections, chained)),
     )  # fmt: skip
+
+
+def report_flags(
+    inspections: list[Inspection], chained: dict[ChainKey, dict[str, Any]]
+) -> tuple[dict[int, list[dict[str, Any]]], list[tuple[str, str]]]:
+    """Each report's lab flags (CMA scope and validity), and the positive results of 快检 reports."""
+    flags: dict[int, list[dict[str, Any]]] = {}
+    positives: list[tuple[str, str]] = []
+    for inspection in inspections:
+        record = chained.get(chain_key(inspection)) or {}
+        results = record.get("results") or []
+        parameters = [r["parameter"] for r in results]
+        flags[inspection.id] = labs.flags_for(
+            inspection.lab_org, parameters, inspection.sampled_at, inspection.tested_at
+        )
+        if record.get("type") == report_types.RAPID:
+            positives += [(inspection.report_no, r["parameter"]) for r in results if not r.get("not_detected")]
+    return flags, positives

@@ -22,7 +22,7 @@ from app.db import db, utcnow
 from app.errors import Conflict
 from app.schemas import Page
 
-FINDING_KINDS = ("failed_verdict", "pre_harvest_interval")
+FINDING_KINDS = ("failed_verdict", "pre_harvest_interval", "lab_test_needed")
 FINDING_STATUSES = ("open", "action_recorded", "closed")
 
 
@@ -107,6 +107,12 @@ def sync_findings(evaluation: Evaluation, actor: Actor | None = None, now: dt.da
     for parameter, row in failed.items():
         evidence = row.measurement.report_no if row.measurement and row.measurement.report_no else parameter
         f = _open_finding(batch, "failed_verdict", parameter, row_detail(row), evidence, actor, now)
+        if f is not None:
+            opened.append(f)
+    for report_no, parameter in evaluation.rapid_positives:
+        # A positive 快检 is screening, not a result: it asks for a laboratory test of the parameter.
+        detail = {"parameter": parameter, "report_no": report_no}
+        f = _open_finding(batch, "lab_test_needed", parameter, detail, report_no, actor, now)
         if f is not None:
             opened.append(f)
     for check in evaluation.pre_harvest:

@@ -13,9 +13,9 @@ from app.batches import service as batches
 from app.batches.integrity import chained_result
 from app.batches.models import Batch
 from app.catalog.models import Requirement
-from app.compliance import rules, verdicts
+from app.compliance import report_types, retests, rules, verdicts
 from app.compliance.evaluation import Evaluation, bound_limits
-from app.compliance.models import Finding, Inspection, InspectionResult
+from app.compliance.models import Finding, Inspection, InspectionResult, report_chain_extras
 from app.compliance.standards import catalog_parameter_keys, is_known_parameter, nested_error
 from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput
@@ -39,30 +39,54 @@ def record_inspection(
     batch_id: int,
     *,
     report_no: str,
-    lab: str,
     sampled_at: dt.datetime,
     tested_at: dt.datetime,
     results: list[dict[str, Any]],
+    lab: str | None = None,
+    type: str | None = None,
+    lab_org_id: int | None = None,
+    retest_of: int | None = None,
+    sampling: dict[str, Any] | None = None,
+    notified_at: dt.datetime | None = None,
+    requested_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Inspection, Evaluation, list[Finding]]:
     """Store a test report, chain it into the batch's journey, judge the batch (stored) and open findings.
 
-    All or nothing: every result is checked before anything is written.
+    All or nothing: every result is checked before anything is written. A request without a
+    ``type`` is a 委托检验 as before; one with a type gives each result's method standard. A 监督抽检
+    carries its sampling record; a 复检 (``retest_of``) is checked by ``retests.check_retest``.
     """
     now = now or utcnow()
     access.require_inspector(actor)
     batch = access.get_readable_batch(actor, batch_id)
-    report_no, lab = report_no.strip(), lab.strip()
+    typed = type is not None
+    report_type = type or report_types.COMMISSIONED
+    if report_type not in report_types.REPORT_TYPES:
+        raise InvalidInput.field("type", f"must be one of {', '.join(report_types.REPORT_TYPES)}")
+    lab_org = retests.lab_org_of(lab_org_id)
+    report_no, lab = report_no.strip(), (lab_org.name if lab_org else (lab or "").strip())
     if not report_no:
         raise InvalidInput.field("report_no", "must not be blank")
     if not lab:
-        raise InvalidInput.field("lab", "must not be blank")
+        raise InvalidInput.field("lab", "must not be blank (or give lab_org_id)")
     clock.refuse_future("sampled_at", sampled_at, now)
     clock.refuse_future("tested_at", tested_at, now)
+    if notified_at is not None:
+        clock.refuse_future("notified_at", notified_at, now)
+    if requested_at is not None:
+        clock.refuse_future("requested_at", requested_at, now)
     if tested_at < sampled_at:
         raise InvalidInput.field("tested_at", "cannot be before sampled_at")
     if not results:
         raise InvalidInput.field("results", "a report holds at least one result")
+    if report_type == report_types.SUPERVISION and sampling is None:
+        raise InvalidInput.field("sampling", "required for a supervision (监督抽检) report")
+    if typed:
+        for n, result in enumerate(results):
+            if not (result.get("method") or "").strip():
+                raise nested_error(["results", n, "method"], "the method standard is required for a typed report")
+    record = retests.sampling_record(batch, sampling, now) if sampling is not None else None
     catalog_keys = catalog_parameter_keys()
     limits, _ = bound_limits(batch, clock.china_date(sampled_at))
     seen: set[str] = set()
@@ -121,14 +145,23 @@ def record_inspection(
         )
 
     locked = batches.lock_batch(batch.id)
-    if db.session.scalar(
-        select(Inspection.id).where(Inspection.batch_id == locked.id, Inspection.report_no == report_no)
-    ):
+    warnings: list[str] = []
+    first, notified, deadline = None, notified_at, None
+    if retest_of is not None:
+        requested_at = requested_at or now
+        first, notified, deadline, warnings = retests.check_retest(
+            locked, retest_of, report_type=report_type, lab=lab_org, parameters=[r["parameter"] for r in rows],
+            sampled_at=sampled_at, tested_at=tested_at, notified_at=notified_at, requested_at=requested_at,
+        )  # fmt: skip
+    same_lab = (
+        Inspection.lab_org_id == lab_org.id if lab_org else (Inspection.lab_org_id.is_(None) & (Inspection.lab == lab))
+    )
+    if db.session.scalar(select(Inspection.id).where(same_lab, Inspection.report_no == report_no)):
         raise Conflict(
-            f"report_no: {report_no!r} is already recorded for batch {locked.lot_code}",
-            {"json": {"report_no": ["already recorded for this batch"]}},
+            f"report_no: {report_no!r} is already recorded for {lab}",
+            {"json": {"report_no": ["already recorded for this lab"]}},
         )
-    chained = {
+    chained: dict[str, Any] = {
         "report_no": report_no,
         "lab": lab,
         "sampled_at": sampled_at.astimezone(dt.UTC).isoformat(),
@@ -137,11 +170,18 @@ def record_inspection(
     }
     # Its chain record alone does not re-judge the batch (verdicts.VERDICT_STAGES): the report's
     # rows are not stored yet. The verdict is stored below, with both.
-    batches.append_system_event(locked, actor, "inspection", chained, occurred_at=tested_at, now=now)
     inspection = Inspection(
         batch_id=locked.id,
         report_no=report_no,
         lab=lab,
+        type=report_type,
+        lab_org_id=lab_org.id if lab_org else None,
+        retest_of_id=first.id if first else None,
+        notified_at=notified,
+        requested_at=requested_at if first is not None else None,
+        retest_deadline=deadline,
+        warnings=warnings,
+        sampling=record,
         sampled_at=sampled_at,
         tested_at=tested_at,
         recorded_by_id=actor.user.id,
@@ -162,6 +202,9 @@ def record_inspection(
             for r in rows
         ],
     )
+    # What a typed report, a lab organization, a 抽样单 or a 复检 adds; nothing for an old-style request.
+    chained.update(report_chain_extras(inspection))
+    batches.append_system_event(locked, actor, "inspection", chained, occurred_at=tested_at, now=now)
     db.session.add(inspection)
     db.session.flush()
     evaluation, opened = verdicts.refresh(locked, actor, now)

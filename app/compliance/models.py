@@ -5,22 +5,57 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, utcnow
 
+if TYPE_CHECKING:
+    from app.orgs.models import Organization
+
 
 class Inspection(Model):
+    """A test report. Its number is unique per lab: per laboratory organization (``lab_org_id``),
+    and for an older report naming its lab in free text only, per that text."""
+
     __tablename__ = "inspections"
-    __table_args__ = (UniqueConstraint("batch_id", "report_no"),)
+    __table_args__ = (
+        Index(
+            "uq_inspections_lab_org_id_report_no",
+            "lab_org_id",
+            "report_no",
+            unique=True,
+            sqlite_where=text("lab_org_id IS NOT NULL"),
+            postgresql_where=text("lab_org_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_inspections_lab_report_no",
+            "lab",
+            "report_no",
+            unique=True,
+            sqlite_where=text("lab_org_id IS NULL"),
+            postgresql_where=text("lab_org_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
     report_no: Mapped[str] = mapped_column(String(60))
+    # The lab's name as the report gives it (the lab organization's name when ``lab_org_id`` is set).
     lab: Mapped[str] = mapped_column(String(200))
+    # supervision, risk_monitoring, commissioned (the default), self_check or rapid (app/compliance/report_types.py).
+    type: Mapped[str] = mapped_column(String(20), default="commissioned", server_default="commissioned")
+    lab_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # A 复检 names the report it re-tests (of the same batch); that one is then superseded.
+    retest_of_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    # When the producer was told of this report's result (starts the 复检 window).
+    notified_at: Mapped[dt.datetime | None]
+    # A 复检's: when it was requested, the last day of its window, and the warnings it was accepted with.
+    requested_at: Mapped[dt.datetime | None]
+    retest_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    warnings: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     sampled_at: Mapped[dt.datetime]
     tested_at: Mapped[dt.datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -30,6 +65,85 @@ class Inspection(Model):
     results: Mapped[list[InspectionResult]] = relationship(
         back_populates="inspection", order_by="InspectionResult.id", cascade="all, delete-orphan"
     )
+    sampling: Mapped[SamplingRecord | None] = relationship(
+        back_populates="inspection", cascade="all, delete-orphan", uselist=False
+    )
+    lab_org: Mapped[Organization | None] = relationship(foreign_keys=[lab_org_id])
+
+
+class SamplingRecord(Model):
+    """The 抽样单 of a report: required for a 监督抽检, optional for the others."""
+
+    __tablename__ = "sampling_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(60))
+    task_source: Mapped[str] = mapped_column(String(200))
+    # planting_base (种植基地), production (生产) or circulation (流通).
+    stage: Mapped[str] = mapped_column(String(20))
+    place: Mapped[str] = mapped_column(String(200))
+    sampled_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    sampled_org_name: Mapped[str] = mapped_column(String(200))
+    # The sample's own lot code and production date, as its label gives them.
+    sample_lot: Mapped[str | None] = mapped_column(String(60))
+    production_date: Mapped[dt.date | None] = mapped_column(Date)
+    sampling_base: Mapped[str] = mapped_column(String(60))
+    quantity: Mapped[str] = mapped_column(String(60))
+    sampler_1: Mapped[str] = mapped_column(String(60))
+    sampler_2: Mapped[str] = mapped_column(String(60))
+    backup_sealed: Mapped[bool] = mapped_column(default=False)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="sampling")
+
+    def as_chained(self) -> dict[str, Any]:
+        """The record JSON-safe, as the report's chained record holds it (and the pages read it)."""
+        return {
+            "number": self.number,
+            "task_source": self.task_source,
+            "stage": self.stage,
+            "place": self.place,
+            "sampled_org": self.sampled_org_name,
+            "sampled_org_id": self.sampled_org_id,
+            "sample_lot": self.sample_lot,
+            "production_date": self.production_date.isoformat() if self.production_date else None,
+            "sampling_base": self.sampling_base,
+            "quantity": self.quantity,
+            "samplers": [self.sampler_1, self.sampler_2],
+            "backup_sealed": self.backup_sealed,
+        }
+
+
+def _utc_iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat() if moment is not None else None
+
+
+def report_chain_extras(inspection: Inspection) -> dict[str, Any]:
+    """What a report's chained record holds beyond its number, lab, dates and results: nothing for
+    a 委托检验 with a free-text lab only (its record stays as reports were chained before types);
+    else its type and lab organization, its 抽样单, and a 复检's links, window and warnings."""
+    plain = (
+        inspection.type == "commissioned"
+        and inspection.lab_org_id is None
+        and inspection.sampling is None
+        and inspection.retest_of_id is None
+        and inspection.notified_at is None
+    )
+    if plain:
+        return {}
+    extras: dict[str, Any] = {"type": inspection.type, "lab_org_id": inspection.lab_org_id}
+    if inspection.sampling is not None:
+        extras["sampling"] = inspection.sampling.as_chained()
+    if inspection.notified_at is not None:
+        extras["notified_at"] = _utc_iso(inspection.notified_at)
+    if inspection.retest_of_id is not None:
+        extras.update(
+            retest_of=inspection.retest_of_id,
+            requested_at=_utc_iso(inspection.requested_at),
+            retest_deadline=inspection.retest_deadline.isoformat() if inspection.retest_deadline else None,
+            warnings=list(inspection.warnings or []),
+        )
+    return extras
 
 
 class InspectionResult(Model):

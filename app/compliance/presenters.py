@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app import clock
 from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
-from app.compliance import rules, timing
+from app.compliance import labs, report_types, retests, rules, timing
 from app.compliance.certifications import kind_name
 from app.compliance.evaluation import Evaluation, reference_date
 from app.compliance.finding_text import subject_text
@@ -89,6 +89,7 @@ BASIS_NAMES: dict[str, str] = {
 FINDING_KIND_NAMES: dict[str, str] = {
     "failed_verdict": N_("检测不合格"),
     "pre_harvest_interval": N_("未过安全间隔期采收"),
+    "lab_test_needed": N_("快检阳性，需实验室检测"),
 }
 FINDING_STATUS_NAMES: dict[str, str] = {
     "open": N_("待处理"),
@@ -204,6 +205,62 @@ def interval_view(check: timing.IntervalCheck) -> dict[str, Any]:
     }
 
 
+WARNING_TEXTS: dict[str, str] = {
+    retests.RETEST_AFTER_WINDOW: N_("复检申请晚于期限 %(deadline)s（被告知结果后7个工作日内）"),
+    retests.NOTIFIED_UNKNOWN: N_("未记录生产者被告知首次检测结果的时间，无法核对复检期限"),
+}
+
+
+def report_facts(inspection: Inspection, evaluation: Evaluation) -> dict[str, Any]:
+    """A report's type, 抽样单, lab, flags and 复检 links, JSON-safe, in machine values (what a stored
+    verdict keeps); ``localized_report`` adds the names and messages for the reader."""
+    return {
+        "type": inspection.type or report_types.COMMISSIONED,
+        "sampling": retests.sampling_view(inspection.sampling),
+        "lab_org": labs.lab_view(inspection.lab_org),
+        "flags": evaluation.flags.get(inspection.id, []),
+        "retest_of": inspection.retest_of_id,
+        "superseded": inspection.id in evaluation.superseded,
+        "notified_at": _utc(inspection.notified_at) if inspection.notified_at else None,
+        "requested_at": _utc(inspection.requested_at) if inspection.requested_at else None,
+        "retest_deadline": inspection.retest_deadline.isoformat() if inspection.retest_deadline else None,
+        "warnings": list(inspection.warnings or []),
+        # A 快检's positive parameters (it gives no verdict; each asks for a laboratory test).
+        "positives": [p for no, p in evaluation.rapid_positives if no == inspection.report_no]
+        if inspection.type == report_types.RAPID
+        else [],
+    }
+
+
+def localized_report(entry: dict[str, Any]) -> dict[str, Any]:
+    """A report entry (``report_facts`` keys) for the reader: type and stage names, flag messages,
+    warnings as sentences. A verdict stored before reports had types reads as a 委托检验."""
+    entry = dict(entry)
+    entry.setdefault("type", report_types.COMMISSIONED)
+    entry["type_name"] = name_in(report_types.REPORT_TYPES, entry["type"])
+    sampling = entry.get("sampling")
+    if sampling:
+        entry["sampling"] = {**sampling, "stage_name": name_in(report_types.SAMPLING_STAGES, sampling["stage"])}
+    else:
+        entry["sampling"] = None
+    entry.setdefault("lab_org", None)
+    lab = entry["lab_org"]
+    entry["flags"] = [
+        {**f, "message": labs.flag_message(f, lab, parameter_names(f["parameter"])[0] or f["parameter"])}
+        for f in entry.get("flags") or []
+    ]
+    entry.setdefault("retest_of", None)
+    entry.setdefault("superseded", False)
+    entry.setdefault("notified_at", None)
+    entry.setdefault("requested_at", None)
+    entry.setdefault("retest_deadline", None)
+    deadline = entry["retest_deadline"] or ""
+    entry["warnings"] = [
+        gettext(WARNING_TEXTS[w], deadline=deadline) if w in WARNING_TEXTS else w for w in entry.get("warnings") or []
+    ]
+    return entry
+
+
 def inspection_view(inspection: Inspection, evaluation: Evaluation, opened: list[Finding]) -> dict[str, Any]:
     """A recorded test report with the verdict it led to and the findings it opened."""
     return {
@@ -216,6 +273,7 @@ def inspection_view(inspection: Inspection, evaluation: Evaluation, opened: list
         "results": inspection.results,
         "verdict": evaluation.overall.verdict,
         "findings_opened": [f.id for f in opened],
+        **localized_report(json.loads(json.dumps(report_facts(inspection, evaluation)))),
     }
 
 
@@ -318,6 +376,7 @@ def verdict_result(evaluation: Evaluation) -> dict[str, Any]:
                 "lab": i.lab,
                 "sampled_at": _utc(i.sampled_at),
                 "tested_at": _utc(i.tested_at),
+                **report_facts(i, evaluation),
             }
             for i in evaluation.inspections
         ],
@@ -355,7 +414,7 @@ def compliance_view(batch: Batch, result: dict[str, Any], findings: list[Finding
         "rows": result["rows"],
         "inspections": [
             {
-                **i,
+                **localized_report(i),
                 "sampled_at": dt.datetime.fromisoformat(i["sampled_at"]),
                 "tested_at": dt.datetime.fromisoformat(i["tested_at"]),
             }

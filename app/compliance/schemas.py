@@ -13,6 +13,8 @@ from app.catalog.products import PRODUCTS
 from app.catalog.schemas import StandardRef
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.findings import FINDING_KINDS, FINDING_STATUSES
+from app.compliance.report_schemas import ReportFacts, SamplingIn
+from app.compliance.report_types import REPORT_TYPES
 from app.compliance.rules import BASES, DECLARABLE_COMPARATORS, OVERALL_VERDICTS, REVIEW_DECISIONS, ROW_VERDICTS
 from app.schemas import DecimalIn, DecimalString, Id, ListMeta, StrictSchema
 
@@ -169,10 +171,32 @@ class InspectionResultIn(StrictSchema):
 
 class InspectionCreate(StrictSchema):
     report_no = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    lab = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    lab = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "the lab's name (free text); with lab_org_id the organization's name is used"},
+    )
+    type = fields.String(
+        validate=validate.OneOf(list(REPORT_TYPES)),
+        metadata={"description": "supervision, risk_monitoring, commissioned (without a type), self_check or rapid"},
+    )
+    lab_org_id = Id(metadata={"description": "the testing body: an organization of kind lab"})
+    retest_of = Id(metadata={"description": "复检: the id of the report of this batch it re-tests"})
+    sampling = fields.Nested(SamplingIn, metadata={"description": "抽样单; required for supervision"})
+    notified_at = fields.AwareDateTime(
+        validate=_MOMENT,
+        metadata={"description": "when the producer was told of the (first) report's result: starts the 复检 window"},
+    )
+    requested_at = fields.AwareDateTime(
+        validate=_MOMENT, metadata={"description": "复检: when it was requested (default: now)"}
+    )
     sampled_at = fields.AwareDateTime(required=True, validate=_MOMENT)
     tested_at = fields.AwareDateTime(required=True, validate=_MOMENT)
     results = fields.List(fields.Nested(InspectionResultIn), required=True, validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def _a_lab(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("lab") and data.get("lab_org_id") is None:
+            raise ValidationError("name the lab, or give lab_org_id", field_name="lab")
 
 
 class InspectionResultOut(Schema):
@@ -187,7 +211,7 @@ class InspectionResultOut(Schema):
     loq = DecimalString(allow_none=True)
 
 
-class InspectionOut(Schema):
+class InspectionOut(ReportFacts):
     id = fields.Integer(required=True)
     batch_id = fields.Integer(required=True)
     report_no = fields.String(required=True)
@@ -326,7 +350,7 @@ class IntervalOut(Schema):
     days_short = fields.Integer(required=True)
 
 
-class ReportSummaryOut(Schema):
+class ReportSummaryOut(ReportFacts):
     id = fields.Integer(required=True)
     report_no = fields.String(required=True)
     lab = fields.String(required=True)

@@ -60,12 +60,13 @@ from app.compliance.evaluation import Evaluation, evaluate_batch, is_floor_of
 from app.compliance.findings import sync_findings
 from app.compliance.models import BatchVerdict, Finding, Inspection, InspectionResult
 from app.db import db, utcnow
+from app.orgs.models import Organization
 
 log = logging.getLogger(__name__)
 
 # Bump when the rules or the shape of ``BatchVerdict.result`` change: every stored verdict is
 # then stale, shown as computed until ``flask compliance refresh`` stores it again.
-VERDICT_VERSION = 2
+VERDICT_VERSION = 3
 # Records that can change a verdict: a spraying and a harvest (pre-harvest intervals, the
 # batch's own date), a processing record (it may change the batch's forms), a correction of any,
 # and an inspector's review. Inspections are re-judged by record_inspection, a 执行标准 by the
@@ -227,6 +228,17 @@ def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
                 Inspection.lab,
                 Inspection.sampled_at,
                 Inspection.tested_at,
+                Inspection.type,
+                Inspection.lab_org_id,
+                Inspection.retest_of_id,
+                Inspection.notified_at,
+                Inspection.retest_deadline,
+                Inspection.warnings,
+                Organization.name.label("lab_name"),
+                Organization.cma_no,
+                Organization.cma_valid_from,
+                Organization.cma_valid_to,
+                Organization.cma_parameters,
                 InspectionResult.id.label("result_id"),
                 InspectionResult.parameter_key,
                 InspectionResult.value,
@@ -238,13 +250,18 @@ def fingerprints(batches: Sequence[Batch]) -> dict[int, str]:
                 InspectionResult.loq,
             )
             .outerjoin(InspectionResult, InspectionResult.inspection_id == Inspection.id)
+            .outerjoin(Organization, Organization.id == Inspection.lab_org_id)
             .where(Inspection.batch_id.in_(chunk))
             .order_by(Inspection.batch_id, Inspection.id, InspectionResult.id)
         ):
             inputs[row.batch_id]["inspections"].append(
                 [row.id, row.report_no, row.lab, _iso(row.sampled_at), _iso(row.tested_at), row.result_id,
                  row.parameter_key, _number(row.value), row.unit, row.not_detected, _number(row.lod),
-                 row.basis, row.below_loq, _number(row.loq)]
+                 row.basis, row.below_loq, _number(row.loq),
+                 # The report's type and 复检 links, and its lab's CMA as it is now (the flags).
+                 row.type, row.lab_org_id, row.retest_of_id, _iso(row.notified_at), _iso(row.retest_deadline),
+                 row.warnings, row.lab_name, row.cma_no, _iso(row.cma_valid_from), _iso(row.cma_valid_to),
+                 row.cma_parameters]
             )  # fmt: skip
         for row in db.session.execute(
             select(BatchStandard.batch_id, BatchStandard.standard_id, BatchStandard.source, Standard.base_code)

@@ -28,7 +28,7 @@ from app.demo.naming import describe, each, naming
 from app.demo.schemas import FILES
 from app.errors import InvalidInput, NotFound
 from app.orgs import service as orgs
-from app.orgs.models import Organization, Site, User
+from app.orgs.models import Organization, OrgKind, Site, User
 
 if TYPE_CHECKING:
     from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13
@@ -157,12 +157,18 @@ class Loader:
             batch = find(self.batches, spec["lot_code"], "lot_code")
             key = (Inspection.batch_id == batch.id, Inspection.report_no == spec["report_no"])
             if self.missing(db.session.scalar(select(Inspection.id).where(*key)), "inspections"):
-                lab = find(self.actors, spec["recorded_by"], "recorded_by")
+                who = find(self.actors, spec["recorded_by"], "recorded_by")
+                lab = orgs.get_org_by_code(spec["lab"], field="lab") if spec.get("lab") else who.org
+                sampling = dict(spec["sampling"]) if spec.get("sampling") else None
+                if sampling is not None:
+                    sampling["sampled_org_id"] = orgs.get_org_by_code(sampling.pop("sampled_org"), "sampled_org").id
                 # The report enters the chain after the batch's last record, as a lab filing it would.
                 last = max(e.recorded_at for e in events_of(batch))
                 record_inspection(
-                    lab, batch.id, report_no=spec["report_no"], lab=lab.org.name, sampled_at=spec["sampled_at"],
-                    tested_at=spec["tested_at"], results=spec["results"],
+                    who, batch.id, report_no=spec["report_no"], type=spec["type"],
+                    lab_org_id=lab.id if lab.kind == OrgKind.lab else None, lab=lab.name,
+                    sampled_at=spec["sampled_at"], tested_at=spec["tested_at"], results=spec["results"],
+                    sampling=sampling, notified_at=spec.get("notified_at"),
                     now=max(last, spec["tested_at"]) + RECORDING_DELAY,
                 )  # fmt: skip
 

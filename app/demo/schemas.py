@@ -89,6 +89,11 @@ class OrganizationEntry(StrictSchema):
     credit_code = _text()
     masked_id = _text()
     cooperative_code = _text(data_key="cooperative")
+    # A lab's CMA certificate: number (marked 示例), validity, the parameter keys it covers.
+    cma_no = _text()
+    cma_valid_from = fields.Date()
+    cma_valid_to = fields.Date()
+    cma_parameters = fields.List(fields.String(validate=validate.Length(min=1, max=60)))
     users = _entries(UserEntry, load_default=list)
     sites = _entries(SiteEntry, load_default=list)
 
@@ -143,12 +148,31 @@ class ResultEntry(StrictSchema):
     method = _text()
 
 
+class SamplingEntry(StrictSchema):
+    number = _text(required=True)
+    task_source = _text(required=True)
+    stage = _text(required=True)
+    place = _text(required=True)
+    sampled_org = _text(required=True, metadata={"description": "the sampled organization's code"})
+    sample_lot = _text()
+    production_date = fields.Date()
+    sampling_base = _text(required=True)
+    quantity = _text(required=True)
+    samplers = fields.List(_text(), required=True)
+    backup_sealed = fields.Boolean(required=True)
+
+
 class InspectionEntry(StrictSchema):
     lot_code = _text(required=True)
     report_no = _text(required=True)
+    type = _text(required=True)
     recorded_by = _text(required=True)
+    # The lab organization's code; by default the recorder's own organization when it is a lab.
+    lab = _text()
     sampled_at = ChinaTime(required=True)
     tested_at = ChinaTime(required=True)
+    notified_at = ChinaTime()
+    sampling = fields.Nested(SamplingEntry)
     results = _entries(ResultEntry, required=True)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model, utcnow
@@ -57,6 +58,12 @@ class Organization(Model):
     production_licence: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     cooperative_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # A lab's CMA (检验检测机构资质认定) certificate: number, validity, and the parameter keys it
+    # is qualified for ("pesticide.*" covers every pesticide). Only organizations of kind lab.
+    cma_no: Mapped[str | None] = mapped_column(String(60))
+    cma_valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    cma_valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    cma_parameters: Mapped[list[Any] | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     cooperative: Mapped[Organization | None] = relationship(remote_side=[id], back_populates="members")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.orgs.models import OrgKind, Role
 from app.schemas import ListMeta, StrictSchema
@@ -21,6 +23,34 @@ class OrganizationCreate(StrictSchema):
     production_licence = fields.String(validate=validate.Length(max=40))
     contact_phone = fields.String(validate=validate.Length(max=20))
     cooperative = fields.String(validate=validate.Length(min=2, max=40))
+    # A lab's CMA certificate (资质认定): number, validity, and the parameter keys it covers.
+    cma_no = fields.String(validate=validate.Length(min=1, max=60), metadata={"description": "CMA certificate number"})
+    cma_valid_from = fields.Date()
+    cma_valid_to = fields.Date()
+    cma_parameters = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)),
+        validate=validate.Length(max=500),
+        metadata={"description": "parameter keys the lab is qualified for; 'pesticide.*' covers every pesticide"},
+    )
+
+
+class OrganizationUpdate(StrictSchema):
+    """The fields an administrator may change on an organization (a lab's CMA certificate)."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    name_en = fields.String(allow_none=True, validate=validate.Length(max=200))
+    contact_phone = fields.String(allow_none=True, validate=validate.Length(max=20))
+    cma_no = fields.String(allow_none=True, validate=validate.Length(min=1, max=60))
+    cma_valid_from = fields.Date(allow_none=True)
+    cma_valid_to = fields.Date(allow_none=True)
+    cma_parameters = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)), allow_none=True, validate=validate.Length(max=500)
+    )
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("give at least one field to change", field_name="_schema")
 
 
 class OrgRef(Schema):
@@ -44,6 +74,10 @@ class OrganizationOut(OrgRef):
     production_licence = fields.String(allow_none=True)
     contact_phone = fields.String(allow_none=True)
     cooperative = fields.Function(lambda o: o.cooperative.code if o.cooperative else None, allow_none=True)
+    cma_no = fields.String(allow_none=True)
+    cma_valid_from = fields.Date(allow_none=True)
+    cma_valid_to = fields.Date(allow_none=True)
+    cma_parameters = fields.List(fields.String(), allow_none=True)
     created_at = fields.DateTime(required=True)
 
 

@@ -54,6 +54,10 @@ def create_organization(
     contact_phone: str | None = None,
     cooperative_code: str | None = None,
     production_licence: str | None = None,
+    cma_no: str | None = None,
+    cma_valid_from: dt.date | None = None,
+    cma_valid_to: dt.date | None = None,
+    cma_parameters: list[str] | None = None,
 ) -> Organization:
     if not _CODE.match(code):
         raise InvalidInput.field("code", "2-40 letters, digits, '-' or '_', starting with a letter or digit")
@@ -97,9 +101,57 @@ def create_organization(
         cooperative=cooperative,
         production_licence=production_licence,
     )
+    set_cma(org, cma_no=cma_no, cma_valid_from=cma_valid_from, cma_valid_to=cma_valid_to, cma_parameters=cma_parameters)
     db.session.add(org)
     db.session.flush()
     return org
+
+
+_CMA_FIELDS = ("cma_no", "cma_valid_from", "cma_valid_to", "cma_parameters")
+
+
+def set_cma(org: Organization, **values: object) -> None:
+    """Set a lab's CMA certificate fields given (None clears one); only a lab has a CMA."""
+    given = {k: v for k, v in values.items() if k in _CMA_FIELDS}
+    if not any(v is not None for v in given.values()):
+        for name, value in given.items():
+            setattr(org, name, value)
+        return
+    if org.kind != OrgKind.lab:
+        field = next(k for k, v in given.items() if v is not None)
+        raise InvalidInput.field(
+            field, f"only an organization of kind lab holds a CMA certificate (this is {org.kind})"
+        )
+    for name, value in given.items():
+        if name == "cma_no" and isinstance(value, str):
+            value = value.strip() or None
+        if name == "cma_parameters" and value is not None:
+            value = sorted({str(p).strip() for p in value if str(p).strip()})  # type: ignore[attr-defined]
+        setattr(org, name, value)
+    if org.cma_valid_from and org.cma_valid_to and org.cma_valid_to < org.cma_valid_from:
+        raise InvalidInput.field("cma_valid_to", "cannot be before cma_valid_from")
+
+
+def update_organization(org_id: int, **values: object) -> Organization:
+    """Change an organization's name, contact or (a lab's) CMA certificate: only the fields given."""
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise NotFound(f"no organization with id {org_id}")
+    for name in ("name", "name_en", "contact_phone"):
+        if name in values:
+            if name == "name" and not str(values[name] or "").strip():
+                raise InvalidInput.field("name", "must not be blank")
+            setattr(org, name, values[name])
+    set_cma(org, **{k: v for k, v in values.items() if k in _CMA_FIELDS})
+    db.session.flush()
+    return org
+
+
+def labs() -> list[Organization]:
+    """Every organization of kind lab, by name (the inspection form's picker)."""
+    return list(
+        db.session.scalars(select(Organization).where(Organization.kind == OrgKind.lab).order_by(Organization.name))
+    )
 
 
 def check_licence(value: str, owner: Organization | None = None, field: str = "production_licence") -> str:

@@ -13,6 +13,7 @@ from app.orgs.schemas import (
     OrganizationCreate,
     OrganizationList,
     OrganizationOut,
+    OrganizationUpdate,
     UserCreate,
     UserList,
     UserOut,
@@ -40,6 +41,16 @@ def create_organization(body: dict[str, Any]) -> Organization:
 def list_organizations() -> Page:
     """List organizations."""
     return service.list_organizations()
+
+
+@blp.route("/organizations/<id:org_id>", methods=["PATCH"])
+@blp.arguments(OrganizationUpdate)
+@blp.response(200, OrganizationOut)
+@blp.doc(security=[{"bearerAuth": []}])
+@require_roles(access.ADMIN_ROLES)
+def update_organization(body: dict[str, Any], org_id: int) -> Organization:
+    """Change an organization's name or contact, or a lab's CMA certificate (number, validity, scope)."""
+    return service.update_organization(org_id, **body)
 
 
 @blp.route("/users", methods=["POST"])

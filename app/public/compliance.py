@@ -31,6 +31,7 @@ from app.catalog.models import Requirement, Standard
 from app.catalog.parameters import known_keys, parameter_key
 from app.compliance import rules, verdicts
 from app.compliance.certifications import batch_certifications, kind_name
+from app.compliance.standards import parameter_names
 from app.db import db
 from app.i18n import in_each_language
 from app.public.facts import Translate, number, translator
@@ -267,6 +268,40 @@ def verdict_block(result: dict[str, Any], items: list[dict[str, Any]], lang: str
     }
 
 
+def report_notes(result: dict[str, Any], lang: str, _: Translate) -> list[dict[str, Any]]:
+    """What the page says of re-tests (复检: which conclusion stands) and rapid tests (快检: never
+    合格 or 不合格), in plain words."""
+    reports = result.get("inspections") or []
+    by_id = {r["id"]: r for r in reports}
+    names = {}
+    for key in {p for r in reports for p in r.get("positives") or []}:
+        zh, en = parameter_names(key)
+        names[key] = (english_name(en) if lang == "en" and en else zh) or key
+    notes: list[dict[str, Any]] = []
+    for report in reports:
+        first = by_id.get(report.get("retest_of"))
+        if first is not None:
+            text = _(
+                "报告 %(first)s 的结果已经复检：复检由另一家检测机构（%(lab)s）进行，报告 %(retest)s。"
+                "现以复检结论为准，首次检测的结论不再作为依据。",
+                first=first["report_no"], lab=report["lab"], retest=report["report_no"],
+            )  # fmt: skip
+            notes.append({"kind": "retest", "report_no": report["report_no"], "text": text})
+        if report.get("type") == "rapid":
+            positives = [names.get(p, p) for p in report.get("positives") or []]
+            if positives:
+                text = _(
+                    "快检（报告 %(no)s）：%(items)s 初筛呈阳性，需送实验室检测确认。快检只是初筛，不判定合格或不合格。",
+                    no=report["report_no"], items=_names(positives, lang),
+                )  # fmt: skip
+            else:
+                text = _(
+                    "快检（报告 %(no)s）初筛未发现问题。快检只是初筛，不判定合格或不合格。", no=report["report_no"]
+                )
+            notes.append({"kind": "rapid", "report_no": report["report_no"], "text": text})
+    return notes
+
+
 def _kind_names(kind: str) -> dict[str, str]:
     """``kind_zh`` and ``kind_en``: a certification kind's name in both languages."""
     return {f"kind_{lang}": name for lang, name in in_each_language(lambda: kind_name(kind)).items()}
@@ -307,6 +342,7 @@ def public_summary(
         "temporary_limits": any(i["temporary_mrl"] for i in listed),
         "evaluated_on": result["evaluated_on"],
         "tests": items,
+        "reports": report_notes(result, lang, _),
         "certifications": valid_certifications(batch, today),
         "certifications_on": today.isoformat(),
         # The bound standards in the edition in force on evaluated_on: superseded editions and

@@ -36,7 +36,7 @@ from app.compliance.finding_text import clause_shown
 from app.compliance.schemas import InspectionCreate
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.security import control_character, normalize_newlines
-from app.web import desk_batch, listing, result_rows
+from app.web import desk_batch, listing, report_fields, result_rows
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -383,11 +383,13 @@ def inspection_form(batch_id: int) -> Any:
     if request.method == "GET":
         return render_template(
             "web/inspection_form.html", batch=batch, rows=form_rows, values={}, errors={}, can_record=True,
-            picker=picker, summary=[],
+            picker=picker, summary=[], **report_fields.choices(batch),
         )  # fmt: skip
     # Never fewer rows than this batch's own form offers, so no row typed into it is dropped.
     body, typed, index_map, errors = _read_form(request.form, max(MAX_FORM_ROWS, len(form_rows)))
+    report_fields.read(request.form, body, errors, _)
     values = {k: request.form.get(k, "") for k in ("report_no", "lab", "sampled_at", "tested_at")}
+    values.update(report_fields.values_of(request.form))
     if not body["results"]:
         errors["results"] = _("至少填写一项检测结果。")
     errors.update(result_rows.check_rows(typed, index_map, choices))
@@ -406,6 +408,7 @@ def inspection_form(batch_id: int) -> Any:
         page = render_template(
             "web/inspection_form.html", batch=batch, rows=typed, values=values, errors=errors, can_record=True,
             picker=picker, summary=result_rows.summary(errors, typed, choices, english),
+            **report_fields.choices(batch),
         )  # fmt: skip
         return page, 422
     flash(_("检测报告已记录。"), "ok")

@@ -24,7 +24,15 @@ from app.catalog.models import Standard
 from app.compliance import presenters, verdicts
 from app.compliance.evaluation import evaluate_batch
 from app.compliance.inspections import record_inspection
-from app.compliance.models import BatchVerdict, Certification, Finding, FindingStep, Inspection, InspectionResult
+from app.compliance.models import (
+    BatchVerdict,
+    Certification,
+    Finding,
+    FindingStep,
+    Inspection,
+    InspectionResult,
+    SamplingRecord,
+)
 from app.db import db
 from app.lineage import service as lineage
 from app.lineage.models import LineageEdge, Transformation
@@ -316,6 +324,7 @@ def remove_journey(org_codes: list[str]) -> None:
     db.session.execute(delete(Finding).where(Finding.batch_id.in_(batch_ids)))
     db.session.execute(delete(BatchVerdict).where(BatchVerdict.batch_id.in_(batch_ids)))
     db.session.execute(delete(InspectionResult).where(InspectionResult.inspection_id.in_(inspection_ids)))
+    db.session.execute(delete(SamplingRecord).where(SamplingRecord.inspection_id.in_(inspection_ids)))
     db.session.execute(delete(Inspection).where(Inspection.batch_id.in_(batch_ids)))
     db.session.execute(delete(RecallItem).where(RecallItem.recall_id.in_(recall_ids)))
     db.session.execute(delete(Recall).where(Recall.batch_id.in_(batch_ids)))
