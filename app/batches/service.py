@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, func, insert, select, text, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, Table, and_, func, insert, or_, select, text, tuple_, update
+from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import access, clock
@@ -516,15 +516,19 @@ class _Context:
             )
         } if ids else {}  # fmt: skip
         found = sorted(self.batches)
-        keys = sorted({r.idempotency_key for r in rows if r.idempotency_key is not None})
+        # Each row's own (batch, key): one index probe apiece. Keys alone (200 of them, ANY against
+        # every row of the batches found) make a small table's planner scan it all.
+        keys = sorted(
+            {(r.batch_id, r.idempotency_key) for r in rows if r.idempotency_key and r.batch_id in self.batches}
+        )
         self.retries: dict[tuple[int, str], Event] = (
             {
                 (e.batch_id, e.idempotency_key or ""): e
                 for e in db.session.scalars(
-                    select(Event).where(Event.batch_id.in_(found), Event.idempotency_key.in_(keys))
+                    select(Event).where(tuple_(Event.batch_id, Event.idempotency_key).in_(keys))
                 )
             }
-            if keys and found
+            if keys
             else {}
         )
         self.in_transfer: set[int] = (
@@ -659,10 +663,7 @@ def _append_rows(actor: Actor, rows: list[_Row], now: dt.datetime) -> list[Appen
             batch.head_seq, batch.head_hash, batch.forms = seq, head, forms
         return outcomes
     db.session.flush()  # the batches' new heads
-    # One multi-row INSERT (insertmanyvalues) that hands back the stored events. Matched to the
-    # rows by (batch, seq), which is unique: no database has to keep RETURNING in the rows' order.
-    returned = {(e.batch_id, e.seq): e for e in db.session.scalars(insert(Event).returning(Event), new)} if new else {}
-    stored = [returned[(values["batch_id"], values["seq"])] for values in new]
+    stored = _insert_events(new, {batch_id: seq for batch_id, (seq, _, _) in heads.items()})
     by_batch: dict[int, list[Event]] = {}
     for event in stored:
         # Each event keeps its locked batch, as loaded: no lookup (or query) when a caller reads it.
@@ -675,6 +676,36 @@ def _append_rows(actor: Actor, rows: list[_Row], now: dt.datetime) -> list[Appen
         )
     fresh = iter(stored)
     return [o if o is not None else AppendResult(next(fresh), created=True) for o in outcomes]
+
+
+def _insert_events(new: list[dict[str, Any]], old_heads: dict[int, int]) -> list[Event]:
+    """Insert a request's new events and hand them back as the session's (persistent) events.
+
+    One short INSERT the driver runs for every row in one pipeline (psycopg's executemany; no
+    multi-row VALUES of thousands of parameters to build and parse, no RETURNING objects), then
+    one indexed read of the new rows' ids: every batch's rows past its old head.
+    """
+    if not new:
+        return []
+    events = cast(Table, Event.__table__)
+    db.session.execute(insert(events), new)
+    touched = sorted({values["batch_id"] for values in new})
+    ids = {
+        (batch_id, seq): event_id
+        for event_id, batch_id, seq in db.session.execute(
+            select(events.c.id, events.c.batch_id, events.c.seq).where(
+                or_(*(and_(events.c.batch_id == b, events.c.seq > old_heads[b]) for b in touched))
+            )
+        )
+    }
+    stored = []
+    for values in new:
+        event = Event(id=ids[(values["batch_id"], values["seq"])], **values)
+        # As if loaded: the session knows the row, and nothing is left to flush for it.
+        make_transient_to_detached(event)
+        db.session.add(event)
+        stored.append(event)
+    return stored
 
 
 def _follow_forms(batch: Batch, stage: str, data: dict[str, Any]) -> None:
