@@ -47,6 +47,7 @@ from app.batches.records import (
     insert_rows,
     update_rows,
 )
+from app.batches.vocabulary import SYSTEM_KINDS
 from app.catalog.models import ProductLine
 from app.catalog.service import applicable_mandatory
 from app.custody.models import Transfer, TransferStatus
@@ -57,10 +58,34 @@ from app.schemas import MAX_ID, Page
 from app.units import BATCH_UNITS
 
 __all__ = [
-    "MAX_BULK_EVENTS", "AppendResult", "Head", "append_event", "append_events", "append_system_event", "bind_standards",
-    "chain_fields", "chain_records", "check_forms", "create_batch", "events_of", "facts_of", "forget_batches",
-    "get_batch", "get_batch_by_public_code", "insert_rows", "journey", "list_batches", "lock_batch", "lock_named",
-    "new_public_code", "pending_transfer", "public_url", "refuse_if_held", "request_digest", "update_rows",
+    "MAX_BULK_EVENTS",
+    "SYSTEM_KINDS",
+    "AppendResult",
+    "Head",
+    "append_event",
+    "append_events",
+    "append_system_event",
+    "bind_standards",
+    "chain_fields",
+    "chain_records",
+    "check_forms",
+    "create_batch",
+    "events_of",
+    "facts_of",
+    "forget_batches",
+    "get_batch",
+    "get_batch_by_public_code",
+    "insert_rows",
+    "journey",
+    "list_batches",
+    "lock_batch",
+    "lock_named",
+    "new_public_code",
+    "pending_transfer",
+    "public_url",
+    "refuse_if_held",
+    "request_digest",
+    "update_rows",
     "verify_batch",
 ]  # fmt: skip
 
