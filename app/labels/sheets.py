@@ -5,31 +5,36 @@ four-module quiet zone), the product, the lot code, the serial in text and the P
 scratch-off field. QR matrices come from zxing-cpp's encoder (C++; about three times faster than
 the pure-Python ones, see scripts/bench_labels.py).
 
-The sheets are fast because each page's codes are drawn into one greyscale image of one pixel a
+The sheets are fast because each page's codes are drawn into one 1-bit image of one pixel a
 module (each code snapped to that grid, moving it less than a module inside its label), and the
-page embeds that one image; the text is one PDF text object over it, selectable and searchable.
-The PIN is printed where the scratch-off coating goes, under the words 刮开验证.
+page embeds that one image at one bit a pixel (reportlab's own drawImage would widen it to eight
+bits, and compressing those bytes cost more than encoding the codes). What every label of a run
+shows alike (product, lot code, 刮开验证 PIN and the scratch-off box) is one form drawn once and
+placed on each label; only the serial and the PIN are written per label. All of it is text,
+selectable and searchable. The PIN is printed where the scratch-off coating goes.
 """
 
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import zxingcpp
 from PIL import Image
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 QUIET_ZONE = 4  # modules, as the QR standard asks
 CJK_FONT = "STSong-Light"  # one of reportlab's built-in CID fonts: no font file to ship
 LATIN_FONT = "Helvetica"
+FACE_FORM = "labelface"  # the form every label of a run places (see _face_form)
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ def render_pdf(layout: SheetLayout, product: str, lot_code: str, faces: Iterable
     # reportlab would ASCII85-encode each image in pure Python; binary streams are valid PDF.
     a85, rl_config.useA85 = rl_config.useA85, 0
     try:
+        _face_form(canvas, layout, product, lot_code)
         for page in _chunks(faces, layout.per_page):
             symbols = [qr_symbol(face.uri) for face in page]
             if not module_mm:
@@ -143,7 +149,7 @@ def _page(canvas: Canvas, layout: SheetLayout, product: str, lot_code: str, page
           symbols: list[Image.Image], module_mm: float) -> None:  # fmt: skip
     """One sheet: the codes as one image on a grid of one pixel a module, then the text and the marks."""
     page_h_mm = A4[1] / mm
-    layer = Image.new("L", (int(A4[0] / mm / module_mm), int(page_h_mm / module_mm)), 255)
+    layer = Image.new("1", (int(A4[0] / mm / module_mm), int(page_h_mm / module_mm)), 1)
     origins: list[tuple[float, float]] = []
     for k, symbol in enumerate(symbols):
         col, row = k % layout.cols, k // layout.cols
@@ -155,41 +161,86 @@ def _page(canvas: Canvas, layout: SheetLayout, product: str, lot_code: str, page
         origins.append(((px + symbol.width + 2 * QUIET_ZONE + 1) * module_mm * mm, (page_h_mm - top_mm) * mm))
     # Drawn from the page's top-left corner, exactly one module a pixel.
     height = layer.height * module_mm * mm
-    canvas.drawImage(ImageReader(layer), 0, A4[1] - height, layer.width * module_mm * mm, height)
-    _texts(canvas, layout, product, lot_code, page, origins)
+    _draw_bitmap(canvas, layer, 0, A4[1] - height, layer.width * module_mm * mm, height)
+    _texts(canvas, layout, page, origins)
     _crop_marks(canvas, layout)
     canvas.showPage()
 
 
-def _texts(canvas: Canvas, layout: SheetLayout, product: str, lot_code: str, page: list[LabelFace],
-           origins: list[tuple[float, float]]) -> None:  # fmt: skip
-    """Each label's lines beside its code; one line of every label at a time, so the font is set once a line."""
+def _draw_bitmap(canvas: Canvas, bitmap: Image.Image, x: float, y: float, width: float, height: float) -> None:
+    """Place a 1-bit image (PIL mode "1") as an image XObject of one bit a pixel, Flate-compressed.
+
+    What reportlab's drawImage does, less the widening to eight bits a pixel: PIL packs mode "1"
+    rows MSB first, padded to a byte, 1 for white, which is PDF's 1-bit DeviceGray as it stands.
+    """
+    name = f"labels{canvas.getPageNumber()}"
+    image: Any = pdfdoc.PDFImageXObject(name)  # its stream set by hand: bytes, as reportlab's own loaders do
+    image.width, image.height = bitmap.size
+    image.bitsPerComponent, image.colorSpace, image.mask = 1, "DeviceGray", None
+    image.streamContent = zlib.compress(bitmap.tobytes())
+    image._filters = ("FlateDecode",)
+    document: Any = canvas._doc  # type: ignore[attr-defined]  # reportlab's document, as drawImage registers an image with it
+    registered = document.getXObjectName(name)
+    canvas._setXObjects(image)  # type: ignore[attr-defined]
+    document.Reference(image, registered)
+    document.addForm(name, image)
+    canvas._currentPageHasImages = 1  # type: ignore[attr-defined]
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.scale(width, height)
+    canvas._code.append(f"/{registered} Do")  # type: ignore[attr-defined]
+    canvas.restoreState()
+    canvas._formsinuse.append(name)  # type: ignore[attr-defined]
+
+
+def _sizes(layout: SheetLayout) -> tuple[float, float, float]:
+    """The label's two font sizes and its line spacing, in points."""
     big = 8 if layout.name == "a4_24" else 6.5
-    small = big - 1.5
-    leading = big * 1.35  # points
-    rows = (
-        (CJK_FONT, big, lambda face: product),
-        (LATIN_FONT, small, lambda face: lot_code),
-        (LATIN_FONT, small, lambda face: face.serial),
-        (CJK_FONT, small, lambda face: "刮开验证 PIN"),
-        ("Courier-Bold", small, lambda face: face.pin),
-    )
+    return big, big - 1.5, big * 1.35
+
+
+def _line_y(layout: SheetLayout, n: int) -> float:
+    """Line ``n``'s baseline below the top of the code, in points."""
+    return -3 * mm - _sizes(layout)[2] * (n + 0.3)
+
+
+def _face_form(canvas: Canvas, layout: SheetLayout, product: str, lot_code: str) -> None:
+    """What every label of the run shows alike, drawn once: product, lot code, 刮开验证 PIN, the
+    scratch-off box (the coating goes over it, the PIN printed inside). The origin is the top of
+    the label's text column."""
+    big, small, _ = _sizes(layout)
+    bottom, right = int(_line_y(layout, 5)), int(layout.label_w_mm * mm)
+    canvas.beginForm(FACE_FORM, lowerx=-2, lowery=bottom, upperx=right, uppery=2)
     text = canvas.beginText()
-    for n, (font, size, value) in enumerate(rows):
+    for n, font, size, line in ((0, CJK_FONT, big, product), (1, LATIN_FONT, small, lot_code),
+                                (3, CJK_FONT, small, "刮开验证 PIN")):  # fmt: skip
         text.setFont(font, size)
+        text.setTextOrigin(0, _line_y(layout, n))
+        text.textOut(line)
+    canvas.drawText(text)
+    canvas.setLineWidth(0.25)
+    canvas.rect(-1, _line_y(layout, 4) - 2, 8.6 * small * 0.6 + 2, small + 2, stroke=1, fill=0)
+    canvas.endForm()
+
+
+def _texts(canvas: Canvas, layout: SheetLayout, page: list[LabelFace], origins: list[tuple[float, float]]) -> None:
+    """Each label's lines beside its code: the run's form, then its own serial and PIN (one font change a line)."""
+    for x, top in origins:
+        canvas.saveState()
+        canvas.translate(x, top)
+        canvas.doForm(FACE_FORM)
+        canvas.restoreState()
+    _, small, _ = _sizes(layout)
+    text = canvas.beginText()
+    for n, font, value in ((2, LATIN_FONT, lambda f: f.serial), (4, "Courier-Bold", lambda f: f.pin)):
+        text.setFont(font, small)
         for face, (x, top) in zip(page, origins, strict=True):
-            text.setTextOrigin(x, top - 3 * mm - leading * (n + 0.3))
+            text.setTextOrigin(x, top + _line_y(layout, n))
             text.textOut(value(face))
     canvas.drawText(text)
-    # The scratch-off field: the coating goes over this box, the PIN printed inside it.
-    boxes = canvas.beginPath()
-    for x, top in origins:
-        boxes.rect(x - 1, top - 3 * mm - leading * 4.3 - 2, 8.6 * small * 0.6 + 2, small + 2)
-    canvas.setLineWidth(0.25)
-    canvas.drawPath(boxes, stroke=1, fill=0)
 
 
-# Thermal labels: 50 x 30 mm at 203 dpi (8 dots a millimetre), the common roll for both languages.
+# Thermal labels# Thermal labels: 50 x 30 mm at 203 dpi (8 dots a millimetre), the common roll for both languages.
 DOTS_PER_MM = 8
 THERMAL_W_MM, THERMAL_H_MM = 50, 30
 

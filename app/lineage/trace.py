@@ -26,7 +26,9 @@ MAX_TRACE_DEPTH = 100
 DIRECTIONS = ("upstream", "downstream", "both")
 
 
-@dataclass(frozen=True)
+# Plain slotted records: a trace builds a thousand of each, and a frozen dataclass sets every
+# field through object.__setattr__.
+@dataclass(slots=True)
 class TraceNode:
     id: int
     lot_code: str
@@ -39,7 +41,7 @@ class TraceNode:
     relation: str  # root, ancestor or descendant
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TraceEdge:
     id: int
     source: int  # the input batch

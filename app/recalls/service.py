@@ -23,19 +23,18 @@ from decimal import Decimal
 from typing import Any, cast
 
 from flask_babel import gettext
-from sqlalchemy import Select, Table, func, insert, literal, select
+from sqlalchemy import Select, Table, func, select
 
 from app import access, clock
 from app.auth import Actor
 from app.batches import service
-from app.batches.journey import build_journey
 from app.batches.models import Batch, BatchStatus, Event
 from app.custody.models import Transfer
 from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import N_, in_each_language
 from app.lineage import trace as tracing
-from app.orgs.models import Organization, User
+from app.orgs.models import Organization, Site, User
 from app.recalls.models import Recall, RecallItem
 from app.schemas import Page
 
@@ -97,21 +96,21 @@ def affected_counts(recall_ids: Iterable[int]) -> dict[int, int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _lock_heads(reached: Any) -> list[tuple[service.Head, int]]:
+def _lock_heads(reached: Any) -> list[tuple[service.Head, int, str]]:
     """Row-lock every batch ``reached`` (a subquery of batch_id, depth) in one statement, in id
-    order (the order every writer uses): each batch's chain head, and its depth."""
+    order (the order every writer uses): each batch's chain head, its depth and its status."""
     rows = db.session.execute(
-        select(Batch.id, Batch.lot_code, Batch.head_seq, Batch.head_hash, reached.c.depth)
+        select(Batch.id, Batch.lot_code, Batch.head_seq, Batch.head_hash, reached.c.depth, Batch.status)
         .join(reached, reached.c.batch_id == Batch.id)
         .order_by(Batch.id)
         .with_for_update(of=Batch)
     ).all()
-    return [(service.Head(id_, lot_code, seq, head), depth) for id_, lot_code, seq, head, depth in rows]
+    return [(service.Head(id_, lot_code, seq, head), depth, status) for id_, lot_code, seq, head, depth, status in rows]
 
 
-def _in_order(locked: list[tuple[service.Head, int]]) -> list[tuple[service.Head, int]]:
+def _in_order(locked: list[tuple[service.Head, int, str]]) -> list[tuple[service.Head, int, str]]:
     # Records go in by depth, then id: the root's first, as a reader of the events table expects.
-    return sorted(locked, key=lambda pair: (pair[1], pair[0].id))
+    return sorted(locked, key=lambda row: (row[1], row[0].id))
 
 
 def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now: dt.datetime | None = None) -> Recall:
@@ -148,22 +147,20 @@ def open_recall(actor: Actor, *, batch_id: int, reason: str, severity: str, now:
     )
     db.session.add(recall)
     db.session.flush()
-    items = cast(Table, RecallItem.__table__)
-    # Each item keeps the status its batch had, read in the same statement that stores it.
-    db.session.execute(
-        insert(items).from_select(
-            ["recall_id", "batch_id", "depth", "previous_status"],
-            select(literal(recall.id), Batch.id, reached.c.depth, Batch.status).join(
-                reached, reached.c.batch_id == Batch.id
-            ),
-        )
+    # The walk ran once, in the locking statement: its rows (each with the status its batch had,
+    # which the item keeps) are the recall's items, inserted together.
+    service.insert_rows(
+        cast(Table, RecallItem.__table__),
+        [
+            {"recall_id": recall.id, "batch_id": head.id, "depth": depth, "previous_status": status}
+            for head, depth, status in locked
+        ],
     )
-    of_recall = select(items.c.batch_id).where(items.c.recall_id == recall.id)
     data = {"recall": recall.id, "severity": severity, "reason": reason, "root": root.lot_code}
     # Every lot becomes recalled in the statement that moves its head onto its recall record.
     service.chain_records(
-        actor, "recall", [(head, {**data, "depth": depth}) for head, depth in _in_order(locked)],
-        occurred_at=now, now=now, batch_ids=of_recall, status=BatchStatus.recalled,
+        actor, "recall", [(head, {**data, "depth": depth}) for head, depth, _ in _in_order(locked)],
+        occurred_at=now, now=now, status=BatchStatus.recalled,
     )  # fmt: skip
     db.session.refresh(recall)
     return recall
@@ -188,8 +185,8 @@ def close_recall(actor: Actor, recall_id: int, *, reason: str, now: dt.datetime 
     recall.closed_at = now
     recall.closed_reason = reason
     service.chain_records(
-        actor, "recall_closed", [(head, {"recall": recall.id, "reason": reason}) for head, _ in _in_order(locked)],
-        occurred_at=now, now=now, batch_ids=select(items.c.batch_id).where(items.c.recall_id == recall.id),
+        actor, "recall_closed", [(head, {"recall": recall.id, "reason": reason}) for head, _, _ in _in_order(locked)],
+        occurred_at=now, now=now,
     )  # fmt: skip
     db.session.flush()
     return recall
@@ -257,33 +254,50 @@ def place_of(org: Organization, site: Any = None) -> str | None:
 
 
 def _sales(batch_ids: Select[Any], orgs: dict[int, Organization]) -> dict[int, list[Sale]]:
-    """Every sale recorded on the lots ``batch_ids`` selects, as corrected by any amendment."""
-    events = db.session.scalars(
-        select(Event)
+    """Every sale recorded on the lots ``batch_ids`` selects, as corrected by any amendment.
+
+    Read as columns (no ORM event per sale: a recall may list tens of thousands), folded as the
+    journey folds them (app/batches/journey.py): an amendment replaces its sale's data, and a
+    lot's sales are told by when they happened, ties by seq.
+    """
+    rows = db.session.execute(
+        select(
+            Event.batch_id, Event.seq, Event.stage, Event.occurred_at, Event.actor_org_id, Event.site_id,
+            Event.data, Event.amends_seq,
+        )
         .where(Event.batch_id.in_(batch_ids), Event.stage.in_(("sale", "amendment")))
         .order_by(Event.batch_id, Event.seq)
-    ).all()
-    by_batch: dict[int, list[Event]] = {}
-    for event in events:
-        by_batch.setdefault(event.batch_id, []).append(event)
+    ).all()  # fmt: skip
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for row in rows:
+        if row.stage == "sale":
+            found[(row.batch_id, row.seq)] = {"row": row, "data": row.data, "amended": False}
+        elif (target := found.get((row.batch_id, row.amends_seq or -1))) is not None:
+            target["data"], target["amended"] = dict(row.data.get("data", {})), True
+    missing = {f["row"].actor_org_id for f in found.values()} - set(orgs)
+    if missing:
+        orgs = {
+            **orgs,
+            **{o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_(missing)))},
+        }
+    site_ids = {f["row"].site_id for f in found.values() if f["row"].site_id is not None}
+    sites = {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))} if site_ids else {}
     sales: dict[int, list[Sale]] = {}
-    for batch_id, batch_events in by_batch.items():
-        for entry in build_journey(batch_events):
-            if entry.stage != "sale":
-                continue
-            seller = orgs.get(entry.event.actor_org_id) or entry.event.actor_org
-            sales.setdefault(batch_id, []).append(
-                Sale(
-                    batch_id=batch_id,
-                    seq=entry.seq,
-                    occurred_at=entry.occurred_at,
-                    seller=seller,
-                    channel=entry.data.get("channel"),
-                    buyer=entry.data.get("buyer"),
-                    location=place_of(seller, entry.event.site),
-                    amended=entry.amended,
-                )
+    for sale in sorted(found.values(), key=lambda f: (f["row"].occurred_at, f["row"].seq)):
+        row, data = sale["row"], sale["data"]
+        seller = orgs[row.actor_org_id]
+        sales.setdefault(row.batch_id, []).append(
+            Sale(
+                batch_id=row.batch_id,
+                seq=row.seq,
+                occurred_at=row.occurred_at,
+                seller=seller,
+                channel=data.get("channel"),
+                buyer=data.get("buyer"),
+                location=place_of(seller, sites.get(row.site_id) if row.site_id is not None else None),
+                amended=sale["amended"],
             )
+        )
     return sales
 
 
