@@ -4,7 +4,7 @@ One new table: each write's client id (its Idempotency-Key) per user, its result
 own clock time beside the server's. Nothing existing changes.
 
 Revision ID: s10a00000001
-Revises: 5ca9e1ab0001
+Revises: r11a0c0e0001
 Create Date: 2026-12-01 19:45:00
 
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 's10a00000001'
-down_revision = '5ca9e1ab0001'
+down_revision = 'r11a0c0e0001'
 branch_labels = None
 depends_on = None
 
