@@ -39,7 +39,7 @@ MAX_PARTS = 10
 
 
 def _page_batch(batch_id: int) -> Batch:
-    return field_views._page_batch(batch_id)  # noqa: SLF001 - the field pages' own lookup (404 for others' lots)
+    return field_views._page_batch(batch_id)
 
 
 def _plain(figure: Decimal) -> str:
@@ -65,7 +65,7 @@ def hold_reason(batch: Batch) -> str | None:
     )
     data = hold.data if hold is not None else {}
     cause = data.get("cause") or batch.lot_code
-    english = field_views._english()  # noqa: SLF001
+    english = field_views._english()
     what = []
     for item in data.get("failed") or []:
         if item.get("pesticide"):
@@ -76,9 +76,7 @@ def hold_reason(batch: Batch) -> str | None:
                 _("%(name)s 检出 %(value)s %(unit)s，限量 %(limit)s", name=name, value=item.get("value"),
                   unit=item.get("unit") or "", limit=item.get("limit"))
             )  # fmt: skip
-    reason = _(
-        "此批次已暂停：批次 %(cause)s 不合格，等待监管部门处置。暂停期间不能转交、分批或加工。", cause=cause
-    )
+    reason = _("此批次已暂停：批次 %(cause)s 不合格，等待监管部门处置。暂停期间不能转交、分批或加工。", cause=cause)
     return reason + ("（" + "；".join(what) + "）" if what else "")
 
 
@@ -157,7 +155,9 @@ def decide_transfer(transfer_id: int, verb: str) -> Any:
 def receivers(who_org_id: int) -> list[Organization]:
     """The organizations a lot may be sent to: every other one, by name."""
     return list(
-        db.session.scalars(select(Organization).where(Organization.id != who_org_id).order_by(Organization.name).limit(500))
+        db.session.scalars(
+            select(Organization).where(Organization.id != who_org_id).order_by(Organization.name).limit(500)
+        )
     )
 
 
@@ -217,7 +217,12 @@ class Balance:
         def say(figure: Decimal | None) -> str:
             return "—" if figure is None else f"{_plain(figure)} {self.unit}"
 
-        return {"inputs": say(self.inputs), "outputs": say(self.outputs), "loss": say(self.loss), "stays": say(self.stays)}
+        return {
+            "inputs": say(self.inputs),
+            "outputs": say(self.outputs),
+            "loss": say(self.loss),
+            "stays": say(self.stays),
+        }
 
 
 def split_balance(batch: Batch, parts: list[Decimal], unit: FarmUnit) -> Balance:

@@ -36,14 +36,16 @@ class EventsTemplateArgs(StrictSchema):
 
 class EventsImportArgs(StrictSchema):
     product = fields.String(
-        validate=validate.OneOf(sorted(PRODUCTS)), metadata={"description": "required for CSV; an XLSX template names it"}
+        validate=validate.OneOf(sorted(PRODUCTS)),
+        metadata={"description": "required for CSV; an XLSX template names it"},
     )
     stage = fields.String(validate=validate.OneOf(STAGES), metadata={"description": "as product"})
 
 
 class EventsUpload(StrictSchema):
     file = fields.Raw(
-        required=True, metadata={"type": "string", "format": "binary", "description": "the filled template, XLSX or CSV"}
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": "the filled template, XLSX or CSV"},
     )
 
 

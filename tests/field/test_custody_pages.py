@@ -41,10 +41,12 @@ def test_a_transfer_sent_and_accepted_by_the_receiver(coop, signed_in, make_user
     assert f"/field/batches/{lot.id}/transfer" in page
     form = client.get(f"/field/batches/{lot.id}/transfer").get_data(as_text=True)
     assert buyer.organization.code in form and "接收的主体" in form
-    none_picked = post_form(client, f"/field/batches/{lot.id}/transfer", {"to_org": "", "occurred_at": "2026-06-01T08:00"})
+    none_picked = post_form(
+        client, f"/field/batches/{lot.id}/transfer", {"to_org": "", "occurred_at": "2026-06-01T08:00"}
+    )
     assert none_picked.status_code == 422 and "请选择接收的主体" in none_picked.get_data(as_text=True)
-    sent = post_form(client, f"/field/batches/{lot.id}/transfer",
-                     {"to_org": buyer.organization.code, "occurred_at": "2026-06-01T08:00", "vehicle": "鄂L12345"})  # fmt: skip
+    form = {"to_org": buyer.organization.code, "occurred_at": "2026-06-01T08:00", "vehicle": "鄂L12345"}
+    sent = post_form(client, f"/field/batches/{lot.id}/transfer", form)
     assert sent.status_code == 302
     transfer = db.session.scalar(select(Transfer).where(Transfer.batch_id == lot.id))
     assert transfer.status == "pending" and transfer.transport == {"vehicle": "鄂L12345"}
@@ -129,7 +131,9 @@ def test_the_server_balance_in_the_farmers_unit(coop, signed_in):
 
     lot = new_batch(coop.user, "loquat")
     with signed_in(coop.user).application.test_request_context():
-        balance = custody_pages.transform_balance(lot, Decimal(100), QUANTITY_UNITS["斤"], Decimal(40), QUANTITY_UNITS["公斤"])
+        balance = custody_pages.transform_balance(
+            lot, Decimal(100), QUANTITY_UNITS["斤"], Decimal(40), QUANTITY_UNITS["公斤"]
+        )
         assert (balance.inputs, balance.outputs, balance.loss, balance.stays) == (100, 80, 20, 100)
         oil = custody_pages.transform_balance(lot, Decimal(100), QUANTITY_UNITS["斤"], Decimal(5), QUANTITY_UNITS["升"])
         assert oil.outputs is None and oil.loss is None and oil.texts()["loss"] == "—"
@@ -142,7 +146,7 @@ def test_a_held_lot_says_why_it_cannot_move(coop, signed_in, client, auth):
     for page in ("transfer", "split", "transform"):
         text = field.get(f"/field/batches/{lot.id}/{page}").get_data(as_text=True)
         assert 'id="held"' in text and "不能转交、分批或加工" in text and lot.lot_code in text, page
-        assert "<form method=\"post\" action=\"/field/batches" not in text
+        assert '<form method="post" action="/field/batches' not in text
     refused = post_form(field, f"/field/batches/{lot.id}/split", {"unit": "斤", "part-0": "10"})
     assert refused.status_code == 422 and "已暂停" in refused.get_data(as_text=True)
 
@@ -163,7 +167,9 @@ def test_the_label_page_and_pdf(app, coop, signed_in, tmp_path):
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) renders the PDF; CI installs it")
     (tmp_path / "label.pdf").write_bytes(printed.data)
-    subprocess.run(["pdftoppm", "-png", "-r", "300", "-singlefile", tmp_path / "label.pdf", tmp_path / "label"], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "300", "-singlefile", tmp_path / "label.pdf", tmp_path / "label"], check=True
+    )
     codes = zxingcpp.read_barcodes(Image.open(tmp_path / "label.png"))
     assert [c.text for c in codes] == [f"{app.config['PUBLIC_BASE_URL']}/t/{lot.public_code}"]
 

@@ -39,7 +39,10 @@ def farm(make_org: Callable[..., Organization], make_user: Callable[..., User], 
 
 
 def events_of(lot: Batch, stage: str = "harvest") -> int:
-    return db.session.scalar(select(func.count()).select_from(Event).where(Event.batch_id == lot.id, Event.stage == stage)) or 0
+    return (
+        db.session.scalar(select(func.count()).select_from(Event).where(Event.batch_id == lot.id, Event.stage == stage))
+        or 0
+    )
 
 
 def template(client: Any, headers: dict[str, str], product: str = "loquat", stage: str = "harvest") -> Any:
@@ -48,7 +51,9 @@ def template(client: Any, headers: dict[str, str], product: str = "loquat", stag
     return load_workbook(io.BytesIO(response.data))
 
 
-def filled(client: Any, headers: dict[str, str], rows: list[list[Any]], product: str = "loquat", stage: str = "harvest") -> bytes:
+def filled(
+    client: Any, headers: dict[str, str], rows: list[list[Any]], product: str = "loquat", stage: str = "harvest"
+) -> bytes:
     book = template(client, headers, product, stage)
     sheet = book["记录"]
     for r, values in enumerate(rows, start=2):
@@ -78,7 +83,10 @@ def test_template_has_chinese_headers_drop_downs_and_instructions(client, farm):
     formulas = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in sheet.data_validations.dataValidation}
     unit_col = "ABCDEFGHIJ"[headers.index("采收量单位")]
     assert f"{unit_col}2" in formulas and "A2" in formulas
-    listed = {lists.cell(row=1, column=c).value: [lists.cell(row=r, column=c).value for r in range(2, 12)] for c in range(1, 8)}
+    listed = {
+        lists.cell(row=1, column=c).value: [lists.cell(row=r, column=c).value for r in range(2, 12)]
+        for c in range(1, 8)
+    }
     assert {"IMP-0", "IMP-1", "IMP-2"} <= set(listed["批次号"])
     assert "斤" in listed["采收量单位"] and "公斤" in listed["采收量单位"]
     help_text = " ".join(str(c.value) for row in book["填写说明"].iter_rows() for c in row if c.value)
@@ -142,10 +150,14 @@ def test_csv_in_utf8_or_gbk_with_the_pickers(client, farm):
     writer = csv.writer(text)
     writer.writerow(["批次号", "发生时间", "采收量", "采收量单位", "等级", "备注"])
     writer.writerow([lots[2].lot_code, "2026-05-03 07:00", "80", "公斤", "", "上午摘"])
-    response = upload(client, farm["headers"], text.getvalue().encode("gb18030"), "h.csv", product="loquat", stage="harvest")
+    response = upload(
+        client, farm["headers"], text.getvalue().encode("gb18030"), "h.csv", product="loquat", stage="harvest"
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["stored"] == 1
-    same = upload(client, farm["headers"], ("\ufeff" + text.getvalue()).encode(), "h.csv", product="loquat", stage="harvest")
+    same = upload(
+        client, farm["headers"], ("\ufeff" + text.getvalue()).encode(), "h.csv", product="loquat", stage="harvest"
+    )
     assert same.get_json() == {"rows": 1, "stored": 0, "duplicates": 1}
 
 
@@ -183,9 +195,11 @@ def test_planting_with_a_pesticide_per_row_and_choice_names(client, farm):
     lot = farm["lots"][0]
     book = template(client, farm["headers"], stage="planting")
     headers = [c.value for c in book["记录"][1]]
-    values = {"批次号": lot.lot_code, "发生时间": "2026-03-01 08:00", "农药和肥料·类型": "农药", "农药和肥料·名称": "吡虫啉",
-              "农药和肥料·登记证号(PD…)": "PD20080001", "农药和肥料·用量": 20, "农药和肥料·用量单位": "克/亩",
-              "农药和肥料·施用时间": "2026/3/1 8:00", "农药和肥料·安全间隔期(天)": 14}  # fmt: skip
+    values = {
+        "批次号": lot.lot_code, "发生时间": "2026-03-01 08:00", "农药和肥料·类型": "农药", "农药和肥料·名称": "吡虫啉",
+        "农药和肥料·登记证号(PD…)": "PD20080001", "农药和肥料·用量": 20, "农药和肥料·用量单位": "克/亩",
+        "农药和肥料·施用时间": "2026/3/1 8:00", "农药和肥料·安全间隔期(天)": 14,
+    }  # fmt: skip
     for header, value in values.items():
         book["记录"].cell(row=2, column=headers.index(header) + 1, value=value)
     out = io.BytesIO()
