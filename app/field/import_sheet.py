@@ -320,6 +320,12 @@ def parse_when(text: str) -> dt.datetime | None:
     text = text.strip().replace("/", "-").replace("T", " ")
     if not text:
         return None
+    try:  # the common case, and ten times faster than strptime
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is not None:
+        return moment.replace(tzinfo=CHINA_TZ) if moment.tzinfo is None else moment
     for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
             return dt.datetime.strptime(text, pattern).replace(tzinfo=CHINA_TZ)

@@ -112,6 +112,7 @@ def import_events(
     form_fields = form_of(product, stage)
     position = {h: i for i, h in enumerate(sheet.headers) if h in by_header}
     header_of = _headers_by_key(cols, form_fields)
+    choice_names = _choice_names(cols)
     lots = _lots(actor, {cell_text(r[position[LOT_HEADER]]) for _n, r in sheet.rows if position[LOT_HEADER] < len(r)})
     problems: list[Problem] = []
     checked: list[_Checked] = []
@@ -121,7 +122,7 @@ def import_events(
         for header, i in position.items():
             posted[by_header[header].key] = cell_text(values[i]) if i < len(values) else ""
         row_problems: list[Problem] = []
-        _choices_to_keys(cols, posted)
+        _choices_to_keys(choice_names, posted)
         _times_to_iso(cols, posted)
         for ff in form_fields:
             if ff.widget == "list":
@@ -188,18 +189,23 @@ def _lots(actor: Actor, codes: set[str]) -> dict[str, Batch]:
     return {b.lot_code: b for b in db.session.scalars(query)}
 
 
-def _choices_to_keys(cols: list[Column], posted: dict[str, str]) -> None:
+def _choice_names(cols: list[Column]) -> dict[str, dict[str, str]]:
+    """Per drop-down column, every way a choice may be typed (its key, Chinese or English name) → its key."""
+    names: dict[str, dict[str, str]] = {}
+    with force_locale("en"):
+        for col in cols:
+            if col.widget == "choice":
+                names[col.key] = {typed: value for value, name in col.choices
+                                  for typed in (value, name, forms.choice_label(value))}  # fmt: skip
+    return names
+
+
+def _choices_to_keys(names: dict[str, dict[str, str]], posted: dict[str, str]) -> None:
     """A drop-down's Chinese name (or its English one, or the stored key) as the value the form posts."""
-    for col in cols:
-        if col.widget != "choice" or not posted.get(col.key):
-            continue
-        typed = posted[col.key]
-        for value, name in col.choices:
-            with force_locale("en"):
-                english = forms.choice_label(value)
-            if typed in (value, name, english):
-                posted[col.key] = value
-                break
+    for key, known in names.items():
+        typed = posted.get(key)
+        if typed and typed in known:
+            posted[key] = known[typed]
 
 
 def _store(
