@@ -165,8 +165,8 @@ def template_xlsx(actor: Actor, product: str, stage: str) -> bytes:
             rule.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
             sheet.add_data_validation(rule)
         if col.widget == "datetime":
-            for r in range(2, 202):
-                sheet.cell(row=r, column=i).number_format = TIME_FORMAT
+            # A column style, not styled empty cells: the sheet's rows stay empty until filled.
+            sheet.column_dimensions[letter].number_format = TIME_FORMAT
     sheet.freeze_panes = "A2"
     # What the file was made for, read back on upload (a CSV names them with the pickers instead).
     meta_col = list_col + 2

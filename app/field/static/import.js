@@ -14,14 +14,18 @@
     Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
     return text;
   };
+  // Every product's stages are in the page; only the chosen product's stay in the picker.
+  var allStages = Array.prototype.slice.call(stage.options);
   function followProduct() {
-    var first = null;
-    Array.prototype.forEach.call(stage.options, function (o) {
-      var mine = o.getAttribute("data-product") === product.value;
-      o.hidden = !mine; o.disabled = !mine;
-      if (mine && first === null) first = o;
+    var wanted = stage.value;
+    stage.textContent = "";
+    allStages.forEach(function (o) {
+      if (o.getAttribute("data-product") !== product.value) return;
+      o.hidden = false; o.disabled = false;
+      stage.appendChild(o);
     });
-    if (stage.selectedOptions.length === 0 || stage.selectedOptions[0].disabled) stage.value = first ? first.value : "";
+    if (wanted) stage.value = wanted;
+    if (!stage.value && stage.options.length) stage.selectedIndex = 0;
   }
   product.addEventListener("change", followProduct);
   followProduct();
@@ -56,7 +60,7 @@
       if (!e.lengthComputable) return;
       var p = Math.round((e.loaded / e.total) * 100);
       bar.value = p;
-      status.textContent = p < 100 ? say("uploading", { p: p }) : say("checking");
+      status.textContent = p < 100 ? say("uploading", { p: p + "%" }) : say("checking");
     };
     xhr.upload.onload = function () { bar.value = 100; status.textContent = say("checking"); };
     xhr.onload = function () {
