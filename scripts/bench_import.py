@@ -68,7 +68,9 @@ def rows_for(lots: list[str], count: int) -> list[tuple[str, str, list[object]]]
         round_no = n // len(lots)
         when = START + dt.timedelta(hours=round_no * 6, minutes=n % 60)
         if round_no == 0:
-            out.append((lot, "harvest", [lot, when.strftime("%Y-%m-%d %H:%M"), 200 + n % 50, "斤" if n % 2 else "公斤"]))
+            out.append(
+                (lot, "harvest", [lot, when.strftime("%Y-%m-%d %H:%M"), 200 + n % 50, "斤" if n % 2 else "公斤"])
+            )
         else:
             out.append((lot, "storage", [lot, when.strftime("%Y-%m-%d %H:%M"), 4, 88, "冷库1"]))
         n += 1
@@ -164,7 +166,9 @@ def main() -> None:
             elapsed, body, status = upload(stage)
             assert status == 200 and body["stored"] == 0, body
             again_s += elapsed
-        stored = db.session.scalar(select(func.count()).select_from(Event).where(Event.stage.in_(("harvest", "storage"))))
+        stored = db.session.scalar(
+            select(func.count()).select_from(Event).where(Event.stage.in_(("harvest", "storage")))
+        )
 
         # The bulk endpoint, 200 a request, on lots of their own (a second cooperative's copy of the same rows).
         bulk_rows = [
@@ -208,7 +212,9 @@ def raw_insert(database, batch_id: int, user_id: int, org_id: int, rows: int) ->
     database.session.execute(statement, params)
     database.session.commit()
     elapsed = time.perf_counter() - began
-    database.session.execute(text("DELETE FROM events WHERE batch_id = :b AND seq >= :s"), {"b": batch_id, "s": start_seq})
+    database.session.execute(
+        text("DELETE FROM events WHERE batch_id = :b AND seq >= :s"), {"b": batch_id, "s": start_seq}
+    )
     database.session.commit()
     return elapsed
 

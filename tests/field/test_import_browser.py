@@ -29,7 +29,6 @@ from app.compliance.models import Finding, FindingStep
 from app.db import db
 from app.field.models import EnteredQuantity
 from app.orgs import service as orgs
-from app.orgs.models import Organization
 from tests.public.builders import remove_journey
 
 CHROMIUM = "/usr/bin/chromium"
