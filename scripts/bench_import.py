@@ -12,7 +12,7 @@ request. Beside it, from the same run:
 * the same file again (everything already stored: nothing new).
 
     python scripts/bench_import.py [--database-url postgresql://postgres@127.0.0.1/yt_import]
-                                   [--rows 5000] [--lots 1000]
+                                   [--rows 5000] [--lots 100]
 
 Without ``--database-url`` it runs on a temporary SQLite file. A PostgreSQL database named in the
 URL must exist; its schema is dropped and created by the script (DROP/CREATE SCHEMA public).
@@ -95,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url")
     parser.add_argument("--rows", type=int, default=5000)
-    parser.add_argument("--lots", type=int, default=1000)
+    parser.add_argument("--lots", type=int, default=100)
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="yt-import-")
     url = args.database_url or f"sqlite:///{tmp.name}/import.db"
