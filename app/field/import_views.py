@@ -31,7 +31,9 @@ _routes = field_views.bp
 
 class EventsTemplateArgs(StrictSchema):
     product = fields.String(required=True, validate=validate.OneOf(sorted(PRODUCTS)))
-    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    stage = fields.String(
+        validate=validate.OneOf(STAGES), metadata={"description": "one of the product's stages; its first if omitted"}
+    )
 
 
 class EventsImportArgs(StrictSchema):
@@ -77,8 +79,9 @@ def _answer(result: imports.ImportResult) -> tuple[dict[str, Any], int]:
 @require_roles()
 def events_template(args: dict[str, Any]) -> Response:
     """The XLSX template for one product's stage, its lot-code list filled with the caller's lots."""
-    data = imports.template_xlsx(actor(), args["product"], args["stage"])
-    return _xlsx(data, args["product"], args["stage"])
+    stage = args.get("stage") or PRODUCTS[args["product"]].stages[0]
+    data = imports.template_xlsx(actor(), args["product"], stage)
+    return _xlsx(data, args["product"], stage)
 
 
 @blp.route("/imports/events", methods=["POST"])
