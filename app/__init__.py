@@ -258,6 +258,9 @@ FEATURE_BLUEPRINTS: tuple[str, ...] = (
     "app.web.views",
     "app.checkpoints.views",
     "app.field.certificates",  # its routes join the field blueprint before it is registered
+    "app.field.import_views",  # likewise, and /api/v1/imports
+    "app.field.custody_pages",  # likewise
+    "app.field.label_print",  # likewise
     "app.field.views",
     "app.office.views",
     "app.office.pages",

@@ -74,6 +74,8 @@ POST /api/v1/users                                    401  403  403  403  403  4
 GET  /api/v1/users                                    401  403  403  403  403  403  403  403  ok   403
 POST /api/v1/sites                                    401  ok   ok   ok   ok   ok   403  403  ok   ok
 GET  /api/v1/sites                                    401  ok   ok   ok   ok   ok   ok   ok   ok   ok
+GET  /api/v1/imports/events/template.xlsx             401  ok   ok   ok   ok   ok   ok   ok   ok   ok
+POST /api/v1/imports/events                           401  422  422  422  422  422  422  422  422  422
 POST /api/v1/organizations/import                     401  403  403  403  403  403  403  403  ok   403
 GET  /api/v1/organizations/import/template.xlsx       401  403  403  403  403  403  403  403  ok   403
 GET  /api/v1/office/audit                             401  403  403  403  403  403  403  403  ok   403
@@ -342,6 +344,7 @@ def request_for(op: str, w: dict[str, Any]) -> dict[str, Any]:
         "GET /api/v1/transfers": {"direction": "incoming"},
         "GET /api/v1/standards/compare": {"product": "mahua", "parameter": "lead"},
         "GET /api/v1/standards/coverage": {"product": "loquat"},
+        "GET /api/v1/imports/events/template.xlsx": {"product": "loquat", "stage": "harvest"},
     }
     method = op.split()[0]
     if method == "GET":
