@@ -31,6 +31,7 @@ from sqlalchemy import insert, select
 
 from app import access
 from app.auth import Actor
+from app.batches import capture
 from app.batches import service as batches
 from app.batches.models import Batch
 from app.db import db, utcnow
@@ -213,8 +214,8 @@ def _store(
 ) -> ImportResult:
     # Batch-id order, each batch's rows as given: the lock order every bulk writer uses.
     ordered = sorted(checked, key=lambda c: c.batch.id)
-    rows = [batches._Row(c.batch.id, stage, c.occurred_at, c.data, None, None, c.key) for c in ordered]
-    outcomes = batches._append_rows(actor, rows, now)
+    rows = [capture._Row(c.batch.id, stage, c.occurred_at, c.data, None, None, c.key) for c in ordered]
+    outcomes = capture._append_rows(actor, rows, now)
     problems: list[Problem] = []
     for c, outcome in zip(ordered, outcomes, strict=True):
         if isinstance(outcome, DomainError):
