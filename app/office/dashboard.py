@@ -27,8 +27,9 @@ from app.compliance import verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.models import Certification, Finding, FindingStep, Inspection
 from app.db import db, utcnow
-from app.office.models import Enrollment
+from app.office.models import STAGES, Enrollment, StandardRecord
 from app.office.roster import COUNTIES, KIND_LABELS, PARTICIPANT_KINDS
+from app.office.standards import STAGE_LABELS, TARGET_GROUP
 from app.orgs.models import Organization
 
 ADOPTION_TARGET = 200
@@ -39,6 +40,8 @@ ACTIVE_DAYS = 30
 EXPIRING_DAYS = 60
 VERDICT_LABELS = {"pass": "合格", "fail": "不合格", "incomplete": "未检全"}
 GREEN, RED, AMBER, GREY = "#2f6b3a", "#b3261e", "#c98a00", "#9aa5a0"
+# 立项, 征求意见, 发布, 备案: lighter to darker green.
+STAGE_COLORS = ("#c7dcc4", "#8fba8c", "#4f8f55", GREEN)
 
 
 def product_name(key: str) -> str:
@@ -76,7 +79,7 @@ def active_since(since: dt.datetime) -> set[int]:
 
 
 def standard_group(standard: Standard) -> str | None:
-    """Which of the plan's targets a standard counts toward: local (DB42, DB4212), group/enterprise (T/, Q/)."""
+    """Which of the plan's targets a catalog standard counts toward: local (DB42, DB4212), group/enterprise (T/, Q/)."""
     code = standard.code.upper()
     if code.startswith("DB42") or standard.level in ("provincial", "municipal"):
         return "local"
@@ -85,18 +88,49 @@ def standard_group(standard: Standard) -> str | None:
     return None
 
 
-def standards_by_group() -> dict[str, list[Standard]]:
-    found: dict[str, list[Standard]] = {"local": [], "group_enterprise": []}
-    for standard in db.session.scalars(select(Standard).order_by(Standard.code)):
-        group = standard_group(standard)
-        if group:
-            found[group].append(standard)
-    return found
-
-
 def products_of_standard(standard: Standard) -> list[str]:
     applies = [p for p in standard.applies_to or [] if p in PRODUCTS]
     return applies or (list(PRODUCTS) if "all" in (standard.applies_to or []) else [])
+
+
+@dataclass(frozen=True)
+class StandardEntry:
+    """One standard the targets count: from the office's register (with its stage) or, not registered, the catalog."""
+
+    code: str
+    title_zh: str
+    level: str
+    products: list[str]
+    stage: str
+    day: dt.date | None
+    registered: bool
+
+
+STANDARD_GROUPS = ("local", "group_enterprise", "national_proposed")
+
+
+def standards_by_group() -> dict[str, list[StandardEntry]]:
+    """The register's standards by target, and the catalog's local, group and enterprise ones not in it (published)."""
+    found: dict[str, list[StandardEntry]] = {g: [] for g in STANDARD_GROUPS}
+    registered: set[str] = set()
+    for r in db.session.scalars(select(StandardRecord).order_by(StandardRecord.code)):
+        registered.add(r.code)
+        day = next((getattr(r, f"{s}_on") for s in reversed(STAGES) if getattr(r, f"{s}_on")), None)
+        found[TARGET_GROUP[r.level]].append(
+            StandardEntry(r.code, r.title_zh, r.level, [p for p in r.products if p in PRODUCTS], r.stage, day, True)
+        )
+    for standard in db.session.scalars(select(Standard).order_by(Standard.code)):
+        group = standard_group(standard)
+        if group and standard.code not in registered:
+            found[group].append(
+                StandardEntry(
+                    standard.code, standard.title_zh, standard.level, products_of_standard(standard), "published",
+                    standard.issued or standard.effective, False,
+                )
+            )  # fmt: skip
+    for entries in found.values():
+        entries.sort(key=lambda e: e.code)
+    return found
 
 
 @dataclass(frozen=True)
@@ -187,9 +221,18 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
         "standards": {
             "local": {"target": LOCAL_TARGET, "count": len(groups["local"])},
             "group_enterprise": {"target": GROUP_ENTERPRISE_TARGET, "count": len(groups["group_enterprise"])},
-            "national_proposed": {"target": NATIONAL_PROPOSED_TARGET, "count": None},
+            "national_proposed": {"target": NATIONAL_PROPOSED_TARGET, "count": len(groups["national_proposed"])},
+            "by_stage": {
+                g: {st: sum(1 for e in found if e.stage == st) for st in STAGES} for g, found in groups.items()
+            },
             "by_product": {
-                k: {g: sum(1 for s in found if k in products_of_standard(s)) for g, found in groups.items()}
+                k: {g: sum(1 for e in found if k in e.products) for g, found in groups.items()} for k in PRODUCTS
+            },
+            "by_product_stage": {
+                k: {
+                    st: sum(1 for found in groups.values() for e in found if k in e.products and e.stage == st)
+                    for st in STAGES
+                }
                 for k in PRODUCTS
             },
         },
@@ -308,14 +351,45 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "id": "standards",
             "drill": "standards",
             "param": "group",
-            "keys": ["local", "group_enterprise"],
+            "keys": list(STANDARD_GROUPS),
             "option": _bar(
                 "标准体系：已登记 / 目标",
-                f"地方标准目标 {s['local']['target']} 项，团体与企业标准目标 {s['group_enterprise']['target']} 项",
-                ["地方标准（DB42）", "团体和企业标准（T/、Q/）"],
+                f"地方标准目标 {s['local']['target']} 项，团体与企业标准目标 {s['group_enterprise']['target']} 项，"
+                f"提出国家或行业标准目标 {s['national_proposed']['target']} 项",
+                ["地方标准（DB42）", "团体和企业标准（T/、Q/）", "提出国家/行业标准"],
                 [
-                    _series("已登记", [s["local"]["count"], s["group_enterprise"]["count"]], GREEN),
-                    _series("目标", [s["local"]["target"], s["group_enterprise"]["target"]], GREY),
+                    *(
+                        {
+                            "type": "bar",
+                            "stack": "registered",
+                            "name": STAGE_LABELS[st],
+                            "data": [s["by_stage"][g][st] for g in STANDARD_GROUPS],
+                            "itemStyle": {"color": color},
+                        }
+                        for st, color in zip(STAGES, STAGE_COLORS, strict=True)
+                    ),
+                    _series("目标", [s[g]["target"] for g in STANDARD_GROUPS], GREY),
+                ],
+            ),
+        },
+        {
+            "id": "standards_product",
+            "drill": "standards",
+            "param": "product",
+            "keys": products,
+            "option": _bar(
+                "标准按产品线和阶段",
+                "立项、征求意见、发布、备案",
+                [product_name(k) for k in products],
+                [
+                    {
+                        "type": "bar",
+                        "stack": "stage",
+                        "name": STAGE_LABELS[st],
+                        "data": [s["by_product_stage"][k][st] for k in products],
+                        "itemStyle": {"color": color},
+                    }
+                    for st, color in zip(STAGES, STAGE_COLORS, strict=True)
                 ],
             ),
         },

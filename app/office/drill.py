@@ -21,11 +21,11 @@ from app.office.dashboard import (
     participants,
     product_lines_of,
     product_name,
-    products_of_standard,
     standards_by_group,
     tested_batches,
 )
 from app.office.roster import KIND_LABELS
+from app.office.standards import STAGE_LABELS
 from app.orgs.models import Organization
 
 
@@ -74,23 +74,28 @@ def _drill_organizations(param: str | None, key: str | None, now: dt.datetime) -
 
 def _drill_standards(param: str | None, key: str | None, now: dt.datetime) -> Table:
     groups = standards_by_group()
-    names = {"local": "地方标准", "group_enterprise": "团体和企业标准"}
-    chosen = [key] if key in groups else list(groups)
+    names = {"local": "地方标准", "group_enterprise": "团体和企业标准", "national_proposed": "提出的国家/行业标准"}
+    chosen = [key] if param == "group" and key in groups else list(groups)
     title = "标准：" + "、".join(names[g] for g in chosen)
+    entries = [(g, e) for g in chosen for e in groups[g]]
+    if param == "product" and key:
+        entries = [(g, e) for g, e in entries if key in e.products]
+        title = f"标准：{product_name(key)}"
     return Table(
         title,
-        ["类别", "标准号", "名称", "层级", "适用产品", "实施日期"],
+        ["类别", "标准号", "名称", "层级", "适用产品", "阶段", "日期", "来源"],
         [
             [
                 names[g],
-                st.code,
-                st.title_zh,
-                st.level,
-                "、".join(product_name(p) for p in products_of_standard(st)),
-                st.effective.isoformat() if st.effective else "",
+                e.code,
+                e.title_zh,
+                e.level,
+                "、".join(product_name(p) for p in e.products),
+                STAGE_LABELS.get(e.stage, e.stage),
+                e.day.isoformat() if e.day else "",
+                "试点办登记" if e.registered else "标准目录",
             ]
-            for g in chosen
-            for st in groups[g]
+            for g, e in entries
         ],
     )
 

@@ -6,12 +6,14 @@ desk's session login and its per-session CSRF token serve here as well.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
@@ -22,9 +24,10 @@ from app.catalog.models import Requirement
 from app.catalog.products import PRODUCTS
 from app.clock import CHINA_TZ
 from app.db import db
-from app.errors import Forbidden, InvalidInput
-from app.office import compare, coverage, dashboard, drill, roster, service
+from app.errors import Conflict, Forbidden, InvalidInput
+from app.office import compare, coverage, dashboard, drill, roster, service, standards
 from app.office.export import table_csv, table_xlsx
+from app.office.models import LEVELS, STAGES
 from app.office.views import xlsx_response
 from app.orgs.models import Organization, Role
 from app.web.views import csrf_token
@@ -307,6 +310,77 @@ def coverage_page() -> str:
     except InvalidInput:
         abort(404)
     return render_template("office/coverage.html", result=result)
+
+
+# --- standards: the register (stage and dates) -----------------------------------------------------
+
+
+_RECORD_FIELDS = ("code", "title_zh", "level", "stage", "filing_no", "notes", *standards.DATE_FIELDS.values())
+
+
+def _record_form(record: Any | None) -> dict[str, Any]:
+    if record is None:
+        return {key: "" for key in _RECORD_FIELDS} | {"products": [], "stage": "proposed"}
+    form = {key: getattr(record, key) or "" for key in _RECORD_FIELDS}
+    return form | {"products": list(record.products)}
+
+
+def _parse_record_form() -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """The form as typed (to show again) and as values for the service; a date that is not one is named."""
+    form: dict[str, Any] = {key: request.form.get(key, "") for key in _RECORD_FIELDS}
+    form["products"] = request.form.getlist("products")
+    values: dict[str, Any] = dict(form)
+    errors: dict[str, list[str]] = {}
+    for key in standards.DATE_FIELDS.values():
+        raw = form[key].strip()
+        try:
+            values[key] = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            errors[key] = [_("日期格式应为 年-月-日，如 2026-03-01")]
+    if form["level"] not in LEVELS:
+        errors["level"] = [_("请选择层级")]
+    if form["stage"] not in STAGES:
+        errors["stage"] = [_("请选择阶段")]
+    return form, values, errors
+
+
+def _record_page(record: Any | None, form: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
+    html = render_template(
+        "office/standards.html",
+        items=standards.list_records(),
+        record=record,
+        form=form,
+        errors=errors,
+        stage_labels=standards.STAGE_LABELS,
+        level_labels=standards.LEVEL_LABELS,
+    )
+    return html, status
+
+
+@bp.route("/standards", methods=["GET", "POST"])
+@bp.route("/standards/<id:record_id>", methods=["GET", "POST"])
+@office_required
+def standards_page(record_id: int | None = None) -> Any:
+    """The register of standards: the list, a new one, or one to edit (its stage and dates)."""
+    record = standards.get_record(record_id) if record_id is not None else None
+    if request.method == "GET":
+        return _record_page(record, _record_form(record), {})
+    form, values, errors = _parse_record_form()
+    if record is not None:
+        form["code"], form["level"] = record.code, record.level
+        errors.pop("level", None)
+    if errors:
+        return _record_page(record, form, errors, 422)
+    try:
+        if record is None:
+            saved = standards.register(_actor(), **values)
+        else:
+            changes = {k: v for k, v in values.items() if k not in ("code", "level")}
+            saved = standards.update(_actor(), record, **changes)
+    except (InvalidInput, Conflict) as exc:
+        return _record_page(record, form, (exc.errors or {}).get("json", {}), 422)
+    flash(_("已保存标准 %(code)s。", code=saved.code), "ok")
+    return redirect(url_for("office.standards_page"))
 
 
 # --- the audit log --------------------------------------------------------------------------------

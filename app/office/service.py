@@ -35,6 +35,10 @@ ACTIONS = {
     "user.deactivate": "停用用户",
     "user.reactivate": "恢复用户",
     "token.create": "签发接口令牌",
+    "standard.register": "登记标准",
+    "standard.update": "修改标准登记",
+    "site.create": "新建场所",
+    "site.update": "修改场所",
 }
 
 
