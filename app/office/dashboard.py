@@ -27,6 +27,7 @@ from app.compliance import verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.models import Certification, Finding, FindingStep, Inspection
 from app.db import db, utcnow
+from app.labels import scans as label_scans
 from app.office.models import STAGES, Enrollment, StandardRecord
 from app.office.roster import COUNTIES, KIND_LABELS, PARTICIPANT_KINDS
 from app.office.standards import STAGE_LABELS, TARGET_GROUP
@@ -38,10 +39,13 @@ GROUP_ENTERPRISE_TARGET = 70
 NATIONAL_PROPOSED_TARGET = 1
 ACTIVE_DAYS = 30
 EXPIRING_DAYS = 60
+SCAN_WEEKS = 12
 VERDICT_LABELS = {"pass": "合格", "fail": "不合格", "incomplete": "未检全"}
 GREEN, RED, AMBER, GREY = "#2f6b3a", "#b3261e", "#c98a00", "#9aa5a0"
 # 立项, 征求意见, 发布, 备案: lighter to darker green.
 STAGE_COLORS = ("#c7dcc4", "#8fba8c", "#4f8f55", GREEN)
+# One colour per product line (the scans chart stacks them).
+PRODUCT_COLORS = ("#2f6b3a", "#c98a00", "#3b6ea8", "#8a4f9e", "#b3261e", "#5a9a8f")
 
 
 def product_name(key: str) -> str:
@@ -188,6 +192,13 @@ def certifications_on(today: dt.date) -> tuple[list[Certification], list[Certifi
     return held, [c for c in held if c.valid_to is not None and c.valid_to <= soon]
 
 
+def scan_weeks(today: dt.date) -> tuple[list[dt.date], dict[str, dict[dt.date, int]]]:
+    """The last SCAN_WEEKS weeks (Mondays, China days) and consumer scans by product line and week."""
+    this_monday = today - dt.timedelta(days=today.weekday())
+    mondays = [this_monday - dt.timedelta(weeks=n) for n in reversed(range(SCAN_WEEKS))]
+    return mondays, label_scans.weekly_by_product(mondays[0], today)
+
+
 # --- the figures ----------------------------------------------------------------------------------
 
 
@@ -208,6 +219,7 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
         cells[(t.producer.county or "未填", t.batch.product_key)][t.verdict] += 1
     opened, closed, median_days = finding_times()
     held, expiring = certifications_on(today)
+    mondays, weekly = scan_weeks(today)
     return {
         "as_of": now.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
         "adoption": {
@@ -257,6 +269,11 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
                 k: {"held": sum(1 for c in held if c.kind == k), "expiring": sum(1 for c in expiring if c.kind == k)}
                 for k in CERTIFICATION_KINDS
             },
+        },
+        "scans": {
+            "weeks": [m.isoformat() for m in mondays],
+            "total": sum(n for weeks in weekly.values() for n in weeks.values()),
+            "by_product": {k: [weekly.get(k, {}).get(m, 0) for m in mondays] for k in PRODUCTS},
         },
     }
 
@@ -310,6 +327,7 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
     products = list(a["by_product"])
     cell_keys = [f"{cell['county']}|{cell['product']}" for cell in c["cells"]]
     cert_kinds = list(cert["by_kind"])
+    sc = figures["scans"]
     return [
         {
             "id": "adoption_county",
@@ -431,6 +449,27 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
                 [
                     _series("有效", [cert["by_kind"][k]["held"] for k in cert_kinds], GREEN),
                     _series(f"{EXPIRING_DAYS}天内到期", [cert["by_kind"][k]["expiring"] for k in cert_kinds], AMBER),
+                ],
+            ),
+        },
+        {
+            "id": "scans",
+            "drill": "scans",
+            "param": "week",
+            "keys": sc["weeks"],
+            "option": _bar(
+                f"消费者扫码：近 {SCAN_WEEKS} 周 {sc['total']} 次",
+                "按产品线和周（周一起）",
+                [w[5:] for w in sc["weeks"]],
+                [
+                    {
+                        "type": "bar",
+                        "stack": "scans",
+                        "name": product_name(k),
+                        "data": sc["by_product"][k],
+                        "itemStyle": {"color": color},
+                    }
+                    for k, color in zip(products, PRODUCT_COLORS, strict=False)
                 ],
             ),
         },

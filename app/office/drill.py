@@ -21,6 +21,7 @@ from app.office.dashboard import (
     participants,
     product_lines_of,
     product_name,
+    scan_weeks,
     standards_by_group,
     tested_batches,
 )
@@ -160,11 +161,30 @@ def _drill_certifications(param: str | None, key: str | None, now: dt.datetime) 
     )
 
 
+def _drill_scans(param: str | None, key: str | None, now: dt.datetime) -> Table:
+    mondays, weekly = scan_weeks(now.astimezone(CHINA_TZ).date())
+    title = "消费者扫码（按产品线和周）"
+    if param == "week" and key:
+        mondays = [m for m in mondays if m.isoformat() == key]
+        title += f"：{key} 起一周"
+    return Table(
+        title,
+        ["周（周一）", "产品", "扫码次数"],
+        [
+            [m.isoformat(), product_name(product), weekly[product][m]]
+            for m in mondays
+            for product in sorted(weekly)
+            if weekly[product].get(m)
+        ],
+    )
+
+
 DRILLS: dict[str, Callable[[str | None, str | None, dt.datetime], Table]] = {
     "organizations": _drill_organizations,
     "standards": _drill_standards,
     "batches": _drill_batches,
     "certifications": _drill_certifications,
+    "scans": _drill_scans,
 }
 
 

@@ -25,7 +25,7 @@ from app.catalog.products import PRODUCTS
 from app.clock import CHINA_TZ
 from app.db import db
 from app.errors import Conflict, Forbidden, InvalidInput
-from app.office import compare, coverage, dashboard, drill, roster, service, standards
+from app.office import compare, coverage, dashboard, drill, report, roster, service, standards
 from app.office.export import table_csv, table_xlsx
 from app.office.models import LEVELS, STAGES
 from app.office.views import xlsx_response
@@ -126,6 +126,15 @@ def drill_download(name: str, fmt: str) -> Response:
         return xlsx_response(table_xlsx(table, dashboard.summary()["as_of"]), filename)
     response = Response(table_csv(table), mimetype="text/csv")
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+@bp.get("/report.pdf")
+@office_required
+def report_pdf() -> Response:
+    """The dashboard's figures as the acceptance review's PDF (创建资料汇编)."""
+    response = Response(report.render(), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = "attachment; filename=office-report.pdf"
     return response
 
 

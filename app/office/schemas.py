@@ -54,6 +54,7 @@ class SummaryOut(Schema):
     standards = fields.Dict(required=True)
     compliance = fields.Dict(required=True)
     certifications = fields.Dict(required=True)
+    scans = fields.Dict(required=True, metadata={"description": "consumer scans by product line and week"})
 
 
 class CompareArgs(StrictSchema):
