@@ -25,7 +25,8 @@ from app.catalog.products import PRODUCTS
 from app.clock import CHINA_TZ
 from app.db import db
 from app.errors import Conflict, Forbidden, InvalidInput
-from app.office import compare, coverage, dashboard, drill, report, roster, service, standards
+from app.field.sites import SITE_KINDS
+from app.office import compare, coverage, dashboard, drill, report, roster, service, sites, standards
 from app.office.export import table_csv, table_xlsx
 from app.office.models import LEVELS, STAGES
 from app.office.views import xlsx_response
@@ -204,6 +205,56 @@ def _org_form(org: Organization | None) -> dict[str, Any]:
     }
 
 
+def _org_page(
+    org: Organization | None,
+    form: dict[str, Any],
+    errors: dict[str, Any],
+    status: int = 200,
+    *,
+    site: Any | None = None,
+    site_form: dict[str, Any] | None = None,
+    site_errors: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    """The organization's form and, once it exists, its sites with a form to add or edit one."""
+    html = render_template(
+        "office/organization.html",
+        org=org,
+        form=form,
+        errors=errors,
+        sites=sites.sites_of(org) if org is not None else [],
+        site=site,
+        site_form=site_form or _site_form(site),
+        site_errors=site_errors or {},
+        site_kinds=SITE_KINDS,
+    )
+    return html, status
+
+
+def _site_form(site: Any | None) -> dict[str, str]:
+    if site is None:
+        return {key: "" for key in sites.FIELDS}
+    return {key: "" if getattr(site, key) is None else str(getattr(site, key)) for key in sites.FIELDS}
+
+
+@bp.route("/organizations/<id:org_id>/sites", methods=["POST"])
+@bp.route("/organizations/<id:org_id>/sites/<id:site_id>", methods=["GET", "POST"])
+@office_required
+def site_form(org_id: int, site_id: int | None = None) -> Any:
+    """Add a site to an organization, or edit one (kind, county, township, village, coordinates)."""
+    org = service.get_organization(org_id)
+    site = sites.get_site(org, site_id) if site_id is not None else None
+    if request.method == "GET":
+        return _org_page(org, _org_form(org), {}, site=site)
+    form = {key: request.form.get(key, "") for key in sites.FIELDS}
+    try:
+        saved = sites.save_site(_actor(), org, form, site)
+    except InvalidInput as exc:
+        errors = (exc.errors or {}).get("form", {})
+        return _org_page(org, _org_form(org), {}, 422, site=site, site_form=form, site_errors=errors)
+    flash(_("已保存场所 %(name)s。", name=saved.name), "ok")
+    return redirect(url_for("office.organization_form", org_id=org.id) + "#sites")
+
+
 @bp.route("/organizations/new", methods=["GET", "POST"])
 @bp.route("/organizations/<id:org_id>", methods=["GET", "POST"])
 @office_required
@@ -211,7 +262,7 @@ def organization_form(org_id: int | None = None) -> Any:
     """Create or edit an organization (credit code checked; a household's masked ID; its cooperative)."""
     org = service.get_organization(org_id) if org_id is not None else None
     if request.method == "GET":
-        return render_template("office/organization.html", org=org, form=_org_form(org), errors={})
+        return _org_page(org, _org_form(org), {})
     form: dict[str, Any] = {key: request.form.get(key, "") for key, _ in roster.COLUMNS}
     form["products"] = request.form.getlist("products")
     form["production_licence"] = request.form.get("production_licence", "")
@@ -219,7 +270,7 @@ def organization_form(org_id: int | None = None) -> Any:
         saved = service.save_organization(_actor(), form, org)
     except InvalidInput as exc:
         errors = (exc.errors or {}).get("form", {})
-        return render_template("office/organization.html", org=org, form=form, errors=errors), 422
+        return _org_page(org, form, errors, 422)
     flash(f"已保存主体 {saved.code}。", "ok")
     return redirect(url_for("office.organizations"))
 
