@@ -298,17 +298,18 @@ def _bar(title: str, subtitle: str, names: list[str], series: list[dict[str, Any
     option: dict[str, Any] = {
         "title": {"text": title, "subtext": subtitle, "left": 0, "textStyle": {"fontSize": 15}},
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 16, "top": 70, "bottom": 36 if several else 8, "containLabel": True},
+        # Several series: their legend sits under the subtitle, clear of the rotated category names.
+        "grid": {"left": 8, "right": 16, "top": 104 if several else 70, "bottom": 8, "containLabel": True},
         "xAxis": {
             "type": "category",
             "data": names,
-            "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 3 else 0},
+            "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 3 or max(map(len, names), default=0) > 5 else 0},
         },
         "yAxis": {"type": "value", "minInterval": 1},
         "series": series,
     }
     if several:
-        option["legend"] = {"bottom": 0, "left": "center"}
+        option["legend"] = {"top": 62, "left": 0, "type": "scroll"}
     if not names:
         option["graphic"] = {
             "type": "text",
@@ -372,9 +373,9 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "keys": list(STANDARD_GROUPS),
             "option": _bar(
                 "标准体系：已登记 / 目标",
-                f"地方标准目标 {s['local']['target']} 项，团体与企业标准目标 {s['group_enterprise']['target']} 项，"
-                f"提出国家或行业标准目标 {s['national_proposed']['target']} 项",
-                ["地方标准（DB42）", "团体和企业标准（T/、Q/）", "提出国家/行业标准"],
+                f"目标：地方 {s['local']['target']} 项，团体和企业 {s['group_enterprise']['target']} 项，"
+                f"国家或行业（提出）{s['national_proposed']['target']} 项",
+                ["地方标准", "团体和企业标准", "国家/行业标准（提出）"],
                 [
                     *(
                         {
@@ -445,7 +446,7 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "option": _bar(
                 f"三品一标：有效 {cert['held']} 张",
                 f"{EXPIRING_DAYS} 天内到期 {cert['expiring_60d']} 张",
-                [CERTIFICATION_KINDS[k][0] for k in cert_kinds],
+                [CERTIFICATION_KINDS[k] for k in cert_kinds],
                 [
                     _series("有效", [cert["by_kind"][k]["held"] for k in cert_kinds], GREEN),
                     _series(f"{EXPIRING_DAYS}天内到期", [cert["by_kind"][k]["expiring"] for k in cert_kinds], AMBER),

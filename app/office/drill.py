@@ -134,7 +134,7 @@ def _drill_certifications(param: str | None, key: str | None, now: dt.datetime) 
     title = "有效的三品一标证书"
     if param == "kind" and key in CERTIFICATION_KINDS:
         held = [c for c in held if c.kind == key]
-        title += f"：{CERTIFICATION_KINDS[key][0]}"
+        title += f"：{CERTIFICATION_KINDS[key]}"
     elif param == "expiring":
         held = [c for c in held if c.id in soon]
         title += f"：{EXPIRING_DAYS} 天内到期"
@@ -147,7 +147,7 @@ def _drill_certifications(param: str | None, key: str | None, now: dt.datetime) 
         ["证书类别", "证书编号", "持证主体", "产品", "发证机构", "有效期起", "有效期至", f"{EXPIRING_DAYS}天内到期"],
         [
             [
-                CERTIFICATION_KINDS.get(c.kind, (c.kind,))[0],
+                CERTIFICATION_KINDS.get(c.kind, c.kind),
                 c.number,
                 holders[c.holder_org_id].name,
                 product_name(c.product_key),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+from app.compliance.certifications import CERTIFICATION_KINDS
 from app.demo import load_demo
 from app.office import dashboard
 from tests.office.test_pages import sign_in
@@ -36,6 +37,8 @@ def test_the_report_holds_the_dashboards_figures_in_chinese(client, make_user, t
     for county, n in a["by_county"].items():
         if n:
             assert f"{county} {n}" in flat
+    for name in CERTIFICATION_KINDS.values():  # the certifications chart's categories, whole names
+        assert name in tight
     rendered = tmp_path / "page"
     subprocess.run(
         ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "2", str(tmp_path / "report.pdf"), str(rendered)], check=True
