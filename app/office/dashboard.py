@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from app.batches.models import Batch, Event
 from app.catalog.models import Standard
@@ -27,7 +27,7 @@ from app.compliance import verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.models import Certification, Finding, FindingStep, Inspection
 from app.db import db, utcnow
-from app.labels import scans as label_scans
+from app.labels.models import Scan, ScanDay
 from app.office.models import STAGES, Enrollment, StandardRecord
 from app.office.roster import COUNTIES, KIND_LABELS, PARTICIPANT_KINDS
 from app.office.standards import STAGE_LABELS, TARGET_GROUP
@@ -193,10 +193,38 @@ def certifications_on(today: dt.date) -> tuple[list[Certification], list[Certifi
 
 
 def scan_weeks(today: dt.date) -> tuple[list[dt.date], dict[str, dict[dt.date, int]]]:
-    """The last SCAN_WEEKS weeks (Mondays, China days) and consumer scans by product line and week."""
+    """The last SCAN_WEEKS weeks (Mondays, China days) and consumer scans by product line and week.
+
+    The same counts as ``app.labels.scans.weekly_by_product`` (raw scans and the daily counts they
+    fold into), summed by the database: each week's bounds are fixed instants (Monday 00:00 China
+    time), so one CASE names the week in SQL on SQLite and PostgreSQL alike, and only
+    product x week rows come back.
+    """
     this_monday = today - dt.timedelta(days=today.weekday())
     mondays = [this_monday - dt.timedelta(weeks=n) for n in reversed(range(SCAN_WEEKS))]
-    return mondays, label_scans.weekly_by_product(mondays[0], today)
+    ends = [*mondays[1:], today + dt.timedelta(days=1)]
+    starts_at = [dt.datetime.combine(m, dt.time(), CHINA_TZ) for m in mondays]
+    ends_at = [dt.datetime.combine(e, dt.time(), CHINA_TZ) for e in ends]
+    raw_week = case(*((Scan.scanned_at < end, n) for n, end in enumerate(ends_at)))
+    day_week = case(*((ScanDay.day < end, n) for n, end in enumerate(ends)))
+    totals: dict[str, dict[dt.date, int]] = {}
+    raw = (
+        select(Batch.product_key, raw_week, func.count())
+        .join(Batch, Batch.id == Scan.batch_id)
+        .where(Scan.scanned_at >= starts_at[0], Scan.scanned_at < ends_at[-1])
+        .group_by(Batch.product_key, raw_week)
+    )
+    folded = (
+        select(Batch.product_key, day_week, func.sum(ScanDay.scans))
+        .join(Batch, Batch.id == ScanDay.batch_id)
+        .where(ScanDay.day >= mondays[0], ScanDay.day <= today)
+        .group_by(Batch.product_key, day_week)
+    )
+    for query in (raw, folded):
+        for product, week, n in db.session.execute(query):
+            weeks = totals.setdefault(product, {})
+            weeks[mondays[week]] = weeks.get(mondays[week], 0) + int(n)
+    return mondays, totals
 
 
 # --- the figures ----------------------------------------------------------------------------------
