@@ -17,6 +17,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
 from app.batches.models import Batch, Event
@@ -27,6 +29,7 @@ from app.compliance import verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.models import Certification, Finding, FindingStep, Inspection
 from app.db import db, utcnow
+from app.i18n import N_
 from app.labels.models import Scan, ScanDay
 from app.office.models import STAGES, Enrollment, StandardRecord
 from app.office.roster import COUNTIES, KIND_LABELS, PARTICIPANT_KINDS
@@ -40,7 +43,12 @@ NATIONAL_PROPOSED_TARGET = 1
 ACTIVE_DAYS = 30
 EXPIRING_DAYS = 60
 SCAN_WEEKS = 12
-VERDICT_LABELS = {"pass": "合格", "fail": "不合格", "incomplete": "未检全"}
+VERDICT_LABELS = {"pass": N_("合格"), "fail": N_("不合格"), "incomplete": N_("未检全")}
+GROUP_LABELS = {
+    "local": N_("地方标准"),
+    "group_enterprise": N_("团体和企业标准"),
+    "national_proposed": N_("国家/行业标准（提出）"),
+}
 GREEN, RED, AMBER, GREY = "#2f6b3a", "#b3261e", "#c98a00", "#9aa5a0"
 # 立项, 征求意见, 发布, 备案: lighter to darker green.
 STAGE_COLORS = ("#c7dcc4", "#8fba8c", "#4f8f55", GREEN)
@@ -49,7 +57,10 @@ PRODUCT_COLORS = ("#2f6b3a", "#c98a00", "#3b6ea8", "#8a4f9e", "#b3261e", "#5a9a8
 
 
 def product_name(key: str) -> str:
-    return PRODUCTS[key].name_zh if key in PRODUCTS else key
+    """The product line's name in the request's language (Chinese outside a request)."""
+    if key not in PRODUCTS:
+        return key
+    return PRODUCTS[key].name_en if str(get_locale() or "zh") == "en" else PRODUCTS[key].name_zh
 
 
 # --- the records behind the figures ---------------------------------------------------------------
@@ -343,7 +354,7 @@ def _bar(title: str, subtitle: str, names: list[str], series: list[dict[str, Any
             "type": "text",
             "left": "center",
             "top": "middle",
-            "style": {"text": "暂无数据", "fill": GREY},
+            "style": {"text": _("暂无数据"), "fill": GREY},
         }
     return option
 
@@ -364,10 +375,10 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "param": "county",
             "keys": counties,
             "option": _bar(
-                f"已纳入主体 {a['enrolled']} / 目标 {a['target']}",
-                f"按县（市、区）；近 {ACTIVE_DAYS} 天活跃 {a['active_30d']} 家",
-                counties,
-                [_series("主体数", list(a["by_county"].values()), GREEN)],
+                _("已纳入主体 %(n)s / 目标 %(target)s", n=a["enrolled"], target=a["target"]),
+                _("按县（市、区）；近 %(days)s 天活跃 %(n)s 家", days=ACTIVE_DAYS, n=a["active_30d"]),
+                [_(c) for c in counties],
+                [_series(_("主体数"), list(a["by_county"].values()), GREEN)],
             ),
         },
         {
@@ -376,10 +387,10 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "param": "product",
             "keys": products,
             "option": _bar(
-                "按产品线（一县一品）",
-                "一个主体可参与多条产品线",
+                _("按产品线（一县一品）"),
+                _("一个主体可参与多条产品线"),
                 [product_name(k) for k in products],
-                [_series("主体数", list(a["by_product"].values()), GREEN)],
+                [_series(_("主体数"), list(a["by_product"].values()), GREEN)],
             ),
         },
         {
@@ -388,10 +399,10 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "param": "kind",
             "keys": kinds,
             "option": _bar(
-                "按主体类型",
-                "农户、合作社、企业及流通主体",
-                [KIND_LABELS[k] for k in kinds],
-                [_series("主体数", list(a["by_kind"].values()), GREEN)],
+                _("按主体类型"),
+                _("农户、合作社、企业及流通主体"),
+                [_(KIND_LABELS[k]) for k in kinds],
+                [_series(_("主体数"), list(a["by_kind"].values()), GREEN)],
             ),
         },
         {
@@ -400,22 +411,26 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "param": "group",
             "keys": list(STANDARD_GROUPS),
             "option": _bar(
-                "标准体系：已登记 / 目标",
-                f"目标：地方 {s['local']['target']} 项，团体和企业 {s['group_enterprise']['target']} 项，"
-                f"国家或行业（提出）{s['national_proposed']['target']} 项",
-                ["地方标准", "团体和企业标准", "国家/行业标准（提出）"],
+                _("标准体系：已登记 / 目标"),
+                _(
+                    "目标：地方 %(local)s 项，团体和企业 %(group)s 项，国家或行业（提出）%(national)s 项",
+                    local=s["local"]["target"],
+                    group=s["group_enterprise"]["target"],
+                    national=s["national_proposed"]["target"],
+                ),
+                [_(GROUP_LABELS[g]) for g in STANDARD_GROUPS],
                 [
                     *(
                         {
                             "type": "bar",
                             "stack": "registered",
-                            "name": STAGE_LABELS[st],
+                            "name": _(STAGE_LABELS[st]),
                             "data": [s["by_stage"][g][st] for g in STANDARD_GROUPS],
                             "itemStyle": {"color": color},
                         }
                         for st, color in zip(STAGES, STAGE_COLORS, strict=True)
                     ),
-                    _series("目标", [s[g]["target"] for g in STANDARD_GROUPS], GREY),
+                    _series(_("目标"), [s[g]["target"] for g in STANDARD_GROUPS], GREY),
                 ],
             ),
         },
@@ -425,14 +440,14 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "param": "product",
             "keys": products,
             "option": _bar(
-                "标准按产品线和阶段",
-                "立项、征求意见、发布、备案",
+                _("标准按产品线和阶段"),
+                "、".join(_(STAGE_LABELS[st]) for st in STAGES),
                 [product_name(k) for k in products],
                 [
                     {
                         "type": "bar",
                         "stack": "stage",
-                        "name": STAGE_LABELS[st],
+                        "name": _(STAGE_LABELS[st]),
                         "data": [s["by_product_stage"][k][st] for k in products],
                         "itemStyle": {"color": color},
                     }
@@ -446,19 +461,23 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "param": "cell",
             "keys": cell_keys,
             "option": _bar(
-                f"合规：县 × 产品（已检 {c['tested']} 批）",
-                f"问题 {c['findings']['opened']} 个，已关闭 {c['findings']['closed']} 个"
+                _("合规：县 × 产品（已检 %(n)s 批）", n=c["tested"]),
+                _(
+                    "问题 %(opened)s 个，已关闭 %(closed)s 个",
+                    opened=c["findings"]["opened"],
+                    closed=c["findings"]["closed"],
+                )
                 + (
-                    f"，关闭用时中位数 {c['findings']['median_days_to_close']} 天"
+                    _("，关闭用时中位数 %(days)s 天", days=c["findings"]["median_days_to_close"])
                     if c["findings"]["median_days_to_close"] is not None
                     else ""
                 ),
-                [f"{cell['county']}·{product_name(cell['product'])}" for cell in c["cells"]],
+                [f"{_(cell['county'])}·{product_name(cell['product'])}" for cell in c["cells"]],
                 [
                     {
                         "type": "bar",
                         "stack": "v",
-                        "name": label,
+                        "name": _(label),
                         "data": [cell[v] for cell in c["cells"]],
                         "itemStyle": {"color": color},
                     }
@@ -472,12 +491,16 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "param": "kind",
             "keys": cert_kinds,
             "option": _bar(
-                f"三品一标：有效 {cert['held']} 张",
-                f"{EXPIRING_DAYS} 天内到期 {cert['expiring_60d']} 张",
-                [CERTIFICATION_KINDS[k] for k in cert_kinds],
+                _("三品一标：有效 %(n)s 张", n=cert["held"]),
+                _("%(days)s 天内到期 %(n)s 张", days=EXPIRING_DAYS, n=cert["expiring_60d"]),
+                [_(CERTIFICATION_KINDS[k]) for k in cert_kinds],
                 [
-                    _series("有效", [cert["by_kind"][k]["held"] for k in cert_kinds], GREEN),
-                    _series(f"{EXPIRING_DAYS}天内到期", [cert["by_kind"][k]["expiring"] for k in cert_kinds], AMBER),
+                    _series(_("有效"), [cert["by_kind"][k]["held"] for k in cert_kinds], GREEN),
+                    _series(
+                        _("%(days)s天内到期", days=EXPIRING_DAYS),
+                        [cert["by_kind"][k]["expiring"] for k in cert_kinds],
+                        AMBER,
+                    ),
                 ],
             ),
         },
@@ -487,8 +510,8 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             "param": "week",
             "keys": sc["weeks"],
             "option": _bar(
-                f"消费者扫码：近 {SCAN_WEEKS} 周 {sc['total']} 次",
-                "按产品线和周（周一起）",
+                _("消费者扫码：近 %(weeks)s 周 %(n)s 次", weeks=SCAN_WEEKS, n=sc["total"]),
+                _("按产品线和周（周一起）"),
                 [w[5:] for w in sc["weeks"]],
                 [
                     {

@@ -65,7 +65,7 @@ def _check_csrf() -> None:
         return
     expected = session.get("csrf_token")
     if not expected or not hmac.compare_digest(request.form.get("csrf_token", ""), expected):
-        raise BadRequest("表单已过期或来源不明，请刷新页面后重试。")
+        raise BadRequest(_("表单已过期或来源不明，请刷新页面后重试。"))
 
 
 def office_required(view: F) -> F:
@@ -77,7 +77,7 @@ def office_required(view: F) -> F:
         if who is None:
             return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
         if not access.is_office(who):
-            raise Forbidden("试点办页面仅供管理员使用。")
+            raise Forbidden(_("试点办页面仅供管理员使用。"))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -175,14 +175,19 @@ def import_roster() -> Any:
     """Import a roster workbook; on any bad row nothing is stored and every bad row is listed."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _org_list([roster.RowError(0, "文件", "请选择要上传的 XLSX 文件")], 422)
+        return _org_list([roster.RowError(0, _("文件"), _("请选择要上传的 XLSX 文件"))], 422)
     try:
         result = service.import_roster(_actor(), upload.read(), upload.filename)
     except roster.RosterInvalid as exc:
         return _org_list(exc.problems, 422)
     flash(
-        f"导入完成：共 {result.rows} 行，新增 {len(result.created)} 家，更新 {len(result.updated)} 家，"
-        f"未变 {result.unchanged} 家。",
+        _(
+            "导入完成：共 %(rows)s 行，新增 %(created)s 家，更新 %(updated)s 家，未变 %(unchanged)s 家。",
+            rows=result.rows,
+            created=len(result.created),
+            updated=len(result.updated),
+            unchanged=result.unchanged,
+        ),
         "ok",
     )
     return redirect(url_for("office.organizations"))
@@ -190,7 +195,7 @@ def import_roster() -> Any:
 
 def _org_form(org: Organization | None) -> dict[str, Any]:
     if org is None:
-        return {key: "" for key, _ in roster.COLUMNS} | {"products": [], "production_licence": ""}
+        return {key: "" for key, _title in roster.COLUMNS} | {"products": [], "production_licence": ""}
     return {
         "code": org.code,
         "name": org.name,
@@ -263,7 +268,7 @@ def organization_form(org_id: int | None = None) -> Any:
     org = service.get_organization(org_id) if org_id is not None else None
     if request.method == "GET":
         return _org_page(org, _org_form(org), {})
-    form: dict[str, Any] = {key: request.form.get(key, "") for key, _ in roster.COLUMNS}
+    form: dict[str, Any] = {key: request.form.get(key, "") for key, _title in roster.COLUMNS}
     form["products"] = request.form.getlist("products")
     form["production_licence"] = request.form.get("production_licence", "")
     try:
@@ -271,7 +276,7 @@ def organization_form(org_id: int | None = None) -> Any:
     except InvalidInput as exc:
         errors = (exc.errors or {}).get("form", {})
         return _org_page(org, form, errors, 422)
-    flash(f"已保存主体 {saved.code}。", "ok")
+    flash(_("已保存主体 %(code)s。", code=saved.code), "ok")
     return redirect(url_for("office.organizations"))
 
 
@@ -300,7 +305,7 @@ def user_new() -> Any:
     except InvalidInput as exc:
         errors = (exc.errors or {}).get("form") or (exc.errors or {}).get("json") or {"username": [exc.message]}
         return render_template("office/user_new.html", form=form, errors=errors), 422
-    return render_template("office/secret.html", user=user, secret=password, what="一次性密码")
+    return render_template("office/secret.html", user=user, secret=password, what=_("一次性密码"))
 
 
 @bp.post("/users/<id:user_id>/reset")
@@ -308,7 +313,7 @@ def user_new() -> Any:
 def user_reset(user_id: int) -> str:
     user = service.get_user(user_id)
     password = service.reset_password(_actor(), user)
-    return render_template("office/secret.html", user=user, secret=password, what="新的一次性密码")
+    return render_template("office/secret.html", user=user, secret=password, what=_("新的一次性密码"))
 
 
 @bp.post("/users/<id:user_id>/<any(deactivate, reactivate):change>")
@@ -320,7 +325,8 @@ def user_active(user_id: int, change: str) -> BaseResponse:
     except InvalidInput as exc:
         flash(exc.message, "error")
         return redirect(url_for("office.users"))
-    flash(f"已{'恢复' if change == 'reactivate' else '停用'}用户 {user.username}。", "ok")
+    done = _("已恢复用户 %(name)s。") if change == "reactivate" else _("已停用用户 %(name)s。")
+    flash(done % {"name": user.username}, "ok")
     return redirect(url_for("office.users"))
 
 
@@ -329,11 +335,11 @@ def user_active(user_id: int, change: str) -> BaseResponse:
 def user_token(user_id: int) -> Any:
     user = service.get_user(user_id)
     try:
-        _, secret = service.issue_token(_actor(), user)
+        _token, secret = service.issue_token(_actor(), user)
     except InvalidInput as exc:
         flash(exc.message, "error")
         return redirect(url_for("office.users"))
-    return render_template("office/secret.html", user=user, secret=secret, what="接口令牌（一年有效）")
+    return render_template("office/secret.html", user=user, secret=secret, what=_("接口令牌（一年有效）"))
 
 
 # --- standards: compare and coverage -------------------------------------------------------------

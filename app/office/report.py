@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from flask_babel import force_locale
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
@@ -176,7 +177,15 @@ def _figures_table(option: dict[str, Any], st: dict[str, ParagraphStyle]) -> Tab
 
 
 def render(figures: dict[str, Any] | None = None, now: dt.datetime | None = None) -> bytes:
-    """The dashboard's figures as the acceptance review's PDF (A4, Chinese, numbered pages)."""
+    """The dashboard's figures as the acceptance review's PDF (A4, Chinese, numbered pages).
+
+    Chinese whatever the request's language: the review's documents are filed in Chinese.
+    """
+    with force_locale("zh"):
+        return _render(figures, now)
+
+
+def _render(figures: dict[str, Any] | None, now: dt.datetime | None) -> bytes:
     now = now or utcnow()
     figures = figures or dashboard.summary(now)
     font = font_name()

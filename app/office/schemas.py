@@ -127,7 +127,8 @@ class StandardRecordIn(_StageDates):
     code = fields.String(
         required=True, validate=validate.Length(min=2, max=60), metadata={"example": "DB4212/T 0001-2026"}
     )
-    title_zh = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    # "title", not "title_zh": a registration is not a catalog standard (StandardRef is that shape).
+    title_zh = fields.String(data_key="title", required=True, validate=validate.Length(min=1, max=300))
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     products = fields.List(
         fields.String(validate=validate.OneOf(list(PRODUCTS))), load_default=list, validate=validate.Length(max=6)
@@ -142,9 +143,10 @@ class StandardRecordIn(_StageDates):
 
 
 class StandardRecordChange(_StageDates):
-    title_zh = fields.String(validate=validate.Length(min=1, max=300))
+    title_zh = fields.String(data_key="title", validate=validate.Length(min=1, max=300))
     products = fields.List(fields.String(validate=validate.OneOf(list(PRODUCTS))), validate=validate.Length(max=6))
-    stage = fields.String(validate=validate.OneOf(STAGES))
+    # The stage is always named (the one it stays at, or the one it moves to), so a change is never empty.
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
     filing_no = fields.String(allow_none=True, validate=validate.Length(max=60))
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
@@ -161,7 +163,7 @@ class StandardRecordOut(Schema):
     filed_on = fields.Date(required=True, allow_none=True)
     id = fields.Integer(required=True)
     code = fields.String(required=True)
-    title_zh = fields.String(required=True)
+    title = fields.String(required=True, attribute="title_zh", metadata={"description": "in Chinese"})
     level = fields.String(required=True)
     products = fields.List(fields.String(), required=True)
     stage = fields.String(required=True)

@@ -7,7 +7,7 @@ from tests.office.test_pages import sign_in
 
 LOCAL = {
     "code": "DB4212/T 9001-2026",
-    "title_zh": "通山枇杷 生产技术规程",
+    "title": "通山枇杷 生产技术规程",
     "level": "local",
     "products": ["loquat"],
     "stage": "proposed",
@@ -66,7 +66,7 @@ def test_a_code_that_does_not_fit_its_level_or_dates_out_of_order_are_refused(cl
 def test_a_national_standard_proposed_counts_toward_its_target(client, auth):
     headers = auth("admin")
     proposal = {
-        "code": "建议-青砖茶-2026", "title_zh": "青砖茶 国家标准（建议稿）", "level": "national",
+        "code": "建议-青砖茶-2026", "title": "青砖茶 国家标准（建议稿）", "level": "national",
         "products": ["brick_tea"], "stage": "proposed", "proposed_on": "2026-04-01",
     }  # fmt: skip
     before = dashboard.summary()["standards"]["national_proposed"]["count"]
