@@ -126,7 +126,6 @@ def bench_units(count: int, database_url: str | None) -> None:
     print(f"  ratio ours / raw  {raw / ours:5.2f}")
 
 
-
 def _credit_code() -> str:
     from app.orgs.credit_code import check_character
 

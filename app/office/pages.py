@@ -26,7 +26,7 @@ from app.clock import CHINA_TZ
 from app.db import db
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.field.sites import SITE_KINDS
-from app.office import compare, coverage, dashboard, drill, report, roster, service, sites, standards
+from app.office import charts, compare, coverage, dashboard, drill, report, roster, service, sites, standards
 from app.office.export import table_csv, table_xlsx
 from app.office.models import LEVELS, STAGES
 from app.office.views import xlsx_response
@@ -98,7 +98,7 @@ def _actor() -> Actor:
 def home() -> str:
     """The dashboard: adoption, standards, compliance and certifications against the plan's targets."""
     figures = dashboard.summary()
-    return render_template("office/dashboard.html", figures=figures, charts=dashboard.charts(figures), echarts=ECHARTS)
+    return render_template("office/dashboard.html", figures=figures, charts=charts.charts(figures), echarts=ECHARTS)
 
 
 def _drill_args(name: str) -> tuple[str | None, str | None]:

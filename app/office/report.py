@@ -33,7 +33,7 @@ from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, SimpleDoc
 
 from app import clock
 from app.db import utcnow
-from app.office import dashboard
+from app.office import charts, dashboard
 
 # TrueType (glyf) CJK fonts reportlab can embed, first found wins. Noto CJK is CFF-based, which
 # reportlab's TTFont does not read.
@@ -100,7 +100,7 @@ def _chart_series(option: dict[str, Any]) -> tuple[list[str], list[tuple[str, li
         (
             s["name"],
             [float(v or 0) for v in s["data"]],
-            s.get("itemStyle", {}).get("color", dashboard.GREEN),
+            s.get("itemStyle", {}).get("color", charts.GREEN),
             s.get("stack"),
         )
         for s in option["series"]
@@ -108,7 +108,7 @@ def _chart_series(option: dict[str, Any]) -> tuple[list[str], list[tuple[str, li
     stacked = [r for r in raw if r[3]]
     if stacked and len(stacked) < len(raw):
         total = [sum(values) for values in zip(*(r[1] for r in stacked), strict=True)]
-        series = [("已登记", total, dashboard.GREEN)] + [(n, v, c) for n, v, c, s in raw if not s]
+        series = [("已登记", total, charts.GREEN)] + [(n, v, c) for n, v, c, s in raw if not s]
         return names, series, False
     return names, [(n, v, c) for n, v, c, _s in raw], bool(stacked)
 
@@ -235,7 +235,7 @@ def _render(figures: dict[str, Any] | None, now: dt.datetime | None) -> bytes:
             [WIDTH - 60 * mm, 30 * mm, 30 * mm],
         ),
     ]
-    for chart in dashboard.charts(figures):
+    for chart in charts.charts(figures):
         option = chart["option"]
         story.append(CondPageBreak(110 * mm))
         story.append(
