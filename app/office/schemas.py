@@ -174,3 +174,4 @@ class StandardRecordOut(Schema):
 
 class StandardRecordList(Schema):
     items = fields.List(fields.Nested(StandardRecordOut), required=True)
+    meta = fields.Nested(ListMeta, required=True)

@@ -111,9 +111,9 @@ def register_standard(body: dict[str, Any]) -> StandardRecord:
 @blp.response(200, StandardRecordList)
 @blp.doc(security=[{"bearerAuth": []}])
 @require_roles(access.OFFICE_ROLES)
-def list_standards(args: dict[str, Any]) -> dict[str, Any]:
-    """The register of standards, by level and code."""
-    return {"items": standards.list_records(**args)}
+def list_standards(args: dict[str, Any]) -> Page:
+    """The register of standards, by level and code (all of them: a few hundred at most)."""
+    return Page.whole(standards.list_records(**args))
 
 
 @blp.route("/office/standards/<id:record_id>", methods=["PATCH"])
