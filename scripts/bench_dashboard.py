@@ -3,8 +3,10 @@
 Builds, with bulk inserts, 1,000 participating organizations across the six counties and
 10,000 batches of the six product lines held by them, then records ``--tested`` test reports
 through the compliance service (so each is in its batch's chain and judged as in production),
-and certifications. Then it times, median of ``--repeat`` runs, each figure the dashboard draws
-(one chart each) and the whole ``GET /api/v1/office/summary``.
+certifications, 76 standards in the office's register (each stage) and twelve weeks of daily
+consumer scans for a thousand batches. Then it times, median of ``--repeat`` runs, the query of
+each chart the dashboard draws, the charts' options, the whole ``GET /api/v1/office/summary``
+and the acceptance-review PDF, and prints the figures it counted.
 
     python scripts/bench_dashboard.py [--database-url postgresql://postgres@127.0.0.1/yt_dashboard]
                                       [--batches 10000] [--tested 200] [--repeat 5]
@@ -37,7 +39,9 @@ from app.batches.models import Batch
 from app.catalog.products import PRODUCTS
 from app.compliance import certifications, inspections
 from app.db import db
-from app.office import dashboard
+from app.labels.models import ScanDay
+from app.office import charts, dashboard, report
+from app.office.models import StandardRecord
 from app.orgs import service as orgs
 from app.orgs.credit_code import check_character
 from app.orgs.models import Organization, User
@@ -92,6 +96,27 @@ def build(batches: int, tested: int) -> None:
             holder=f"D-ORG-{n:04d}", product=products[n % len(products)],
             valid_from=dt.date(2026, 1, 1), valid_to=dt.date(2027, 1, 1) if n % 4 else dt.date(2026, 12, 20),
         )  # fmt: skip
+    stages = ("proposed", "consultation", "published", "filed")
+    db.session.execute(
+        insert(StandardRecord),
+        [
+            {"code": (f"DB4212/T {9000 + n}-2026" if n < 6 else f"T/XNBZ {9000 + n}-2026"), "title_zh": f"标准{n}",
+             "level": "local" if n < 6 else "group", "products": [products[n % len(products)]],
+             "stage": stages[n % 4], "proposed_on": dt.date(2026, 1, 5),
+             **{f"{s}_on": dt.date(2026, 2 + k, 5) for k, s in enumerate(stages[1:(n % 4) + 1])},
+             "created_at": now, "updated_at": now}
+            for n in range(76)
+        ],
+    )  # fmt: skip
+    today = now.date()
+    db.session.execute(
+        insert(ScanDay),
+        [
+            {"batch_id": batch_id, "day": today - dt.timedelta(days=d), "scans": 1 + (batch_id + d) % 9}
+            for batch_id in db.session.scalars(select(Batch.id).order_by(Batch.id).limit(1000))
+            for d in range(0, 84, 3)
+        ],
+    )
     db.session.commit()
 
 
@@ -134,19 +159,31 @@ def main() -> None:
         print(f"database: {url.split('@')[-1]}; built {args.batches} batches, {args.tested} tested, "
               f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
         now = dt.datetime.now(dt.UTC)
-        figures: dict[str, Callable[[], Any]] = {
+        figures = dashboard.summary()
+        timings: dict[str, Callable[[], Any]] = {
             "adoption (orgs, product lines, active 30 d)": lambda: (
                 dashboard.participants(), dashboard.product_lines_of(),
                 dashboard.active_since(now - dt.timedelta(days=30)),
             ),
-            "standards (local, group/enterprise)": dashboard.standards_by_group,
+            "standards (register + catalog, by stage)": dashboard.standards_by_group,
             "compliance (tested batches, stored verdicts)": dashboard.tested_batches,
             "findings (opened, closed, median)": dashboard.finding_times,
             "certifications (held, expiring)": lambda: dashboard.certifications_on(now.date()),
+            "consumer scans (product x week, 12 weeks)": lambda: dashboard.scan_weeks(now.date()),
+            "charts' options (from the figures)": lambda: charts.charts(figures),
             "whole summary": dashboard.summary,
+            "acceptance-review PDF (summary + render)": lambda: report.render(),
         }  # fmt: skip
-        for label, fn in figures.items():
+        for label, fn in timings.items():
             print(f"{label:46} {timed(fn, args.repeat):8.1f} ms  (median of {args.repeat}; target 200 ms per chart)")
+        a, s, c = figures["adoption"], figures["standards"], figures["compliance"]
+        print(
+            f"figures: enrolled {a['enrolled']}/{a['target']}, active 30 d {a['active_30d']}; "
+            f"local standards {s['local']['count']}/{s['local']['target']}, group/enterprise "
+            f"{s['group_enterprise']['count']}/{s['group_enterprise']['target']}; tested {c['tested']} "
+            f"({c['by_verdict']}); findings {c['findings']}; certifications held {figures['certifications']['held']}, "
+            f"expiring {figures['certifications']['expiring_60d']}; scans {figures['scans']['total']} in 12 weeks"
+        )
         assert db.session.scalar(select(User.id).where(User.username == "d-lab")) is not None
         db.session.remove()
         db.engine.dispose()

@@ -80,6 +80,9 @@ POST /api/v1/organizations/import                     401  403  403  403  403  4
 GET  /api/v1/organizations/import/template.xlsx       401  403  403  403  403  403  403  403  ok   403
 GET  /api/v1/office/audit                             401  403  403  403  403  403  403  403  ok   403
 GET  /api/v1/office/summary                           401  403  403  403  403  403  403  403  ok   403
+POST /api/v1/office/standards                         401  403  403  403  403  403  403  403  422  403
+GET  /api/v1/office/standards                         401  403  403  403  403  403  403  403  ok   403
+PATCH /api/v1/office/standards/{record_id}            401  403  403  403  403  403  403  403  422  403
 
 POST /api/v1/batches                                  401  ok   ok   ok   403  403  403  403  403  ok
 GET  /api/v1/batches                                  401  ok   ok   ok   ok   ok   ok   ok   ok   ok
@@ -261,6 +264,7 @@ def world(make_org, make_user, app, monkeypatch) -> dict[str, Any]:
             # consumer page does not render yet: issue 9's page half.)
             "public_code": b2.public_code,
             "checkpoint_id": checkpoint.id,
+            "record_id": 1,
             "certificate_id": certificate.id,
             "job_id": run.job_id,
             "run_id": run.id,

@@ -1,4 +1,4 @@
-"""The dashboard's figures against the pilot plan's targets, each chart's ECharts options, and the rows behind each.
+"""The dashboard's figures against the pilot plan's targets (each chart's options: app/office/charts.py).
 
 The plan (咸宁市国家级服务业标准化试点实施方案) counts: at least 200 enterprises, cooperatives
 and households working by the six standard systems, at least 6 local standards and 70 group and
@@ -17,7 +17,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from flask_babel import get_locale
+from sqlalchemy import case, func, or_, select
 
 from app.batches.models import Batch, Event
 from app.catalog.models import Standard
@@ -27,8 +28,11 @@ from app.compliance import verdicts
 from app.compliance.certifications import CERTIFICATION_KINDS
 from app.compliance.models import Certification, Finding, FindingStep, Inspection
 from app.db import db, utcnow
-from app.office.models import Enrollment
-from app.office.roster import COUNTIES, KIND_LABELS, PARTICIPANT_KINDS
+from app.i18n import N_
+from app.labels.models import Scan, ScanDay
+from app.office.models import STAGES, Enrollment, StandardRecord
+from app.office.roster import COUNTIES, PARTICIPANT_KINDS
+from app.office.standards import TARGET_GROUP
 from app.orgs.models import Organization
 
 ADOPTION_TARGET = 200
@@ -37,12 +41,20 @@ GROUP_ENTERPRISE_TARGET = 70
 NATIONAL_PROPOSED_TARGET = 1
 ACTIVE_DAYS = 30
 EXPIRING_DAYS = 60
-VERDICT_LABELS = {"pass": "合格", "fail": "不合格", "incomplete": "未检全"}
-GREEN, RED, AMBER, GREY = "#2f6b3a", "#b3261e", "#c98a00", "#9aa5a0"
+SCAN_WEEKS = 12
+VERDICT_LABELS = {"pass": N_("合格"), "fail": N_("不合格"), "incomplete": N_("未检全")}
+GROUP_LABELS = {
+    "local": N_("地方标准"),
+    "group_enterprise": N_("团体和企业标准"),
+    "national_proposed": N_("国家/行业标准（提出）"),
+}
 
 
 def product_name(key: str) -> str:
-    return PRODUCTS[key].name_zh if key in PRODUCTS else key
+    """The product line's name in the request's language (Chinese outside a request)."""
+    if key not in PRODUCTS:
+        return key
+    return PRODUCTS[key].name_en if str(get_locale() or "zh") == "en" else PRODUCTS[key].name_zh
 
 
 # --- the records behind the figures ---------------------------------------------------------------
@@ -76,7 +88,7 @@ def active_since(since: dt.datetime) -> set[int]:
 
 
 def standard_group(standard: Standard) -> str | None:
-    """Which of the plan's targets a standard counts toward: local (DB42, DB4212), group/enterprise (T/, Q/)."""
+    """Which of the plan's targets a catalog standard counts toward: local (DB42, DB4212), group/enterprise (T/, Q/)."""
     code = standard.code.upper()
     if code.startswith("DB42") or standard.level in ("provincial", "municipal"):
         return "local"
@@ -85,18 +97,49 @@ def standard_group(standard: Standard) -> str | None:
     return None
 
 
-def standards_by_group() -> dict[str, list[Standard]]:
-    found: dict[str, list[Standard]] = {"local": [], "group_enterprise": []}
-    for standard in db.session.scalars(select(Standard).order_by(Standard.code)):
-        group = standard_group(standard)
-        if group:
-            found[group].append(standard)
-    return found
-
-
 def products_of_standard(standard: Standard) -> list[str]:
     applies = [p for p in standard.applies_to or [] if p in PRODUCTS]
     return applies or (list(PRODUCTS) if "all" in (standard.applies_to or []) else [])
+
+
+@dataclass(frozen=True)
+class StandardEntry:
+    """One standard the targets count: from the office's register (with its stage) or, not registered, the catalog."""
+
+    code: str
+    title_zh: str
+    level: str
+    products: list[str]
+    stage: str
+    day: dt.date | None
+    registered: bool
+
+
+STANDARD_GROUPS = ("local", "group_enterprise", "national_proposed")
+
+
+def standards_by_group() -> dict[str, list[StandardEntry]]:
+    """The register's standards by target, and the catalog's local, group and enterprise ones not in it (published)."""
+    found: dict[str, list[StandardEntry]] = {g: [] for g in STANDARD_GROUPS}
+    registered: set[str] = set()
+    for r in db.session.scalars(select(StandardRecord).order_by(StandardRecord.code)):
+        registered.add(r.code)
+        day = next((getattr(r, f"{s}_on") for s in reversed(STAGES) if getattr(r, f"{s}_on")), None)
+        found[TARGET_GROUP[r.level]].append(
+            StandardEntry(r.code, r.title_zh, r.level, [p for p in r.products if p in PRODUCTS], r.stage, day, True)
+        )
+    for standard in db.session.scalars(select(Standard).order_by(Standard.code)):
+        group = standard_group(standard)
+        if group and standard.code not in registered:
+            found[group].append(
+                StandardEntry(
+                    standard.code, standard.title_zh, standard.level, products_of_standard(standard), "published",
+                    standard.issued or standard.effective, False,
+                )
+            )  # fmt: skip
+    for entries in found.values():
+        entries.sort(key=lambda e: e.code)
+    return found
 
 
 @dataclass(frozen=True)
@@ -154,6 +197,41 @@ def certifications_on(today: dt.date) -> tuple[list[Certification], list[Certifi
     return held, [c for c in held if c.valid_to is not None and c.valid_to <= soon]
 
 
+def scan_weeks(today: dt.date) -> tuple[list[dt.date], dict[str, dict[dt.date, int]]]:
+    """The last SCAN_WEEKS weeks (Mondays, China days) and consumer scans by product line and week.
+
+    The same counts as ``app.labels.scans.weekly_by_product`` (raw scans and the daily counts they
+    fold into), summed by the database: each week's bounds are fixed instants (Monday 00:00 China
+    time), so one CASE names the week in SQL on SQLite and PostgreSQL alike, and only
+    product x week rows come back.
+    """
+    this_monday = today - dt.timedelta(days=today.weekday())
+    mondays = [this_monday - dt.timedelta(weeks=n) for n in reversed(range(SCAN_WEEKS))]
+    ends = [*mondays[1:], today + dt.timedelta(days=1)]
+    starts_at = [dt.datetime.combine(m, dt.time(), CHINA_TZ) for m in mondays]
+    ends_at = [dt.datetime.combine(e, dt.time(), CHINA_TZ) for e in ends]
+    raw_week = case(*((Scan.scanned_at < end, n) for n, end in enumerate(ends_at)))
+    day_week = case(*((ScanDay.day < end, n) for n, end in enumerate(ends)))
+    totals: dict[str, dict[dt.date, int]] = {}
+    raw = (
+        select(Batch.product_key, raw_week, func.count())
+        .join(Batch, Batch.id == Scan.batch_id)
+        .where(Scan.scanned_at >= starts_at[0], Scan.scanned_at < ends_at[-1])
+        .group_by(Batch.product_key, raw_week)
+    )
+    folded = (
+        select(Batch.product_key, day_week, func.sum(ScanDay.scans))
+        .join(Batch, Batch.id == ScanDay.batch_id)
+        .where(ScanDay.day >= mondays[0], ScanDay.day <= today)
+        .group_by(Batch.product_key, day_week)
+    )
+    for query in (raw, folded):
+        for product, week, n in db.session.execute(query):
+            weeks = totals.setdefault(product, {})
+            weeks[mondays[week]] = weeks.get(mondays[week], 0) + int(n)
+    return mondays, totals
+
+
 # --- the figures ----------------------------------------------------------------------------------
 
 
@@ -174,6 +252,7 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
         cells[(t.producer.county or "未填", t.batch.product_key)][t.verdict] += 1
     opened, closed, median_days = finding_times()
     held, expiring = certifications_on(today)
+    mondays, weekly = scan_weeks(today)
     return {
         "as_of": now.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
         "adoption": {
@@ -187,9 +266,18 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
         "standards": {
             "local": {"target": LOCAL_TARGET, "count": len(groups["local"])},
             "group_enterprise": {"target": GROUP_ENTERPRISE_TARGET, "count": len(groups["group_enterprise"])},
-            "national_proposed": {"target": NATIONAL_PROPOSED_TARGET, "count": None},
+            "national_proposed": {"target": NATIONAL_PROPOSED_TARGET, "count": len(groups["national_proposed"])},
+            "by_stage": {
+                g: {st: sum(1 for e in found if e.stage == st) for st in STAGES} for g, found in groups.items()
+            },
             "by_product": {
-                k: {g: sum(1 for s in found if k in products_of_standard(s)) for g, found in groups.items()}
+                k: {g: sum(1 for e in found if k in e.products) for g, found in groups.items()} for k in PRODUCTS
+            },
+            "by_product_stage": {
+                k: {
+                    st: sum(1 for found in groups.values() for e in found if k in e.products and e.stage == st)
+                    for st in STAGES
+                }
                 for k in PRODUCTS
             },
         },
@@ -215,149 +303,9 @@ def summary(now: dt.datetime | None = None) -> dict[str, Any]:
                 for k in CERTIFICATION_KINDS
             },
         },
+        "scans": {
+            "weeks": [m.isoformat() for m in mondays],
+            "total": sum(n for weeks in weekly.values() for n in weeks.values()),
+            "by_product": {k: [weekly.get(k, {}).get(m, 0) for m in mondays] for k in PRODUCTS},
+        },
     }
-
-
-# --- the charts -----------------------------------------------------------------------------------
-
-
-def _series(name: str, data: list[Any], color: str) -> dict[str, Any]:
-    """One labelled bar series (each bar shows its figure on top)."""
-    return {
-        "type": "bar",
-        "name": name,
-        "data": data,
-        "itemStyle": {"color": color},
-        "label": {"show": True, "position": "top"},
-    }
-
-
-def _bar(title: str, subtitle: str, names: list[str], series: list[dict[str, Any]]) -> dict[str, Any]:
-    """A bar chart's options: title and subtitle on top, the legend (when there are several series) below."""
-    several = len(series) > 1
-    option: dict[str, Any] = {
-        "title": {"text": title, "subtext": subtitle, "left": 0, "textStyle": {"fontSize": 15}},
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 16, "top": 70, "bottom": 36 if several else 8, "containLabel": True},
-        "xAxis": {
-            "type": "category",
-            "data": names,
-            "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 3 else 0},
-        },
-        "yAxis": {"type": "value", "minInterval": 1},
-        "series": series,
-    }
-    if several:
-        option["legend"] = {"bottom": 0, "left": "center"}
-    if not names:
-        option["graphic"] = {
-            "type": "text",
-            "left": "center",
-            "top": "middle",
-            "style": {"text": "暂无数据", "fill": GREY},
-        }
-    return option
-
-
-def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each chart: its id, its ECharts options, and the drill-down each bar leads to (by its category key)."""
-    a, s, c, cert = figures["adoption"], figures["standards"], figures["compliance"], figures["certifications"]
-    counties = list(a["by_county"])
-    kinds = list(a["by_kind"])
-    products = list(a["by_product"])
-    cell_keys = [f"{cell['county']}|{cell['product']}" for cell in c["cells"]]
-    cert_kinds = list(cert["by_kind"])
-    return [
-        {
-            "id": "adoption_county",
-            "drill": "organizations",
-            "param": "county",
-            "keys": counties,
-            "option": _bar(
-                f"已纳入主体 {a['enrolled']} / 目标 {a['target']}",
-                f"按县（市、区）；近 {ACTIVE_DAYS} 天活跃 {a['active_30d']} 家",
-                counties,
-                [_series("主体数", list(a["by_county"].values()), GREEN)],
-            ),
-        },
-        {
-            "id": "adoption_product",
-            "drill": "organizations",
-            "param": "product",
-            "keys": products,
-            "option": _bar(
-                "按产品线（一县一品）",
-                "一个主体可参与多条产品线",
-                [product_name(k) for k in products],
-                [_series("主体数", list(a["by_product"].values()), GREEN)],
-            ),
-        },
-        {
-            "id": "adoption_kind",
-            "drill": "organizations",
-            "param": "kind",
-            "keys": kinds,
-            "option": _bar(
-                "按主体类型",
-                "农户、合作社、企业及流通主体",
-                [KIND_LABELS[k] for k in kinds],
-                [_series("主体数", list(a["by_kind"].values()), GREEN)],
-            ),
-        },
-        {
-            "id": "standards",
-            "drill": "standards",
-            "param": "group",
-            "keys": ["local", "group_enterprise"],
-            "option": _bar(
-                "标准体系：已登记 / 目标",
-                f"地方标准目标 {s['local']['target']} 项，团体与企业标准目标 {s['group_enterprise']['target']} 项",
-                ["地方标准（DB42）", "团体和企业标准（T/、Q/）"],
-                [
-                    _series("已登记", [s["local"]["count"], s["group_enterprise"]["count"]], GREEN),
-                    _series("目标", [s["local"]["target"], s["group_enterprise"]["target"]], GREY),
-                ],
-            ),
-        },
-        {
-            "id": "compliance",
-            "drill": "batches",
-            "param": "cell",
-            "keys": cell_keys,
-            "option": _bar(
-                f"合规：县 × 产品（已检 {c['tested']} 批）",
-                f"问题 {c['findings']['opened']} 个，已关闭 {c['findings']['closed']} 个"
-                + (
-                    f"，关闭用时中位数 {c['findings']['median_days_to_close']} 天"
-                    if c["findings"]["median_days_to_close"] is not None
-                    else ""
-                ),
-                [f"{cell['county']}·{product_name(cell['product'])}" for cell in c["cells"]],
-                [
-                    {
-                        "type": "bar",
-                        "stack": "v",
-                        "name": label,
-                        "data": [cell[v] for cell in c["cells"]],
-                        "itemStyle": {"color": color},
-                    }
-                    for (v, label), color in zip(VERDICT_LABELS.items(), (GREEN, RED, AMBER), strict=True)
-                ],
-            ),
-        },
-        {
-            "id": "certifications",
-            "drill": "certifications",
-            "param": "kind",
-            "keys": cert_kinds,
-            "option": _bar(
-                f"三品一标：有效 {cert['held']} 张",
-                f"{EXPIRING_DAYS} 天内到期 {cert['expiring_60d']} 张",
-                [CERTIFICATION_KINDS[k][0] for k in cert_kinds],
-                [
-                    _series("有效", [cert["by_kind"][k]["held"] for k in cert_kinds], GREEN),
-                    _series(f"{EXPIRING_DAYS}天内到期", [cert["by_kind"][k]["expiring"] for k in cert_kinds], AMBER),
-                ],
-            ),
-        },
-    ]

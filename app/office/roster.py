@@ -26,6 +26,7 @@ from sqlalchemy import select
 from app.catalog.products import PRODUCTS
 from app.db import db
 from app.errors import InvalidInput
+from app.i18n import N_
 from app.office.models import Enrollment
 from app.orgs.credit_code import check_character, credit_code_error
 from app.orgs.models import Organization, OrgKind
@@ -34,14 +35,14 @@ from app.orgs.models import Organization, OrgKind
 COUNTIES = ("咸安区", "嘉鱼县", "赤壁市", "通城县", "崇阳县", "通山县", "咸宁市")
 
 KIND_LABELS: dict[str, str] = {
-    OrgKind.farm_household: "农户",
-    OrgKind.cooperative: "合作社",
-    OrgKind.enterprise: "企业",
-    OrgKind.processor: "加工企业",
-    OrgKind.logistics: "物流企业",
-    OrgKind.retailer: "零售商",
-    OrgKind.lab: "检测机构",
-    OrgKind.regulator: "监管部门",
+    OrgKind.farm_household: N_("农户"),
+    OrgKind.cooperative: N_("合作社"),
+    OrgKind.enterprise: N_("企业"),
+    OrgKind.processor: N_("加工企业"),
+    OrgKind.logistics: N_("物流企业"),
+    OrgKind.retailer: N_("零售商"),
+    OrgKind.lab: N_("检测机构"),
+    OrgKind.regulator: N_("监管部门"),
 }
 _KIND_BY_TEXT = {**{label: key for key, label in KIND_LABELS.items()}, **{k.value: k.value for k in OrgKind}}
 # Kinds that take part in the pilot as producers and traders (the 200 the plan counts).

@@ -1,10 +1,14 @@
-"""Request and response shapes of the office's API: the roster import, the audit log, the summary."""
+"""Request and response shapes of the office's API: the roster import, the audit log, the summary, the
+register of standards."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from marshmallow import Schema, fields, validate
 
 from app.catalog.products import PRODUCTS
+from app.office.models import LEVELS, STAGES
 from app.office.service import ACTIONS
 from app.schemas import ListMeta, PageArgs, StrictSchema
 
@@ -50,6 +54,7 @@ class SummaryOut(Schema):
     standards = fields.Dict(required=True)
     compliance = fields.Dict(required=True)
     certifications = fields.Dict(required=True)
+    scans = fields.Dict(required=True, metadata={"description": "consumer scans by product line and week"})
 
 
 class CompareArgs(StrictSchema):
@@ -104,3 +109,69 @@ class CoverageOut(Schema):
     gaps = fields.List(fields.Dict(), required=True, metadata={"description": "the empty cells, {stage, kind}"})
     covered = fields.Integer(required=True)
     cells = fields.Integer(required=True)
+
+
+# --- the register of standards ---------------------------------------------------------------------
+
+_DAY = validate.Range(min=dt.date(1949, 10, 1), max=dt.date(2100, 12, 31))
+
+
+class _StageDates(StrictSchema):
+    proposed_on = fields.Date(allow_none=True, metadata={"description": "立项"}, validate=_DAY)
+    consultation_on = fields.Date(allow_none=True, metadata={"description": "征求意见"}, validate=_DAY)
+    published_on = fields.Date(allow_none=True, metadata={"description": "发布"}, validate=_DAY)
+    filed_on = fields.Date(allow_none=True, metadata={"description": "备案"}, validate=_DAY)
+
+
+class StandardRecordIn(_StageDates):
+    code = fields.String(
+        required=True, validate=validate.Length(min=2, max=60), metadata={"example": "DB4212/T 0001-2026"}
+    )
+    # "title", not "title_zh": a registration is not a catalog standard (StandardRef is that shape).
+    title_zh = fields.String(data_key="title", required=True, validate=validate.Length(min=1, max=300))
+    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    products = fields.List(
+        fields.String(validate=validate.OneOf(list(PRODUCTS))), load_default=list, validate=validate.Length(max=6)
+    )
+    stage = fields.String(
+        required=True,
+        validate=validate.OneOf(STAGES),
+        metadata={"description": "立项 proposed, 征求意见 consultation, 发布 published, 备案 filed"},
+    )
+    filing_no = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=60))
+    notes = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+
+
+class StandardRecordChange(_StageDates):
+    title_zh = fields.String(data_key="title", validate=validate.Length(min=1, max=300))
+    products = fields.List(fields.String(validate=validate.OneOf(list(PRODUCTS))), validate=validate.Length(max=6))
+    # The stage is always named (the one it stays at, or the one it moves to), so a change is never empty.
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    filing_no = fields.String(allow_none=True, validate=validate.Length(max=60))
+    notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class StandardRecordArgs(StrictSchema):
+    level = fields.String(validate=validate.OneOf(LEVELS))
+    stage = fields.String(validate=validate.OneOf(STAGES))
+
+
+class StandardRecordOut(Schema):
+    proposed_on = fields.Date(required=True, allow_none=True)
+    consultation_on = fields.Date(required=True, allow_none=True)
+    published_on = fields.Date(required=True, allow_none=True)
+    filed_on = fields.Date(required=True, allow_none=True)
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    title = fields.String(required=True, attribute="title_zh", metadata={"description": "in Chinese"})
+    level = fields.String(required=True)
+    products = fields.List(fields.String(), required=True)
+    stage = fields.String(required=True)
+    filing_no = fields.String(required=True, allow_none=True)
+    notes = fields.String(required=True, allow_none=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class StandardRecordList(Schema):
+    items = fields.List(fields.Nested(StandardRecordOut), required=True)
+    meta = fields.Nested(ListMeta, required=True)

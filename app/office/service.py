@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, update
 from app.auth import Actor
 from app.db import db, utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import N_
 from app.office import roster
 from app.office.models import AuditEntry, Enrollment
 from app.orgs import licence
@@ -27,14 +28,18 @@ from app.schemas import MAX_ID, Page
 _passwords = PasswordHasher()
 
 ACTIONS = {
-    "org.create": "新建主体",
-    "org.update": "修改主体",
-    "org.import": "导入花名册",
-    "user.create": "新建用户",
-    "user.reset_password": "重置密码",
-    "user.deactivate": "停用用户",
-    "user.reactivate": "恢复用户",
-    "token.create": "签发接口令牌",
+    "org.create": N_("新建主体"),
+    "org.update": N_("修改主体"),
+    "org.import": N_("导入花名册"),
+    "user.create": N_("新建用户"),
+    "user.reset_password": N_("重置密码"),
+    "user.deactivate": N_("停用用户"),
+    "user.reactivate": N_("恢复用户"),
+    "token.create": N_("签发接口令牌"),
+    "standard.register": N_("登记标准"),
+    "standard.update": N_("修改标准登记"),
+    "site.create": N_("新建场所"),
+    "site.update": N_("修改场所"),
 }
 
 

@@ -9,7 +9,8 @@ from flask import Response
 from app import access
 from app.api import Blueprint
 from app.auth import actor, require_roles
-from app.office import compare, coverage, dashboard, roster, service
+from app.office import compare, coverage, dashboard, roster, service, standards
+from app.office.models import StandardRecord
 from app.office.schemas import (
     AuditArgs,
     AuditList,
@@ -19,6 +20,11 @@ from app.office.schemas import (
     CoverageOut,
     ImportOut,
     RosterUpload,
+    StandardRecordArgs,
+    StandardRecordChange,
+    StandardRecordIn,
+    StandardRecordList,
+    StandardRecordOut,
     SummaryOut,
 )
 from app.schemas import Page
@@ -87,3 +93,34 @@ def compare_standards(args: dict[str, Any]) -> dict[str, Any]:
 def standards_coverage(args: dict[str, Any]) -> dict[str, Any]:
     """For a product line, supply-chain stage x kind of standard, each cell with its standards; gaps listed (public)."""
     return coverage.coverage(args["product"])
+
+
+@blp.route("/office/standards", methods=["POST"])
+@blp.arguments(StandardRecordIn)
+@blp.response(201, StandardRecordOut)
+@blp.alt_response(409, description="A standard with this code is registered.")
+@blp.doc(security=[{"bearerAuth": []}])
+@require_roles(access.OFFICE_ROLES)
+def register_standard(body: dict[str, Any]) -> StandardRecord:
+    """Register a local, group or enterprise standard (or a national one proposed) at its stage, with its dates."""
+    return standards.register(actor(), **body)
+
+
+@blp.route("/office/standards", methods=["GET"])
+@blp.arguments(StandardRecordArgs, location="query")
+@blp.response(200, StandardRecordList)
+@blp.doc(security=[{"bearerAuth": []}])
+@require_roles(access.OFFICE_ROLES)
+def list_standards(args: dict[str, Any]) -> Page:
+    """The register of standards, by level and code (all of them: a few hundred at most)."""
+    return Page.whole(standards.list_records(**args))
+
+
+@blp.route("/office/standards/<id:record_id>", methods=["PATCH"])
+@blp.arguments(StandardRecordChange)
+@blp.response(200, StandardRecordOut)
+@blp.doc(security=[{"bearerAuth": []}])
+@require_roles(access.OFFICE_ROLES)
+def change_standard(body: dict[str, Any], record_id: int) -> StandardRecord:
+    """Move a registered standard to another stage (give that stage's date), or correct its details."""
+    return standards.update(actor(), standards.get_record(record_id), **body)

@@ -158,3 +158,19 @@ def test_the_import_page_lists_every_bad_row(client, make_user):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "未导入任何数据" in page and "第 3 行" in page and "所属合作社编码" in page
+
+
+def test_the_office_pages_speak_english_by_the_same_switch(client, make_user):
+    sign_in(client, admin(make_user))
+    page = client.get("/office/?lang=en").get_data(as_text=True)
+    assert "Pilot dashboard" in page and "Organizations enrolled" in page and "试点看板" not in page
+    assert 'href="?lang=zh"' in page  # the switch back
+    # The charts' options are built in the caller's language too.
+    assert "By kind of organization" in page and "Farm household" in page
+    english = client.get("/office/standards", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Register of standards" in english and "Approved for drafting" in english
+    drill = client.get("/office/drill/organizations?lang=en").get_data(as_text=True)
+    assert "Organizations in the pilot" in drill and "Unified social credit code" in drill
+    for path in ("/office/organizations", "/office/users", "/office/audit", "/office/standards/coverage"):
+        assert "咸宁优品溯源" not in client.get(f"{path}?lang=en").get_data(as_text=True).split("<main>")[0], path
+    assert "试点看板" in client.get("/office/").get_data(as_text=True)  # Chinese when nothing says otherwise
