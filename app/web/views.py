@@ -321,7 +321,7 @@ def _read_form(
     # Checked here too, so a blank one is named in the page's language beside the rows' own errors.
     if not body["report_no"].strip():
         errors["report_no"] = _("请填写报告编号。")
-    if not body["lab"].strip():
+    if not body["lab"].strip() and not form.get("lab_org_id", "").strip():  # a lab chosen above names itself
         errors["lab"] = _("请填写检测机构。")
     for name in ("sampled_at", "tested_at"):
         moment = _local_moment(form.get(name, ""))
