@@ -199,6 +199,10 @@ def _journey(batch: Batch, events: list[Any], lang: str, _: Translate) -> list[d
                 "place": place(entry.event, lang, _),
                 "by": in_lang(row.org_name, row.org_name_en, lang),
                 "corrected": entry.amended,
+                "corrections": [
+                    {"reason": str(a.data.get("reason") or ""), "date": local_date(a.recorded_at, lang)}
+                    for a in entry.amendments
+                ],
                 "facts": [
                     {"key": f.key, "label": f.label, "value": f.value, "corrected": entry.amended and f not in original}
                     for f in facts

@@ -15,6 +15,11 @@ class FactOut(Schema):
     corrected = fields.Boolean(required=True, metadata={"description": "Changed by a later amendment."})
 
 
+class CorrectionOut(Schema):
+    reason = fields.String(required=True, metadata={"description": "Why the record was corrected, as its recorder wrote it."})
+    date = fields.String(required=True, metadata={"description": "The day of the correction in China time, localized."})
+
+
 class JourneyEntryOut(Schema):
     seq = fields.Integer(required=True, metadata={"description": "Position in the batch's chain."})
     stage = fields.String(required=True)
@@ -27,6 +32,9 @@ class JourneyEntryOut(Schema):
     place = fields.String(allow_none=True)
     by = fields.String(required=True, metadata={"description": "Public name of the organization that recorded it."})
     corrected = fields.Boolean(required=True)
+    corrections = fields.List(
+        fields.Nested(CorrectionOut), required=True, metadata={"description": "Each amendment's reason and date."}
+    )
     facts = fields.List(fields.Nested(FactOut), required=True)
 
 

@@ -58,6 +58,14 @@ def test_a_correction_shows_the_corrected_value_with_a_mark(client, journey):
     assert "1,200 千克" not in words
     # Facts the amendment left alone carry no mark.
     assert "等级 一级 品种" in words
+    # The reason, as its recorder wrote it, and the day of the correction, in the page's language.
+    assert re.search(r"已更正：过磅复核（\d{4}年\d{1,2}月\d{1,2}日）", words), words
+    en = visible_text(page(client, f"/t/{journey.batch.public_code}?lang=en"))
+    assert "Corrected: 过磅复核 (" in en
+    entries = client.get(f"/api/v1/public/{journey.batch.public_code}").get_json()["journey"]
+    harvest = next(e for e in entries if e["stage"] == "harvest")
+    assert [c["reason"] for c in harvest["corrections"]] == ["过磅复核"]
+    assert all(e["corrections"] == [] for e in entries if e["stage"] != "harvest")
 
 
 def test_standards_with_title_level_and_force(client, journey):
