@@ -16,7 +16,9 @@ class FactOut(Schema):
 
 
 class CorrectionOut(Schema):
-    reason = fields.String(required=True, metadata={"description": "Why the record was corrected, as its recorder wrote it."})
+    reason = fields.String(
+        required=True, metadata={"description": "Why the record was corrected, as its recorder wrote it."}
+    )
     date = fields.String(required=True, metadata={"description": "The day of the correction in China time, localized."})
 
 
