@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from app.compliance.models import Certification
 from app.db import db, utcnow
 from app.orgs import service as orgs
 from app.orgs.models import User
+from tests.conftest import valid_credit_code
 from tests.public.builders import build_failed_tea, remove_journey
 
 CHROMIUM = "/usr/bin/chromium"
@@ -82,11 +84,18 @@ def desk_site(app) -> Iterator[Desk]:
                     created_at=utcnow(),
                 )
             )  # fmt: skip
+        # A lab with a long name: its option in the form's lab picker must not widen a phone's page.
+        lab = orgs.create_organization(
+            code=f"DESK-LAB-{tea.tag}", kind="lab", cma_parameters=["lead"],
+            name="湖北省咸宁市农产品质量安全检验检测中心（国家级示范实验室）浏览器测试",
+            credit_code=valid_credit_code(secrets.randbelow(10**9)), cma_no="示例-CMA-2026-000000000001",
+            cma_valid_from=today - dt.timedelta(days=30), cma_valid_to=today + dt.timedelta(days=700),
+        )  # fmt: skip
         site = Desk(
             base="", username=inspector.username, failed_lot=tea.batch.lot_code, fresh_lot=fresh.lot_code,
             fresh_id=fresh.id, expiring_no=soon, lasting_no=lasting,
         )  # fmt: skip
-        org_codes = [tea.processor.code, tea.inspector.code]
+        org_codes = [tea.processor.code, tea.inspector.code, lab.code]
         user_ids = select(User.id).where(User.username.in_([inspector.username]))
         db.session.commit()
         db.session.close()
@@ -127,7 +136,14 @@ def _signed_in(browser: Browser, site: Desk, viewport: dict[str, int]) -> Page:
 
 def _no_sideways_scroll(page: Page) -> None:
     scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert scroll <= client, f"page is {scroll}px wide in a {client}px viewport"
+    # What sticks out, so a failure says which element to fix.
+    wide = page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+             .filter(e => e.getBoundingClientRect().right > width + 0.5)
+             .slice(0, 5).map(e => e.outerHTML.slice(0, 100))""",
+        client,
+    )
+    assert scroll <= client, f"page is {scroll}px wide in a {client}px viewport: {wide}"
 
 
 @pytest.mark.parametrize(("size", "viewport"), [("360", PHONE), ("desktop", DESKTOP)])
