@@ -1,6 +1,7 @@
 """The whole 不合格 story on the desk, in a real headless Chromium: an inspector records a failed
 监督抽检 with its 抽样单, the lot and the lots split from it are held, a release is refused while it
-fails, a 复检 by another lab passes, and the release frees the lot and its children.
+fails, a 复检 by another lab passes, and the release frees the lot and its children; then a positive
+快检 opens a finding asking for a laboratory test, and holds nothing.
 
 The app runs in a werkzeug server thread; what it stores is committed for real (``committing``)
 and deleted again when the module is done.
@@ -183,5 +184,15 @@ def test_a_failed_supervision_holds_a_retest_passes_and_the_release_frees_the_lo
             assert "在用" in page.locator("main").inner_text()
             assert _statuses(story) == ["active", "active", "active"]
             page.screenshot(path=str(Path(tempfile.gettempdir()) / "youpin-desk-retest-released.png"), full_page=True)
+
+            # A 快检 with a positive result: no 合格/不合格, but a finding that asks for a laboratory test.
+            _report(page, story, report_no=f"RT-K-{story.tag}", lab=story.first_lab, lead="2", supervision=False)
+            page.select_option("#type", "rapid")
+            page.click("form.stack button[type=submit]")
+            page.wait_for_load_state()
+            assert page.url.endswith(f"/desk/batches/{story.lot_id}"), page.locator("main").inner_text()[:600]
+            findings = page.locator(".finding", has_text="快检阳性，需实验室检测")
+            assert findings.count() == 1 and "铅" in findings.inner_text()
+            assert _statuses(story) == ["active", "active", "active"]  # a screening test holds nothing
         finally:
             browser.close()
