@@ -1,8 +1,9 @@
 """The printable 承诺达标合格证: a 100 × 70 mm label, one per page, with its QR code (证码合一).
 
 The QR code encodes the batch's public URL (the label's own code), so a buyer or consumer who
-scans it opens the batch's consumer page, where the certificate shows. Chinese is set in
-reportlab's CID font STSong-Light, as the compliance report is (app/compliance/pdf.py).
+scans it opens the batch's consumer page, where the certificate shows. Chinese is set in the
+compliance report's embedded TrueType face (app/compliance/pdf_font.py), so the label looks the same
+in a phone's PDF viewer as on paper, whatever fonts the phone has.
 """
 
 from __future__ import annotations
@@ -13,23 +14,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from app import clock
 from app.batches.service import public_url
 from app.commitments.models import CommitmentCertificate
 from app.commitments.service import BASES, COMMITMENTS
+from app.compliance.pdf_font import cjk_font
 from app.labels.qr import render_png
 
-FONT = "STSong-Light"
 PAGE = (100 * mm, 70 * mm)
-
-
-def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
 def render(certificate: CommitmentCertificate, base_url: str) -> bytes:
@@ -39,7 +33,7 @@ def render(certificate: CommitmentCertificate, base_url: str) -> bytes:
 
 
 def _render(certificate: CommitmentCertificate, base_url: str) -> bytes:
-    _register_font()
+    font = cjk_font()  # embedded TrueType, so a phone's viewer shows the label as printed
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=PAGE)
     page.setTitle(f"承诺达标合格证 {certificate.number}")
@@ -49,16 +43,16 @@ def _render(certificate: CommitmentCertificate, base_url: str) -> bytes:
     page.setLineWidth(0.8)
     page.rect(margin / 2, margin / 2, width - margin, height - margin)
 
-    page.setFont(FONT, 15)
+    page.setFont(font, 15)
     page.drawCentredString(width / 2, height - 11 * mm, "承诺达标合格证")
-    page.setFont(FONT, 7)
+    page.setFont(font, 7)
     page.drawCentredString(width / 2, height - 15 * mm, _("编号 %(number)s", number=certificate.number))
 
     batch = certificate.batch
     qr_size = 26 * mm
     qr = ImageReader(io.BytesIO(render_png(public_url(base_url, batch), 512)))
     page.drawImage(qr, width - margin - qr_size, margin + 3 * mm, qr_size, qr_size)
-    page.setFont(FONT, 6)
+    page.setFont(font, 6)
     page.drawCentredString(width - margin - qr_size / 2, margin + 1.5 * mm, _("扫码查看追溯信息"))
 
     lines = [
@@ -71,12 +65,12 @@ def _render(certificate: CommitmentCertificate, base_url: str) -> bytes:
         _("批次号：%(lot)s", lot=batch.lot_code),
     ]
     y = height - 21 * mm
-    page.setFont(FONT, 7.5)
+    page.setFont(font, 7.5)
     for line in lines:
         page.drawString(margin + 1 * mm, y, line)
         y -= 4 * mm
 
-    page.setFont(FONT, 6.5)
+    page.setFont(font, 6.5)
     promise = _("我承诺对产品质量安全以及合格证真实性负责：")
     page.drawString(margin + 1 * mm, y - 0.5 * mm, promise)
     y -= 4 * mm

@@ -119,6 +119,9 @@ def test_the_printed_certificate_says_what_it_is_and_its_qr_code_opens_the_page(
     assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (100, 70)  # a 100 × 70 mm label
     codes = zxingcpp.read_barcodes(_pdf_image(response.data, tmp_path))
     assert [c.text for c in codes] == [f"{app.config['PUBLIC_BASE_URL']}/t/{lot.public_code}"]
+    # Set in the embedded TrueType face (CI installs it), not a font the phone's viewer must have.
+    fonts = subprocess.run(["pdffonts", tmp_path / "label.pdf"], capture_output=True, text=True, check=True).stdout
+    assert [line.split()[-5] for line in fonts.splitlines() if "WenQuanYiZenHei" in line] == ["yes"], fonts
 
 
 def test_a_lot_split_from_a_certified_lot_names_its_certificate(client, grower, auth):
