@@ -156,9 +156,18 @@ def phone(browser: Browser) -> Iterator[Page]:
 
 def fits_a_phone(page: Page) -> None:
     """No sideways scrolling, and every button and link-button big enough for a thumb."""
+    # Measured once the page has loaded: before its stylesheet applies (box-sizing among it), a
+    # full-width input is wider than the screen for a moment.
+    page.wait_for_load_state("load")
     scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert client == PHONE["width"]
-    assert scroll <= client, f"page is {scroll}px wide in a {client}px viewport"
+    wide = page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+             .filter(e => e.getBoundingClientRect().right > width + 0.5)
+             .slice(0, 5).map(e => e.outerHTML.slice(0, 100))""",
+        client,
+    )
+    assert scroll <= client, f"page is {scroll}px wide in a {client}px viewport: {wide}"
     small = page.evaluate(
         """(least) => [...document.querySelectorAll(
                  'main button, main .button, main input:not([type=hidden]):not(.visually-hidden), main select')]

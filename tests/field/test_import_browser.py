@@ -108,6 +108,7 @@ def harvests(lots: list[str]) -> int:
 
 
 def no_sideways_scroll(page: Page) -> None:
+    page.wait_for_load_state("load")  # measured with the stylesheet applied, not mid-load
     scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert scroll <= client == PHONE["width"]
 

@@ -132,6 +132,7 @@ _OVERFLOWING = """() => [...document.querySelectorAll('body *')]
 
 
 def no_sideways_scroll(page: Page) -> None:
+    page.wait_for_load_state("load")  # measured with the stylesheet applied, not mid-load
     scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert client == PHONE["width"]
     assert scroll <= client, (f"page is {scroll}px wide in a {client}px viewport", page.evaluate(_OVERFLOWING))

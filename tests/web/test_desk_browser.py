@@ -135,6 +135,9 @@ def _signed_in(browser: Browser, site: Desk, viewport: dict[str, int]) -> Page:
 
 
 def _no_sideways_scroll(page: Page) -> None:
+    # Measured once the page has loaded: before its stylesheet applies (box-sizing among it), a
+    # full-width input is wider than the screen for a moment.
+    page.wait_for_load_state("load")
     scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     # What sticks out, so a failure says which element to fix.
     wide = page.evaluate(
